@@ -1,0 +1,169 @@
+// The one contract every payout provider connector implements.
+//
+// A connector only translates between the desk's words and one provider's wire
+// protocol. It never touches the database and never decides a payout's status:
+// it reports what the provider said (a ProviderResult) and the payout service
+// applies that through the state machine. Transport trouble (timeout, reset,
+// 5xx, garbage) is reported as `unknown`, never thrown as a failure, because
+// the provider may have acted on the request.
+
+export type ProviderKind = "pawapay" | "muda" | "paytota" | "praxis" | "pontis";
+
+export const PROVIDER_KINDS: readonly ProviderKind[] = ["pawapay", "muda", "paytota", "praxis", "pontis"];
+
+/** What a connection knows at run time (credentials already decrypted). */
+export interface ConnectionConfig {
+  id: string;
+  provider: ProviderKind;
+  name: string;
+  environment: "sandbox" | "live";
+  baseUrl: string;
+  /** Provider-specific secrets and settings (API token, signing key, …). */
+  credentials: Record<string, string>;
+  /** Where this provider should post callbacks for this connection. */
+  callbackUrl: string;
+}
+
+export interface PayoutRequest {
+  /** UUIDv4 made by the desk; sent as the provider's idempotency key. */
+  payoutId: string;
+  amountMinor: bigint;
+  currency: string;
+  recipient: {
+    /** MSISDN digits with country code, no '+', no spaces. */
+    phone: string;
+    name?: string | null;
+    /** ISO 3166-1 alpha-2. */
+    country?: string | null;
+  };
+  /** Provider routing, e.g. pawaPay's correspondent; connectors may predict it. */
+  channel?: string | null;
+  description: string;
+  createdAt: Date;
+  /** Known provider reference from an earlier call, if any. */
+  providerReference?: string | null;
+}
+
+/**
+ * What the provider said about a payout, in the desk's terms.
+ * - processing: accepted / in flight, not final.
+ * - provider_pending_approval: held by the provider for its own approval.
+ * - succeeded / failed: final at the provider.
+ * - not_found: the provider positively says it never saw this payout
+ *   (only then may the desk resend, with the same id).
+ * - unknown: we could not learn the outcome (timeout, 5xx, unverifiable answer).
+ */
+export type ProviderState =
+  | "processing"
+  | "provider_pending_approval"
+  | "succeeded"
+  | "failed"
+  | "not_found"
+  | "unknown";
+
+export interface ProviderResult {
+  state: ProviderState;
+  /** The provider's own status word, kept visible as-is (e.g. "SUBMITTED"). */
+  providerStatus?: string;
+  providerReference?: string;
+  failureCode?: string;
+  failureMessage?: string;
+  /** The raw payload this result was read from (stored on the timeline). */
+  raw?: unknown;
+}
+
+/** A provider call as recorded on the payout timeline: no secrets. */
+export interface ProviderCallRecord {
+  operation: string;
+  method: string;
+  url: string;
+  request?: unknown;
+  httpStatus?: number;
+  response?: unknown;
+  error?: string;
+  latencyMs: number;
+  payoutId?: string;
+}
+
+export interface ConnectorDeps {
+  /** Injected for tests; defaults to global fetch. */
+  fetch?: typeof fetch;
+  now?: () => Date;
+  /** Called once per provider HTTP call, success or not. */
+  onCall?: (call: ProviderCallRecord) => void | Promise<void>;
+  /** Per-request timeout in milliseconds (default 15 s). */
+  timeoutMs?: number;
+}
+
+export interface FieldIssue {
+  /** Field of the create-payout form: amount, currency, recipientPhone, description, channel, recipientName. */
+  field: string;
+  message: string;
+}
+
+export interface ProviderBalance {
+  currency: string;
+  amountMinor: bigint;
+  /** Where the balance lives (country / network / wallet), if the provider splits it. */
+  label?: string;
+  raw?: unknown;
+}
+
+export interface CallbackInput {
+  headers: Headers;
+  rawBody: string;
+  /** Full URL the callback was posted to. */
+  url: string;
+  method: string;
+}
+
+export type CallbackResult =
+  | {
+      verified: true;
+      payoutId: string;
+      /** Stable id of this callback for de-duplication. */
+      dedupeKey: string;
+      result: ProviderResult;
+    }
+  | {
+      verified: false;
+      /** Why it was refused (bad signature, stale, unparsable…). */
+      reason: string;
+      /** If a payout id could still be read, the desk queries its status instead. */
+      payoutId?: string;
+      dedupeKey?: string;
+    };
+
+export interface ChannelOption {
+  code: string;
+  label: string;
+  country: string;
+  currency: string;
+}
+
+export interface ConnectorCapabilities {
+  statusQuery: boolean;
+  /** signed: callbacks carry a verifiable signature; hint: unsigned, confirm by status query. */
+  callbacks: "signed" | "hint" | "none";
+  balances: boolean;
+  statements: boolean;
+}
+
+export interface PayoutConnector {
+  readonly provider: ProviderKind;
+  readonly capabilities: ConnectorCapabilities;
+  /** Channels (networks) this connection can pay to; empty when the provider routes itself. */
+  channels(): ChannelOption[];
+  /** Provider rules checked before a payout is created, so the maker sees them at once. */
+  validate(request: PayoutRequest): FieldIssue[];
+  /** Sends the payout. Never throws for transport faults: returns state "unknown". */
+  submit(request: PayoutRequest): Promise<ProviderResult>;
+  /** Asks the provider for the payout's status by our payout id. */
+  status(request: Pick<PayoutRequest, "payoutId" | "providerReference">): Promise<ProviderResult>;
+  /** Verifies and reads a callback. Present when capabilities.callbacks !== "none". */
+  parseCallback?(input: CallbackInput): Promise<CallbackResult>;
+  /** Reads balances. Present when capabilities.balances. */
+  balances?(): Promise<ProviderBalance[]>;
+}
+
+export type ConnectorFactory = (config: ConnectionConfig, deps?: ConnectorDeps) => PayoutConnector;
