@@ -1,0 +1,168 @@
+"use client";
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/components/trpc/client";
+import { messageOf } from "@/components/trpc/errors";
+import { Card, ErrorNote, Loading, PageHeader } from "@/components/ui/layout";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { DecisionControls } from "@/components/approvals/decision-controls";
+import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
+import { money, phone, when } from "./format";
+
+const SOURCE_LABELS: Record<string, string> = {
+  user: "Desk user",
+  provider_response: "Provider response",
+  callback: "Provider callback",
+  status_query: "Status query",
+  system: "Desk",
+};
+
+export function PayoutDetail({ id }: { id: string }) {
+  const trpc = useTRPC();
+  const query = useQuery(
+    trpc.payouts.byId.queryOptions(
+      { id },
+      // Follow a payout in flight without a reload; stop once it is final.
+      { refetchInterval: (q) => (q.state.data && isFinal(q.state.data.payout.status as PayoutStatus) ? false : 2_000) },
+    ),
+  );
+  if (query.isPending) return <Loading label="Loading payout…" />;
+  if (query.isError) return <ErrorNote>{messageOf(query.error)}</ErrorNote>;
+  const { payout, canDecide, decisionBlockedBecause } = query.data;
+
+  return (
+    <>
+      <PageHeader
+        title={money(payout.amountMinor, payout.currency)}
+        description={
+          <>
+            to {payout.recipientName ? `${payout.recipientName}, ` : ""}
+            {phone(payout.recipientPhone)} via {payout.connection.name}
+          </>
+        }
+        actions={<StatusBadge status={payout.status} />}
+      />
+      <div className="grid gap-6 lg:grid-cols-3">
+        <div className="space-y-6 lg:col-span-2">
+          <Card className="p-5">
+            <h2 className="mb-4 text-sm font-semibold text-slate-900">Status history</h2>
+            <ol className="relative space-y-5 border-l border-slate-200 pl-5" data-testid="timeline">
+              {payout.events.map((event) => (
+                <li key={event.id.toString()} data-testid="timeline-event" data-to={event.toStatus}>
+                  <span className="absolute -left-1.5 mt-1.5 h-3 w-3 rounded-full border-2 border-white bg-indigo-500" />
+                  <div className="flex flex-wrap items-center gap-2 text-sm">
+                    {event.fromStatus && event.fromStatus !== event.toStatus && (
+                      <>
+                        <StatusBadge status={event.fromStatus} />
+                        <span aria-hidden>→</span>
+                      </>
+                    )}
+                    <StatusBadge status={event.toStatus} />
+                    <span className="text-xs text-slate-500">
+                      {SOURCE_LABELS[event.source] ?? event.source} · {when(event.at)}
+                    </span>
+                  </div>
+                  {event.note && <p className="mt-1 text-sm text-slate-700">{event.note}</p>}
+                  {event.payload != null && (
+                    <details className="mt-1">
+                      <summary className="cursor-pointer text-xs font-medium text-indigo-700">Raw provider payload</summary>
+                      <pre className="mt-1 max-h-64 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">
+                        {JSON.stringify(event.payload, null, 2)}
+                      </pre>
+                    </details>
+                  )}
+                </li>
+              ))}
+            </ol>
+          </Card>
+          <Card className="p-5">
+            <h2 className="mb-3 text-sm font-semibold text-slate-900">Provider calls</h2>
+            {payout.providerCalls.length === 0 ? (
+              <p className="text-sm text-slate-600">Nothing has been sent to the provider yet.</p>
+            ) : (
+              <ul className="divide-y divide-slate-100 text-sm" data-testid="provider-calls">
+                {payout.providerCalls.map((call) => (
+                  <li key={call.id.toString()} className="py-2">
+                    <div className="flex flex-wrap items-center gap-2">
+                      <span className="font-mono text-xs font-semibold">{call.method}</span>
+                      <span className="font-mono text-xs text-slate-700">{call.operation}</span>
+                      <span className={`text-xs ${call.httpStatus && call.httpStatus < 400 ? "text-emerald-700" : "text-rose-700"}`}>
+                        {call.httpStatus ?? call.error ?? "no answer"}
+                      </span>
+                      <span className="text-xs text-slate-500">
+                        {call.latencyMs} ms · {when(call.at)}
+                      </span>
+                    </div>
+                    <details className="mt-1">
+                      <summary className="cursor-pointer text-xs text-indigo-700">Request and response</summary>
+                      <pre className="mt-1 max-h-64 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">
+                        {JSON.stringify({ url: call.url, request: call.request, response: call.response, error: call.error }, null, 2)}
+                      </pre>
+                    </details>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Card>
+        </div>
+        <div className="space-y-6">
+          {payout.status === "pending_approval" && (
+            <Card className="p-5">
+              <h2 className="mb-3 text-sm font-semibold text-slate-900">Decision</h2>
+              {canDecide ? (
+                <DecisionControls payoutId={payout.id} />
+              ) : (
+                <p className="text-sm text-slate-600" data-testid="decision-blocked">
+                  {decisionBlockedBecause}
+                </p>
+              )}
+            </Card>
+          )}
+          <Card className="p-5">
+            <dl className="space-y-3 text-sm">
+              <Item label="Status">
+                <StatusBadge status={payout.status} />
+                {payout.providerStatus && <span className="ml-2 text-xs text-slate-500">provider: {payout.providerStatus}</span>}
+              </Item>
+              {(payout.failureCode || payout.failureMessage) && (
+                <Item label="Failure">
+                  <span className="font-medium text-rose-700" data-testid="failure-code">
+                    {payout.failureCode}
+                  </span>
+                  {payout.failureMessage && <span className="block text-slate-700">{payout.failureMessage}</span>}
+                </Item>
+              )}
+              <Item label="Payout id">
+                <span className="font-mono text-xs">{payout.id}</span>
+              </Item>
+              <Item label="Provider reference">{payout.providerReference ?? "—"}</Item>
+              <Item label="Network">{payout.channel ?? "Automatic"}</Item>
+              <Item label="Description">{payout.description}</Item>
+              <Item label="Created">
+                {when(payout.createdAt)} by {payout.createdBy.name}
+              </Item>
+              {payout.approvals.map((a) => (
+                <Item key={a.id} label={a.decision === "approved" ? "Approved" : "Rejected"}>
+                  {when(a.at)} by {a.approver.name}
+                  {a.reason && <span className="block text-slate-700">“{a.reason}”</span>}
+                </Item>
+              ))}
+            </dl>
+          </Card>
+          <Link href="/payouts" className="text-sm font-medium text-indigo-700 hover:underline">
+            ← All payouts
+          </Link>
+        </div>
+      </div>
+    </>
+  );
+}
+
+function Item({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
+      <dd className="mt-0.5 text-slate-900">{children}</dd>
+    </div>
+  );
+}

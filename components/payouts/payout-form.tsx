@@ -1,0 +1,128 @@
+"use client";
+import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useRouter } from "next/navigation";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useTRPC } from "@/components/trpc/client";
+import { fieldErrorsOf, messageOf } from "@/components/trpc/errors";
+import { Button } from "@/components/ui/button";
+import { Field } from "@/components/ui/field";
+import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
+
+export function PayoutForm() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const connections = useQuery(trpc.connections.forPayouts.queryOptions());
+  // Made once per form: a double click or a retried request creates one payout, not two.
+  const [payoutId, setPayoutId] = useState<string>("");
+  useEffect(() => setPayoutId(crypto.randomUUID()), []);
+  const [connectionId, setConnectionId] = useState("");
+  const [channel, setChannel] = useState("");
+  const create = useMutation(trpc.payouts.create.mutationOptions({ onSuccess: (r) => router.push(`/payouts/${r.id}`) }));
+  const errors = fieldErrorsOf(create.error);
+  const generalError = create.error && Object.keys(errors).length === 0 ? messageOf(create.error) : null;
+
+  const connection = useMemo(
+    () => connections.data?.find((c) => c.id === connectionId) ?? connections.data?.[0],
+    [connections.data, connectionId],
+  );
+  const selectedChannel = connection?.channels.find((c) => c.code === channel);
+  const currencies = [...new Set((selectedChannel ? [selectedChannel] : connection?.channels ?? []).map((c) => c.currency))];
+
+  if (connections.isPending) return <Loading label="Loading connections…" />;
+  if (connections.isError) return <ErrorNote>{messageOf(connections.error)}</ErrorNote>;
+  if (!connection) {
+    return (
+      <Card>
+        <EmptyState title="No connection can send payouts">An admin must add or enable a connection first.</EmptyState>
+      </Card>
+    );
+  }
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    create.mutate({
+      id: payoutId,
+      connectionId: connection!.id,
+      channel: String(form.get("channel") ?? "") || null,
+      currency: String(form.get("currency") ?? ""),
+      amount: String(form.get("amount") ?? ""),
+      recipientPhone: String(form.get("recipientPhone") ?? ""),
+      recipientName: String(form.get("recipientName") ?? "") || null,
+      description: String(form.get("description") ?? ""),
+    });
+  }
+
+  return (
+    <Card className="max-w-2xl p-6">
+      <form onSubmit={onSubmit} className="space-y-5" noValidate aria-label="New payout">
+        {generalError && <ErrorNote>{generalError}</ErrorNote>}
+        <div className="grid gap-5 sm:grid-cols-2">
+          <Field label="Connection" error={errors.connectionId}>
+            {(p) => (
+              <select
+                {...p}
+                name="connectionId"
+                value={connection.id}
+                onChange={(e) => {
+                  setConnectionId(e.target.value);
+                  setChannel("");
+                }}
+              >
+                {connections.data.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}
+                    {c.environment === "sandbox" ? " (sandbox)" : ""}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          {connection.channels.length > 0 && (
+            <Field label="Mobile network" error={errors.channel} hint="Leave on automatic to pick it from the phone number.">
+              {(p) => (
+                <select {...p} name="channel" value={channel} onChange={(e) => setChannel(e.target.value)}>
+                  <option value="">Automatic</option>
+                  {connection.channels.map((c) => (
+                    <option key={c.code} value={c.code}>
+                      {c.label}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          )}
+          <Field label="Amount" error={errors.amount} hint="In major units, e.g. 150.50">
+            {(p) => <input {...p} name="amount" inputMode="decimal" autoComplete="off" placeholder="0.00" required />}
+          </Field>
+          <Field label="Currency" error={errors.currency}>
+            {(p) => (
+              <select {...p} name="currency" key={currencies.join()}>
+                {currencies.map((c) => (
+                  <option key={c} value={c}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Recipient phone" error={errors.recipientPhone} hint="With country code, e.g. 260763456789">
+            {(p) => <input {...p} name="recipientPhone" inputMode="tel" autoComplete="off" placeholder="260763456789" required />}
+          </Field>
+          <Field label="Recipient name" error={errors.recipientName} hint="Optional; shown on the desk only.">
+            {(p) => <input {...p} name="recipientName" autoComplete="off" />}
+          </Field>
+        </div>
+        <Field label="Description" error={errors.description} hint="Shown to the recipient by some networks (pawaPay: 4–22 letters, digits or spaces).">
+          {(p) => <input {...p} name="description" maxLength={200} autoComplete="off" required />}
+        </Field>
+        <div className="flex items-center gap-3 border-t border-slate-100 pt-5">
+          <Button type="submit" busy={create.isPending} disabled={!payoutId}>
+            Create payout
+          </Button>
+          <p className="text-xs text-slate-500">It will wait for an approver before anything is sent.</p>
+        </div>
+      </form>
+    </Card>
+  );
+}

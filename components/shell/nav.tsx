@@ -1,0 +1,61 @@
+"use client";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { signOut } from "next-auth/react";
+import { ROLE_LABELS, type Role } from "@/server/auth/roles";
+
+const ITEMS = [
+  { href: "/", label: "Overview" },
+  { href: "/payouts", label: "Payouts" },
+  { href: "/approvals", label: "Approvals" },
+  { href: "/balances", label: "Balances" },
+  { href: "/statements", label: "Statements" },
+  { href: "/connections", label: "Connections" },
+  { href: "/audit", label: "Audit" },
+  { href: "/settings", label: "Settings" },
+] as const;
+
+export function Nav({ user }: { user: { name: string; email: string; role: Role } }) {
+  const pathname = usePathname();
+  const isActive = (href: string) => (href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`));
+  return (
+    <aside className="flex w-60 shrink-0 flex-col border-r border-slate-200 bg-white">
+      <div className="px-5 py-5">
+        <Link href="/" className="text-base font-semibold tracking-tight text-slate-900">
+          Payout desk
+        </Link>
+      </div>
+      <nav aria-label="Main" className="flex-1 px-3">
+        <ul className="space-y-0.5">
+          {ITEMS.map((item) => (
+            <li key={item.href}>
+              <Link
+                href={item.href}
+                aria-current={isActive(item.href) ? "page" : undefined}
+                className={`block rounded-md px-3 py-2 text-sm font-medium ${
+                  isActive(item.href) ? "bg-indigo-50 text-indigo-700" : "text-slate-700 hover:bg-slate-50"
+                }`}
+              >
+                {item.label}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div className="border-t border-slate-200 px-5 py-4" data-testid="signed-in-user">
+        <p className="truncate text-sm font-medium text-slate-900">{user.name}</p>
+        <p className="truncate text-xs text-slate-500">{user.email}</p>
+        <p className="mt-1 inline-flex rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-700" data-testid="signed-in-role">
+          {ROLE_LABELS[user.role]}
+        </p>
+        <button
+          type="button"
+          onClick={() => signOut({ callbackUrl: "/login" })}
+          className="mt-3 block text-sm font-medium text-indigo-700 hover:underline"
+        >
+          Sign out
+        </button>
+      </div>
+    </aside>
+  );
+}

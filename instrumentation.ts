@@ -1,0 +1,8 @@
+// Boots the desk when the server starts (not on the first request), so the
+// job workers run and the demo sign-in is printed right away.
+export async function register() {
+  if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  if (process.env.NEXT_PHASE === "phase-production-build") return;
+  const { getRuntime } = await import("./server/runtime");
+  await getRuntime();
+}

@@ -1,0 +1,78 @@
+// The composition root of the running desk: one database, one job queue,
+// the workers, and the first-start seeding. Opened lazily on first use (never
+// at import: `next build` imports modules and must not open the embedded
+// database), once per process.
+import type PgBoss from "pg-boss";
+import { getDb } from "@/server/db/client";
+import { readConfig } from "@/server/config";
+import { parseKey } from "@/server/security/secret-box";
+import { applyLocalSecrets } from "@/server/security/local-secrets";
+import { PgBossScheduler, startBoss } from "@/server/jobs/queue";
+import { startWorkers } from "@/server/jobs/workers";
+import type { Desk } from "@/server/services/types";
+import { DEMO_USERS, seedDemoUsers } from "@/server/services/users";
+import { ensureSandboxConnections, registrationInfo, upsertConnection } from "@/server/services/connections";
+import { configuredConnections } from "@/server/services/configured-connections";
+
+interface Runtime {
+  desk: Desk;
+  boss: PgBoss;
+  stop(): Promise<void>;
+}
+
+const globalKey = Symbol.for("payout-desk.runtime");
+type Holder = { [globalKey]?: Promise<Runtime> };
+
+export function getRuntime(): Promise<Runtime> {
+  const holder = globalThis as Holder;
+  holder[globalKey] ??= boot().catch((error) => {
+    delete holder[globalKey];
+    throw error;
+  });
+  return holder[globalKey];
+}
+
+export async function getDesk(): Promise<Desk> {
+  return (await getRuntime()).desk;
+}
+
+async function boot(): Promise<Runtime> {
+  applyLocalSecrets();
+  const config = readConfig();
+  const db = await getDb();
+  const boss = await startBoss(db.kind === "postgres" ? { connectionString: config.databaseUrl } : { sql: db.sql });
+  const desk: Desk = {
+    db: db.prisma,
+    config,
+    credentialsKey: parseKey(process.env.DESK_CREDENTIALS_KEY),
+    jobs: new PgBossScheduler(boss),
+  };
+
+  if (db.kind === "pglite" && (await seedDemoUsers(desk.db))) {
+    console.log(
+      [
+        "",
+        "  Demo sign-in (embedded database only):",
+        ...DEMO_USERS.map((u) => `    ${u.role.padEnd(9)} ${u.email.padEnd(22)} ${u.password}`),
+        "",
+      ].join("\n"),
+    );
+  }
+  for (const input of configuredConnections()) {
+    const connection = await upsertConnection(desk, input);
+    const info = registrationInfo(desk, connection);
+    console.log(`[desk] connection "${connection.name}" (${connection.provider}) from configuration; callback URL ${info.callbackUrl}`);
+  }
+  await ensureSandboxConnections(desk, ["pawapay"]);
+
+  const stopWorkers = config.inProcessWorkers ? await startWorkers(boss, desk) : () => {};
+  return {
+    desk,
+    boss,
+    async stop() {
+      stopWorkers();
+      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,190 @@
+// Provider connections: stored with sealed credentials, opened into a
+// connector for one use, and every provider call recorded for the timeline.
+import { createPublicKey, randomBytes, randomUUID } from "node:crypto";
+import type { Connection } from "@/server/db/generated/client";
+import type { ConnectionConfig, PayoutConnector, ProviderCallRecord, ProviderKind } from "@/server/connectors/types";
+import { connectorFactory, PROVIDER_LABELS } from "@/server/connectors/registry";
+import { generatePawapaySigningKey } from "@/server/connectors/pawapay";
+import { open, seal } from "@/server/security/secret-box";
+import type { Desk } from "./types";
+import { NotFound, Conflict } from "./errors";
+
+/** Base URL stored for a connection that talks to the desk's own emulator. */
+export const BUILTIN_SANDBOX_PREFIX = "sandbox://";
+
+export function resolveBaseUrl(desk: Pick<Desk, "config">, stored: string): string {
+  if (stored.startsWith(BUILTIN_SANDBOX_PREFIX)) {
+    return `${desk.config.appUrl}/api/sandbox/${stored.slice(BUILTIN_SANDBOX_PREFIX.length)}`;
+  }
+  return stored.replace(/\/+$/, "");
+}
+
+export function callbackUrlFor(desk: Pick<Desk, "config">, connectionId: string): string {
+  return `${desk.config.appUrl}/api/webhooks/${connectionId}`;
+}
+
+export function sealCredentials(desk: Pick<Desk, "credentialsKey">, connectionId: string, credentials: Record<string, string>): string {
+  // The connection id is the AAD: a sealed blob copied onto another connection does not open.
+  return seal(JSON.stringify(credentials), desk.credentialsKey, connectionId);
+}
+
+export function openCredentials(desk: Pick<Desk, "credentialsKey">, connection: Pick<Connection, "id" | "credentials">): Record<string, string> {
+  return JSON.parse(open(connection.credentials, desk.credentialsKey, connection.id)) as Record<string, string>;
+}
+
+export function connectionConfig(desk: Desk, connection: Connection): ConnectionConfig {
+  return {
+    id: connection.id,
+    provider: connection.provider as ProviderKind,
+    name: connection.name,
+    environment: connection.environment,
+    baseUrl: resolveBaseUrl(desk, connection.baseUrl),
+    credentials: openCredentials(desk, connection),
+    callbackUrl: callbackUrlFor(desk, connection.id),
+  };
+}
+
+export async function getConnection(desk: Desk, connectionId: string): Promise<Connection> {
+  const connection = await desk.db.connection.findUnique({ where: { id: connectionId } });
+  if (!connection) throw new NotFound("Connection");
+  return connection;
+}
+
+/**
+ * A connector for one connection. Every HTTP call it makes is written to
+ * ProviderCall (request summary without secrets, response, latency) so the
+ * payout timeline shows exactly what was said to the provider.
+ */
+export function openConnector(desk: Desk, connection: Connection, payoutId?: string): PayoutConnector {
+  const config = connectionConfig(desk, connection);
+  return connectorFactory(config.provider)(config, {
+    ...desk.connectorDeps,
+    onCall: (call) => recordCall(desk, connection.id, payoutId, call),
+  });
+}
+
+async function recordCall(desk: Desk, connectionId: string, payoutId: string | undefined, call: ProviderCallRecord): Promise<void> {
+  try {
+    await desk.db.providerCall.create({
+      data: {
+        connectionId,
+        payoutId: call.payoutId ?? payoutId ?? null,
+        operation: call.operation,
+        method: call.method,
+        url: call.url,
+        request: jsonSafe(call.request),
+        httpStatus: call.httpStatus ?? null,
+        response: jsonSafe(call.response),
+        error: call.error ?? null,
+        latencyMs: Math.round(call.latencyMs),
+      },
+    });
+  } catch (error) {
+    // The call log is evidence, not control flow: losing one row must not fail a payout.
+    console.error("[connections] could not record a provider call", error);
+  }
+}
+
+function jsonSafe(value: unknown) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") {
+    try {
+      return JSON.parse(value);
+    } catch {
+      return { text: value.length > 4000 ? `${value.slice(0, 4000)}…` : value };
+    }
+  }
+  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+}
+
+export interface ConnectionInput {
+  provider: ProviderKind;
+  name: string;
+  environment: "sandbox" | "live";
+  baseUrl: string;
+  credentials: Record<string, string>;
+}
+
+/** Fills in what a connection needs but was not given (a pawaPay signing key pair). */
+export function completeCredentials(provider: ProviderKind, credentials: Record<string, string>): Record<string, string> {
+  if (provider === "pawapay" && !credentials.signingKeyPem) {
+    const algorithm = credentials.signingAlgorithm || "ecdsa-p256-sha256";
+    const { privateKeyPem } = generatePawapaySigningKey(algorithm as Parameters<typeof generatePawapaySigningKey>[0]);
+    return {
+      ...credentials,
+      signingKeyPem: privateKeyPem,
+      signingKeyId: credentials.signingKeyId || `desk-${randomBytes(4).toString("hex")}`,
+      signingAlgorithm: algorithm,
+    };
+  }
+  return credentials;
+}
+
+/** Creates the connection, or updates the one with the same name (configuration is the source of truth). */
+export async function upsertConnection(desk: Desk, input: ConnectionInput): Promise<Connection> {
+  const existing = await desk.db.connection.findUnique({ where: { name: input.name } });
+  if (existing && existing.provider !== input.provider) {
+    throw new Conflict(`A ${existing.provider} connection is already named "${input.name}"`);
+  }
+  const id = existing?.id ?? randomUUID();
+  const previous = existing ? openCredentials(desk, existing) : {};
+  // Keep a generated signing key across restarts unless configuration gives one.
+  const credentials = completeCredentials(input.provider, { ...pick(previous, ["signingKeyPem", "signingKeyId", "signingAlgorithm"]), ...input.credentials });
+  const data = {
+    provider: input.provider,
+    name: input.name,
+    environment: input.environment,
+    baseUrl: input.baseUrl,
+    credentials: sealCredentials(desk, id, credentials),
+  };
+  return existing
+    ? desk.db.connection.update({ where: { id }, data })
+    : desk.db.connection.create({ data: { id, ...data } });
+}
+
+function pick(source: Record<string, string>, keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((k) => source[k]).map((k) => [k, source[k]!]));
+}
+
+/** What the admin must register at the provider: our public key and callback URL. Never a secret. */
+export interface ConnectionRegistration {
+  connectionId: string;
+  name: string;
+  provider: ProviderKind;
+  callbackUrl: string;
+  publicKeyPem?: string;
+  signingKeyId?: string;
+  signingAlgorithm?: string;
+}
+
+export function registrationInfo(desk: Desk, connection: Connection): ConnectionRegistration {
+  const credentials = openCredentials(desk, connection);
+  return {
+    connectionId: connection.id,
+    name: connection.name,
+    provider: connection.provider as ProviderKind,
+    callbackUrl: callbackUrlFor(desk, connection.id),
+    ...(credentials.signingKeyPem
+      ? {
+          publicKeyPem: createPublicKey(credentials.signingKeyPem).export({ type: "spki", format: "pem" }).toString(),
+          signingKeyId: credentials.signingKeyId,
+          signingAlgorithm: credentials.signingAlgorithm,
+        }
+      : {}),
+  };
+}
+
+/** One built-in sandbox connection per supported provider, so a fresh desk works with no configuration. */
+export async function ensureSandboxConnections(desk: Desk, providers: ProviderKind[]): Promise<void> {
+  for (const provider of providers) {
+    const exists = await desk.db.connection.findFirst({ where: { provider, baseUrl: `${BUILTIN_SANDBOX_PREFIX}${provider}` } });
+    if (exists) continue;
+    await upsertConnection(desk, {
+      provider,
+      name: `${PROVIDER_LABELS[provider]} sandbox`,
+      environment: "sandbox",
+      baseUrl: `${BUILTIN_SANDBOX_PREFIX}${provider}`,
+      credentials: { apiToken: `sandbox-${randomBytes(16).toString("hex")}` },
+    });
+  }
+}

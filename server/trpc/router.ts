@@ -1,0 +1,16 @@
+import { router } from "./init";
+import { payoutsRouter } from "./routers/payouts";
+import { approvalsRouter } from "./routers/approvals";
+import { connectionsRouter } from "./routers/connections";
+import { overviewRouter } from "./routers/overview";
+import { meRouter } from "./routers/me";
+
+export const appRouter = router({
+  me: meRouter,
+  overview: overviewRouter,
+  payouts: payoutsRouter,
+  approvals: approvalsRouter,
+  connections: connectionsRouter,
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,19 @@
+import { z } from "zod";
+import { ANY_ROLE } from "@/server/auth/roles";
+import { decide, listPendingApprovals } from "@/server/services/approvals";
+import { procedure, router } from "../init";
+
+const decision = z.object({
+  payoutId: z.uuid({ message: "Must be a payout id" }),
+  reason: z.string().max(500, "Keep the reason under 500 characters").nullish(),
+});
+
+export const approvalsRouter = router({
+  pending: procedure(ANY_ROLE).query(({ ctx }) => listPendingApprovals(ctx.desk, ctx.actor)),
+  approve: procedure(["approver"])
+    .input(decision)
+    .mutation(({ ctx, input }) => decide(ctx.desk, ctx.actor, { ...input, decision: "approved" }, ctx.ip)),
+  reject: procedure(["approver"])
+    .input(decision)
+    .mutation(({ ctx, input }) => decide(ctx.desk, ctx.actor, { ...input, decision: "rejected" }, ctx.ip)),
+});
