@@ -2,7 +2,7 @@
 const nextConfig = {
   poweredByHeader: false,
   // Native and WebAssembly packages run from node_modules, not bundled.
-  serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "pg", "pg-boss", "@node-rs/argon2", "@prisma/client"],
+  serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "@prisma/adapter-pg", "pg", "pg-boss", "@node-rs/argon2", "@prisma/client"],
   async headers() {
     return [
       {

@@ -69,16 +69,37 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
   }
   if (Object.keys(errors).length > 0 || !connection || amountMinor === undefined || !phone.ok) throw new FieldErrors(errors);
 
+  try {
+    return await insertPayout(desk, actor, input, { connectionId: connection.id, amountMinor, msisdn: phone.msisdn, country: phone.country, description }, ip);
+  } catch (error) {
+    // Two submits of the same form raced past the first check: the loser returns the winner's payout.
+    if ((error as { code?: string }).code !== "P2002") throw error;
+    const winner = await desk.db.payout.findUnique({ where: { id: input.id } });
+    if (!winner) throw error;
+    return sameRequest(winner, actor, input);
+  }
+}
+
+interface CheckedPayout {
+  connectionId: string;
+  amountMinor: bigint;
+  msisdn: string;
+  country: string;
+  description: string;
+}
+
+function insertPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, checked: CheckedPayout, ip?: string) {
+  const { connectionId, amountMinor, msisdn, country, description } = checked;
   return desk.db.$transaction(async (tx) => {
     const payout = await tx.payout.create({
       data: {
         id: input.id,
-        connectionId: connection.id,
+        connectionId,
         amountMinor,
         currency: input.currency,
-        recipientPhone: phone.msisdn,
+        recipientPhone: msisdn,
         recipientName: input.recipientName?.trim() || null,
-        recipientCountry: phone.country,
+        recipientCountry: country,
         channel: input.channel || null,
         description,
         status: "pending_approval",
@@ -94,7 +115,7 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
       entityType: "payout",
       entityId: payout.id,
       ip,
-      details: { amountMinor: amountMinor.toString(), currency: input.currency, connectionId: connection.id, recipientPhone: phone.msisdn },
+      details: { amountMinor: amountMinor.toString(), currency: input.currency, connectionId, recipientPhone: msisdn },
     });
     return payout;
   });

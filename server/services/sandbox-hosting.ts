@@ -11,12 +11,15 @@ export interface HostedEmulator {
   handle(request: Request): Promise<Response>;
 }
 
+// Per desk (tests run several in one process), kept for the life of the process.
 const globalKey = Symbol.for("payout-desk.emulators");
-type Holder = { [globalKey]?: Map<string, HostedEmulator> };
+type Holder = { [globalKey]?: WeakMap<Desk, Map<string, HostedEmulator>> };
 
 export async function sandboxEmulator(provider: string, desk: Desk): Promise<HostedEmulator | null> {
   const holder = globalThis as Holder;
-  const emulators = (holder[globalKey] ??= new Map());
+  const byDesk = (holder[globalKey] ??= new WeakMap());
+  let emulators = byDesk.get(desk);
+  if (!emulators) byDesk.set(desk, (emulators = new Map()));
   const existing = emulators.get(provider);
   if (existing) return existing;
   const created = createEmulator(provider, desk);

@@ -14,7 +14,12 @@ export interface Actor {
   role: Role;
 }
 
-/** Work the services hand to the background queue; implemented in server/jobs. */
+/**
+ * Work the services hand to the background queue; implemented in server/jobs.
+ * Never call these inside a database transaction: on the embedded PGlite the
+ * queue shares the one connection and would wait for that transaction to end.
+ * Enqueue after commit; the sweeper covers a crash in between.
+ */
 export interface JobScheduler {
   /** Asks a worker to send an approved payout to its provider. */
   submitPayout(payoutId: string): Promise<void>;

@@ -27,16 +27,21 @@ const t = initTRPC
   .create({
     transformer: superjson,
     errorFormatter({ shape, error }) {
-      const cause = error.cause;
-      let fieldErrors: Record<string, string> | null = null;
-      if (cause instanceof FieldErrors) fieldErrors = cause.fields;
-      else if (cause instanceof ZodError) {
-        fieldErrors = {};
-        for (const issue of cause.issues) fieldErrors[issue.path.join(".") || "input"] ??= issue.message;
-      }
-      return { ...shape, data: { ...shape.data, fieldErrors, stack: undefined } };
+      return { ...shape, data: { ...shape.data, fieldErrors: fieldErrorsOf(error), stack: undefined } };
     },
   });
+
+/** The per-field messages of a refused input (form fields → message), or null. */
+export function fieldErrorsOf(error: TRPCError): Record<string, string> | null {
+  const cause = error.cause;
+  if (cause instanceof FieldErrors) return cause.fields;
+  if (cause instanceof ZodError) {
+    const fields: Record<string, string> = {};
+    for (const issue of cause.issues) fields[issue.path.join(".") || "input"] ??= issue.message;
+    return fields;
+  }
+  return null;
+}
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;

@@ -1,0 +1,198 @@
+// The foundation's path, through the tRPC routers (createCaller), the real
+// services, a real database (PGlite, and PostgreSQL when TEST_DATABASE_URL is
+// set) and the pawaPay emulator over real HTTP, callbacks included.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TRPCError } from "@trpc/server";
+import { testDatabases } from "@/server/db/testing";
+import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { fieldErrorsOf } from "./init";
+
+/** The field errors a refused call carries, as the browser would receive them. */
+async function fieldErrors(call: Promise<unknown>): Promise<Record<string, string> & { code?: string }> {
+  try {
+    await call;
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    return { ...fieldErrorsOf(error), code: error.code };
+  }
+  throw new Error("The call was expected to be refused");
+}
+
+describe.each(testDatabases())("payout flow on %s", (kind) => {
+  let t: TestDesk;
+  beforeAll(async () => {
+    t = await startTestDesk(kind);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  // Each test drives its own payout's jobs; follow-ups of earlier tests are dropped.
+  beforeEach(() => {
+    t.jobs.queued = [];
+  });
+
+  const newPayout = (phone: string, extra: Partial<{ amount: string; description: string; id: string }> = {}) => ({
+    id: extra.id ?? randomUUID(),
+    connectionId: t.pawapayConnectionId,
+    amount: extra.amount ?? "15",
+    currency: "ZMW",
+    recipientPhone: phone,
+    description: extra.description ?? "Invoice 1234",
+  });
+
+  async function statusOf(id: string) {
+    return (await t.desk.db.payout.findUniqueOrThrow({ where: { id } })).status;
+  }
+
+  it("walks pending_approval → approved → submitting → processing → succeeded", async () => {
+    const created = await t.caller("maker").payouts.create(newPayout("260763456789"));
+    expect(created.status).toBe("pending_approval");
+
+    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    expect(await statusOf(created.id)).toBe("approved");
+    expect(t.jobs.queued.map((j) => j.name)).toEqual(["submit"]);
+
+    await t.jobs.runAll(t.desk, 1);
+    expect(["processing", "succeeded"]).toContain(await statusOf(created.id));
+    await eventually(async () => (await statusOf(created.id)) === "succeeded");
+
+    const { payout } = await t.caller("viewer").payouts.byId({ id: created.id });
+    expect(payout.events.map((e) => e.toStatus)).toEqual(["pending_approval", "approved", "submitting", "processing", "succeeded"]);
+    expect(payout.events.at(-1)?.source).toBe("callback");
+    expect(payout.events.at(-1)?.payload).toMatchObject({ payoutId: created.id, status: "COMPLETED" });
+    expect(payout.amountMinor).toBe(1500n);
+    expect(payout.providerCalls.some((c) => c.operation === "submit" && c.httpStatus === 200)).toBe(true);
+    expect(JSON.stringify(payout.providerCalls, (_k, v) => (typeof v === "bigint" ? String(v) : v))).not.toMatch(/sandbox-[0-9a-f]{32}|PRIVATE KEY/);
+
+    const audit = await t.desk.db.auditLog.findMany({ where: { entityId: created.id }, orderBy: { id: "asc" } });
+    expect(audit.map((a) => a.action)).toEqual(["payout.create", "payout.approve"]);
+  });
+
+  it("ends failed with the provider's reason for 260763456079", async () => {
+    const created = await t.caller("maker").payouts.create(newPayout("260763456079", { amount: "20.50" }));
+    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await t.jobs.runAll(t.desk, 1);
+    await eventually(async () => (await statusOf(created.id)) === "failed");
+    const payout = await t.desk.db.payout.findUniqueOrThrow({ where: { id: created.id } });
+    expect(payout.failureCode).toBe("RECIPIENT_NOT_FOUND");
+  });
+
+  it("keeps polling a payout pawaPay leaves SUBMITTED (260763456129)", async () => {
+    const created = await t.caller("maker").payouts.create(newPayout("260763456129"));
+    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await t.jobs.runAll(t.desk, 1);
+    expect(await statusOf(created.id)).toBe("processing");
+    await t.jobs.runAll(t.desk, 1); // one status query
+    expect(await statusOf(created.id)).toBe("processing");
+    expect(t.jobs.queued.some((j) => j.name === "status" && j.payoutId === created.id && j.delaySeconds > 5)).toBe(true);
+    t.jobs.queued = [];
+  });
+
+  it("refuses the maker's approval: by role, and by the own-payout rule on the server", async () => {
+    const created = await t.caller("maker").payouts.create(newPayout("260763456789"));
+    await expect(t.caller("maker").approvals.approve({ payoutId: created.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    // Even an approver account cannot approve a payout it created itself.
+    const makerTurnedApprover = { ...t.users.maker, role: "approver" as const };
+    await expect(t.caller(makerTurnedApprover).approvals.approve({ payoutId: created.id })).rejects.toMatchObject({
+      code: "FORBIDDEN",
+      message: expect.stringMatching(/another approver/),
+    });
+    await expect(t.caller("viewer").approvals.approve({ payoutId: created.id })).rejects.toBeInstanceOf(TRPCError);
+    await expect(t.caller(null).payouts.list({})).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    expect(await statusOf(created.id)).toBe("pending_approval");
+  });
+
+  it("lets one approval through when two race, and never a second decision", async () => {
+    const created = await t.caller("maker").payouts.create(newPayout("260763456789"));
+    const results = await Promise.allSettled([
+      t.caller("approver").approvals.approve({ payoutId: created.id }),
+      t.caller("approver").approvals.approve({ payoutId: created.id }),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(await t.desk.db.approval.count({ where: { payoutId: created.id } })).toBe(1);
+    await expect(t.caller("approver").approvals.reject({ payoutId: created.id, reason: "late" })).rejects.toMatchObject({ code: "CONFLICT" });
+    t.jobs.queued = [];
+  });
+
+  it("requires a reason to reject, and records it", async () => {
+    const created = await t.caller("maker").payouts.create(newPayout("260763456789"));
+    expect(await fieldErrors(t.caller("approver").approvals.reject({ payoutId: created.id, reason: "  " }))).toMatchObject({
+      code: "BAD_REQUEST",
+      reason: expect.stringMatching(/reason/),
+    });
+    await t.caller("approver").approvals.reject({ payoutId: created.id, reason: "Duplicate of last week's" });
+    expect(await statusOf(created.id)).toBe("rejected");
+    expect(t.jobs.queued).toEqual([]);
+  });
+
+  it("names the field and the rule for bad input, and creates nothing", async () => {
+    const before = await t.desk.db.payout.count();
+    const attempt = t.caller("maker").payouts.create({ ...newPayout("0763456789"), amount: "15.555", description: "" });
+    expect(await fieldErrors(attempt)).toMatchObject({
+      code: "BAD_REQUEST",
+      amount: "ZMW allows at most 2 decimal places",
+      recipientPhone: expect.stringMatching(/country code/),
+      description: expect.any(String),
+    });
+    expect(await fieldErrors(t.caller("maker").payouts.create({ ...newPayout("260763456789"), id: "not-a-uuid" }))).toMatchObject({
+      code: "BAD_REQUEST",
+      id: expect.any(String),
+    });
+    expect(await fieldErrors(t.caller("maker").payouts.create({ ...newPayout("260763456789"), description: "Hi" }))).toMatchObject({
+      description: expect.stringMatching(/4/),
+    });
+    expect(await t.desk.db.payout.count()).toBe(before);
+  });
+
+  it("makes a double-submitted form one payout", async () => {
+    const input = newPayout("260763456789", { description: "Double click" });
+    const [a, b] = await Promise.allSettled([t.caller("maker").payouts.create(input), t.caller("maker").payouts.create(input)]);
+    const ids = [a, b].filter((r) => r.status === "fulfilled").map((r) => (r as PromiseFulfilledResult<{ id: string }>).value.id);
+    expect(ids.length).toBeGreaterThanOrEqual(1);
+    expect(await t.desk.db.payout.count({ where: { id: input.id } })).toBe(1);
+    await expect(t.caller("maker").payouts.create({ ...input, amount: "99" })).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("lists with filters and keyset pages that neither skip nor repeat", async () => {
+    const seen = new Set<string>();
+    let cursor: string | null | undefined = undefined;
+    let pages = 0;
+    do {
+      const page: { items: Array<{ id: string; createdAt: Date }>; nextCursor: string | null } = await t
+        .caller("viewer")
+        .payouts.list({ limit: 2, cursor });
+      for (const item of page.items) {
+        expect(seen.has(item.id)).toBe(false);
+        seen.add(item.id);
+      }
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 50);
+    expect(seen.size).toBe(await t.desk.db.payout.count());
+    const failed = await t.caller("viewer").payouts.list({ status: ["failed"] });
+    expect(failed.items.length).toBeGreaterThan(0);
+    expect(failed.items.every((p) => p.status === "failed")).toBe(true);
+    expect(await fieldErrors(t.caller("viewer").payouts.list({ createdFrom: "21/11/2026" }))).toMatchObject({
+      createdFrom: expect.stringMatching(/date like/),
+    });
+  });
+
+  it("refuses a forged callback and changes nothing", async () => {
+    const created = await t.caller("maker").payouts.create(newPayout("260763456129"));
+    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await t.jobs.runAll(t.desk, 1);
+    t.jobs.queued = [];
+    const body = JSON.stringify({ payoutId: created.id, status: "FAILED", failureReason: { failureCode: "OTHER_ERROR" } });
+    const response = await fetch(`${t.url}/api/webhooks/${t.pawapayConnectionId}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    expect(response.status).toBe(401);
+    expect(await statusOf(created.id)).toBe("processing");
+    // It makes the desk ask the provider instead.
+    expect(t.jobs.queued).toEqual([expect.objectContaining({ name: "status", payoutId: created.id })]);
+    t.jobs.queued = [];
+  });
+});
