@@ -13,7 +13,7 @@ export interface MigrationFile {
 
 /** prisma/migrations under the working directory (Next.js and the scripts run from the project root). */
 export function defaultMigrationsDir(): string {
-  return path.resolve(process.env.PRISMA_MIGRATIONS_DIR ?? path.join(process.cwd(), "prisma", "migrations"));
+  return path.resolve(/*turbopackIgnore: true*/ process.env.PRISMA_MIGRATIONS_DIR ?? path.join(process.cwd(), "prisma", "migrations"));
 }
 
 export function sha256(content: string | Buffer): string {
@@ -30,8 +30,8 @@ export function matchesChecksum(sql: string, checksum: string): boolean {
 }
 
 export function readMigrations(dir: string = defaultMigrationsDir()): MigrationFile[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
+  if (!existsSync(/*turbopackIgnore: true*/ dir)) return [];
+  return readdirSync(/*turbopackIgnore: true*/ dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
     .sort()

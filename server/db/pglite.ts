@@ -11,7 +11,7 @@ import { defaultMigrationsDir, migrationsFingerprint, readMigrations } from "./m
 import { pgliteExecutor } from "./sql-executor";
 
 export function defaultPgliteDataDir(): string {
-  return path.resolve(process.env.PGLITE_DATA_DIR ?? path.join(process.env.DESK_DATA_DIR ?? "data", "pglite"));
+  return path.resolve(/*turbopackIgnore: true*/ process.env.PGLITE_DATA_DIR ?? path.join(process.env.DESK_DATA_DIR ?? "data", "pglite"));
 }
 
 export interface PersistentPglite {
@@ -27,7 +27,7 @@ export interface PersistentPglite {
  * the folder (`<dir>.lock`, holding the pid) turns that into a clear error.
  */
 export async function openPersistentPglite(dataDir: string = defaultPgliteDataDir()): Promise<PersistentPglite> {
-  const dir = path.resolve(dataDir);
+  const dir = path.resolve(/*turbopackIgnore: true*/ dataDir);
   const release = acquireLockFile(`${dir}.lock`, {
     describeHolder: (pid) =>
       `The embedded database at ${dir} is in use by process ${pid}; stop it first, or set DATABASE_URL to use PostgreSQL. ` +

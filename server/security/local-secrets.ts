@@ -12,7 +12,7 @@ export interface LocalSecrets {
 }
 
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.DESK_DATA_DIR ?? "data");
+  return path.resolve(/*turbopackIgnore: true*/ env.DESK_DATA_DIR ?? "data");
 }
 
 export function loadOrCreateLocalSecrets(dir = dataDir()): LocalSecrets {

@@ -20,9 +20,9 @@ const fileSchema = z.object({ connections: z.array(connectionSchema) });
 
 export function configuredConnections(env: NodeJS.ProcessEnv = process.env): ConnectionInput[] {
   const result: ConnectionInput[] = [];
-  const file = env.DESK_CONFIG_FILE ?? path.resolve("config/desk.json");
-  if (existsSync(file)) {
-    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  const file = env.DESK_CONFIG_FILE ?? path.resolve(/*turbopackIgnore: true*/ "config/desk.json");
+  if (existsSync(/*turbopackIgnore: true*/ file)) {
+    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(/*turbopackIgnore: true*/ file, "utf8")));
     if (!parsed.success) {
       throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     }
