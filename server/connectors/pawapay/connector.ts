@@ -1,0 +1,638 @@
+// pawaPay Merchant API v1 connector.
+//
+// Sends payouts (optionally RFC 9421-signed), reads their status, verifies
+// signed callbacks and reads wallet balances. It reports what pawaPay said
+// in the desk's words and never decides more than the wire proves: when we
+// cannot know whether pawaPay acted on a payout, the answer is "unknown" and
+// the desk asks again with the same payoutId (pawaPay's idempotency key).
+import { createPrivateKey, type KeyObject } from "node:crypto";
+import type {
+  CallbackInput,
+  CallbackResult,
+  ConnectionConfig,
+  ConnectorDeps,
+  FieldIssue,
+  PayoutConnector,
+  PayoutRequest,
+  ProviderBalance,
+  ProviderCallRecord,
+  ProviderResult,
+} from "../types";
+import { fromPreciseDecimalString, isKnownCurrency, toShortDecimalString } from "@/server/domain/money";
+import {
+  algorithmsForKey,
+  contentDigest,
+  hasSignature,
+  importPublicKey,
+  isSignatureAlgorithm,
+  PAWAPAY_REQUEST_COMPONENTS,
+  receivedAuthorities,
+  signMessage,
+  verifyContentDigest,
+  verifyMessageSignature,
+  type DigestAlgorithm,
+  type EcdsaSignatureFormat,
+  type SignatureAlgorithm,
+} from "./http-signature";
+import { msisdnProblem, predictCorrespondent, resolveCorrespondents, CORRESPONDENTS, type Correspondent } from "./correspondents";
+import {
+  CODE_DESCRIPTIONS,
+  errorBodySchema,
+  initiationResponseSchema,
+  payoutObjectSchema,
+  publicKeysSchema,
+  walletBalancesSchema,
+  type PayoutObject,
+  type PayoutRequestBody,
+} from "./wire";
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+/** pawaPay's amount rule: no leading zeros, at most two decimals, 1–23 characters. */
+const AMOUNT_PATTERN = /^(0|[1-9]\d*)(\.\d{1,2})?$/;
+/** "Between 4 and 22 alphanumeric characters"; pawaPay's own example has spaces, so spaces are allowed. */
+const STATEMENT_DESCRIPTION_PATTERN = /^[A-Za-z0-9 ]{4,22}$/;
+/** Never ask pawaPay for its keys more often than this because of unknown keyids (a forged callback must not make us hammer it). */
+const KEY_REFRESH_MIN_INTERVAL_MS = 30_000;
+
+/**
+ * Credentials (all strings):
+ * - apiToken: the Bearer token.
+ * - signingKeyPem, signingKeyId, signingAlgorithm: optional request signing
+ *   (PKCS#8 PEM; algorithm default ecdsa-p256-sha256). Without a key,
+ *   requests go unsigned.
+ * - ecdsaSignatureFormat: "der" (default, what pawaPay's own examples send)
+ *   or "raw" (r‖s, the RFC 9421 form).
+ * - contentDigestAlgorithm: "sha-512" (default) or "sha-256".
+ * - correspondents: see resolveCorrespondents.
+ * - requireSignedCallbacks: "false" to accept unsigned callbacks (default: refuse them).
+ * - callbackClockSkewSeconds (default 60), callbackMaxAgeSeconds (default none).
+ */
+export function createPawapayConnector(config: ConnectionConfig, deps: ConnectorDeps = {}): PayoutConnector {
+  const baseUrl = config.baseUrl.replace(/\/+$/, "");
+  const credentials = config.credentials;
+  const doFetch = deps.fetch ?? globalThis.fetch;
+  const now = deps.now ?? (() => new Date());
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  // A bad setting must not break pages that only list channels: it is
+  // reported where it matters (validate, submit) instead of thrown here.
+  let table: Correspondent[];
+  let configProblem: string | null = null;
+  try {
+    table = resolveCorrespondents(credentials.correspondents);
+  } catch (error) {
+    table = [...CORRESPONDENTS];
+    configProblem = `The connection's correspondents setting is invalid: ${(error as Error).message}`;
+  }
+  const signer = readSigner(credentials);
+  const digestAlgorithm: DigestAlgorithm = credentials.contentDigestAlgorithm === "sha-256" ? "sha-256" : "sha-512";
+  const requireSignedCallbacks = credentials.requireSignedCallbacks !== "false";
+
+  // ------------------------------------------------------------ transport
+
+  type CallOutcome =
+    | { kind: "response"; status: number; text: string; json: unknown; jsonOk: boolean; headers: Headers }
+    | { kind: "error"; error: string; timedOut: boolean };
+
+  /** The one way this connector talks HTTP: timeout, latency, and a record of every call (no secrets). */
+  async function call(input: {
+    operation: string;
+    method: "GET" | "POST";
+    url: string;
+    headers?: Record<string, string>;
+    body?: string;
+    payoutId?: string;
+  }): Promise<CallOutcome> {
+    const headers = new Headers(input.headers);
+    headers.set("Accept", "application/json");
+    if (credentials.apiToken) headers.set("Authorization", `Bearer ${credentials.apiToken}`);
+    const started = performance.now();
+    let outcome: CallOutcome;
+    try {
+      const response = await doFetch(input.url, {
+        method: input.method,
+        headers,
+        body: input.body,
+        // A redirect of a payout POST is not something to follow blindly.
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      // The body is read under the same timeout signal.
+      const text = await response.text();
+      let json: unknown = undefined;
+      let jsonOk = false;
+      if (text.trim() !== "") {
+        try {
+          json = JSON.parse(text);
+          jsonOk = true;
+        } catch {
+          jsonOk = false;
+        }
+      }
+      outcome = { kind: "response", status: response.status, text, json, jsonOk, headers: response.headers };
+    } catch (error) {
+      outcome = describeTransportError(error, timeoutMs);
+    }
+    const latencyMs = performance.now() - started;
+    const record: ProviderCallRecord = {
+      operation: input.operation,
+      method: input.method,
+      url: input.url,
+      request: input.body !== undefined || input.headers ? recordedRequest(headers, input.body) : undefined,
+      latencyMs,
+      ...(input.payoutId ? { payoutId: input.payoutId } : {}),
+      ...(outcome.kind === "response"
+        ? { httpStatus: outcome.status, response: outcome.jsonOk ? outcome.json : truncate(outcome.text) }
+        : { error: outcome.error }),
+    };
+    try {
+      await deps.onCall?.(record);
+    } catch {
+      // Recording is evidence, not control flow.
+    }
+    return outcome;
+  }
+
+  // ------------------------------------------------------------ mapping
+
+  function correspondentFor(request: Pick<PayoutRequest, "channel" | "recipient">): Correspondent | null {
+    if (request.channel) return table.find((c) => c.code === request.channel) ?? null;
+    return predictCorrespondent(request.recipient.phone, table);
+  }
+
+  /** The request body, or why it cannot be sent at all. */
+  function buildBody(request: PayoutRequest): { ok: true; body: PayoutRequestBody } | { ok: false; message: string } {
+    if (configProblem) return { ok: false, message: configProblem };
+    const issues = validate(request);
+    if (issues.length > 0) return { ok: false, message: issues.map((i) => `${i.field}: ${i.message}`).join("; ") };
+    const correspondent = correspondentFor(request)!;
+    return {
+      ok: true,
+      body: {
+        payoutId: request.payoutId,
+        amount: toShortDecimalString(request.amountMinor, request.currency),
+        currency: request.currency,
+        correspondent: correspondent.code,
+        recipient: { type: "MSISDN", address: { value: request.recipient.phone } },
+        // RFC 3339 without fractional seconds, as in pawaPay's examples.
+        customerTimestamp: request.createdAt.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        statementDescription: request.description,
+        // `country` is optional and implied by the correspondent; leaving it
+        // out keeps the body exactly the documented example's shape.
+      },
+    };
+  }
+
+  function validate(request: PayoutRequest): FieldIssue[] {
+    const issues: FieldIssue[] = [];
+    if (configProblem) issues.push({ field: "channel", message: configProblem });
+
+    const phone = request.recipient.phone;
+    let correspondent: Correspondent | null = null;
+    if (request.channel) {
+      correspondent = table.find((c) => c.code === request.channel) ?? null;
+      if (!correspondent) {
+        issues.push({ field: "channel", message: `${request.channel} is not a network this pawaPay connection pays to` });
+      }
+    } else {
+      correspondent = predictCorrespondent(phone, table);
+    }
+
+    const phoneProblem = msisdnProblem(phone, correspondent, table);
+    if (phoneProblem) {
+      issues.push({ field: "recipientPhone", message: phoneProblem });
+    } else if (!request.channel && !correspondent) {
+      issues.push({ field: "channel", message: "The network cannot be told from this number's prefix: choose the mobile network" });
+    }
+    if (correspondent && request.recipient.country && request.recipient.country.toUpperCase() !== correspondent.countryAlpha2) {
+      issues.push({ field: "recipientPhone", message: `${correspondent.label} pays to ${correspondent.country} numbers only` });
+    }
+
+    if (correspondent && request.currency !== correspondent.currency) {
+      issues.push({ field: "currency", message: `${correspondent.label} pays in ${correspondent.currency}, not ${request.currency}` });
+    } else if (!correspondent && !table.some((c) => c.currency === request.currency)) {
+      issues.push({ field: "currency", message: `pawaPay pays no network in ${request.currency} on this connection` });
+    }
+
+    if (request.amountMinor <= 0n) {
+      issues.push({ field: "amount", message: "The amount must be more than zero" });
+    } else if (isKnownCurrency(request.currency)) {
+      const amount = toShortDecimalString(request.amountMinor, request.currency);
+      const decimals = amount.includes(".") ? amount.split(".")[1]!.length : 0;
+      const allowed = correspondent && correspondent.currency === request.currency ? correspondent.decimals : 2;
+      if (decimals > allowed) {
+        issues.push({
+          field: "amount",
+          message:
+            allowed === 0
+              ? `${correspondent?.label ?? "pawaPay"} takes whole amounts only (${amount} has decimals)`
+              : `${correspondent?.label ?? "pawaPay"} takes at most ${allowed} decimal place${allowed === 1 ? "" : "s"}`,
+        });
+      } else if (amount.length > 23 || !AMOUNT_PATTERN.test(amount)) {
+        issues.push({ field: "amount", message: "The amount is too long for pawaPay (at most 23 characters)" });
+      }
+    }
+
+    if (!STATEMENT_DESCRIPTION_PATTERN.test(request.description)) {
+      const length = request.description.length;
+      issues.push({
+        field: "description",
+        message:
+          length < 4 || length > 22
+            ? `pawaPay needs a description of 4 to 22 characters (this one has ${length})`
+            : "pawaPay allows only letters, digits and spaces in the description",
+      });
+    }
+    return issues;
+  }
+
+  // ------------------------------------------------------------ status
+
+  async function status(request: Pick<PayoutRequest, "payoutId" | "providerReference">): Promise<ProviderResult> {
+    const url = `${baseUrl}/payouts/${encodeURIComponent(request.payoutId)}`;
+    const outcome = await call({ operation: "status", method: "GET", url, payoutId: request.payoutId });
+    if (outcome.kind === "error") {
+      return { state: "unknown", failureMessage: `pawaPay did not answer the status query: ${outcome.error}` };
+    }
+    if (outcome.status !== 200) {
+      return {
+        state: "unknown",
+        providerStatus: `HTTP ${outcome.status}`,
+        failureMessage: `pawaPay answered the status query with HTTP ${outcome.status}${errorSuffix(outcome.json)}`,
+        raw: outcome.jsonOk ? outcome.json : truncate(outcome.text),
+      };
+    }
+    // v1 answers an array of zero or one payouts.
+    if (!outcome.jsonOk || !Array.isArray(outcome.json)) {
+      return { state: "unknown", failureMessage: "pawaPay's status answer was not the expected list", raw: truncate(outcome.text) };
+    }
+    if (outcome.json.length === 0) return { state: "not_found", raw: outcome.json };
+    const matching = outcome.json.filter((p) => isRecord(p) && typeof p.payoutId === "string" && p.payoutId.toLowerCase() === request.payoutId.toLowerCase());
+    if (matching.length !== 1) {
+      return { state: "unknown", failureMessage: "pawaPay's status answer did not hold exactly this payout", raw: outcome.json };
+    }
+    const parsed = payoutObjectSchema.safeParse(matching[0]);
+    if (!parsed.success) return { state: "unknown", failureMessage: "pawaPay's payout object was unreadable", raw: matching[0] };
+    return mapPayoutObject(parsed.data);
+  }
+
+  // ------------------------------------------------------------ submit
+
+  async function submit(request: PayoutRequest): Promise<ProviderResult> {
+    const built = buildBody(request);
+    if (!built.ok) {
+      // Nothing left the desk, so nothing can exist at pawaPay: a final, honest "failed".
+      return { state: "failed", failureCode: "NOT_SENT", failureMessage: `Not sent to pawaPay: ${built.message}` };
+    }
+    const url = `${baseUrl}/payouts`;
+    const body = JSON.stringify(built.body);
+    let headers: Record<string, string>;
+    try {
+      headers = requestHeaders("POST", url, body);
+    } catch (error) {
+      return { state: "failed", failureCode: "NOT_SENT", failureMessage: `Not sent to pawaPay: could not sign the request (${(error as Error).message})` };
+    }
+    const outcome = await call({ operation: "submit", method: "POST", url, headers, body, payoutId: request.payoutId });
+
+    if (outcome.kind === "error") {
+      return {
+        state: "unknown",
+        failureMessage: `No answer from pawaPay (${outcome.error}); the payout may or may not have been created, its status will be checked`,
+      };
+    }
+
+    if (outcome.status >= 200 && outcome.status < 300) {
+      const parsed = outcome.jsonOk ? initiationResponseSchema.safeParse(outcome.json) : null;
+      if (!parsed?.success) {
+        return {
+          state: "unknown",
+          failureMessage: `pawaPay's answer (HTTP ${outcome.status}) could not be read; its status will be checked`,
+          raw: outcome.jsonOk ? outcome.json : truncate(outcome.text),
+        };
+      }
+      const answer = parsed.data;
+      switch (answer.status) {
+        case "ACCEPTED":
+        case "ENQUEUED":
+          return { state: "processing", providerStatus: answer.status, raw: answer };
+        case "REJECTED": {
+          // A rejected initiation is not stored by pawaPay: nothing will happen to it.
+          const code = answer.rejectionReason?.rejectionCode ?? "REJECTED";
+          return {
+            state: "failed",
+            providerStatus: "REJECTED",
+            failureCode: code,
+            failureMessage: answer.rejectionReason?.rejectionMessage || CODE_DESCRIPTIONS[code] || "pawaPay rejected the payout",
+            raw: answer,
+          };
+        }
+        case "DUPLICATE_IGNORED": {
+          // pawaPay already has a payout with this id (an earlier attempt got through): its state is the answer.
+          const current = await status(request);
+          if (current.state === "not_found") {
+            return {
+              state: "unknown",
+              providerStatus: "DUPLICATE_IGNORED",
+              failureMessage: "pawaPay reported a duplicate but does not show the payout yet; its status will be checked",
+              raw: answer,
+            };
+          }
+          return current;
+        }
+        default:
+          return {
+            state: "unknown",
+            providerStatus: answer.status,
+            failureMessage: `pawaPay answered with an initiation status the desk does not know (${answer.status})`,
+            raw: answer,
+          };
+      }
+    }
+
+    const error = outcome.jsonOk ? errorBodySchema.safeParse(outcome.json) : null;
+    if (error?.success && outcome.status === 401) {
+      // pawaPay did not authenticate the request, so it cannot have acted on it.
+      return {
+        state: "failed",
+        providerStatus: "HTTP 401",
+        failureCode: errorCodeOf(error.data.errorMessage, 401),
+        failureMessage: `pawaPay refused the API token (${error.data.errorMessage}); nothing was created. Check the connection's token.`,
+        raw: error.data,
+      };
+    }
+    if (error?.success && (outcome.status === 400 || outcome.status === 403)) {
+      // pawaPay refused the request before creating anything (bad request,
+      // bad signature). An earlier attempt with the same id could still
+      // exist, so ask before calling it failed.
+      const current = await status(request);
+      if (current.state === "not_found") {
+        const code = errorCodeOf(error.data.errorMessage, outcome.status);
+        return {
+          state: "failed",
+          providerStatus: `HTTP ${outcome.status}`,
+          failureCode: code,
+          failureMessage: `pawaPay refused the request (HTTP ${outcome.status}: ${error.data.errorMessage}); nothing was created${
+            code === "HTTP_SIGNATURE_ERROR" ? ". Check the signing key registered with pawaPay" : ""
+          }`,
+          raw: error.data,
+        };
+      }
+      if (current.state !== "unknown") return current;
+      return {
+        state: "unknown",
+        providerStatus: `HTTP ${outcome.status}`,
+        failureMessage: `pawaPay refused the request (${error.data.errorMessage}) and the status check did not confirm that nothing exists`,
+        raw: error.data,
+      };
+    }
+    // 5xx, 404, 409, 429, redirects, or an answer that is not pawaPay's error shape:
+    // we cannot tell whether the payout was created.
+    return {
+      state: "unknown",
+      providerStatus: `HTTP ${outcome.status}`,
+      failureMessage: `pawaPay answered HTTP ${outcome.status}${errorSuffix(outcome.json)}; the payout may or may not have been created, its status will be checked`,
+      raw: outcome.jsonOk ? outcome.json : truncate(outcome.text),
+    };
+  }
+
+  /** Content-Digest, Content-Length and, when a key is configured, the RFC 9421 signature. */
+  function requestHeaders(method: string, url: string, body: string): Record<string, string> {
+    const headers: Record<string, string> = {
+      "Content-Type": "application/json",
+      "Content-Length": String(Buffer.byteLength(body, "utf8")),
+      "Content-Digest": contentDigest(body, digestAlgorithm),
+    };
+    if (signer.kind === "problem") throw new Error(signer.problem);
+    if (signer.kind === "none") return headers;
+    const at = now();
+    headers["Signature-Date"] = at.toISOString();
+    const signed = signMessage(
+      { method, url, headers: new Headers(headers) },
+      {
+        privateKey: signer.key,
+        keyId: signer.keyId,
+        alg: signer.alg,
+        created: Math.floor(at.getTime() / 1000),
+        components: PAWAPAY_REQUEST_COMPONENTS,
+        ecdsaFormat: signer.ecdsaFormat,
+      },
+    );
+    headers["Signature-Input"] = signed["Signature-Input"];
+    headers["Signature"] = signed.Signature;
+    return headers;
+  }
+
+  // ------------------------------------------------------------ callbacks
+
+  const publicKeys = new Map<string, KeyObject>();
+  let keysFetchedAt = 0;
+  let keysLoading: Promise<void> | null = null;
+
+  async function loadPublicKeys(): Promise<void> {
+    keysLoading ??= (async () => {
+      try {
+        const outcome = await call({ operation: "publicKeys", method: "GET", url: `${baseUrl}/public-key/http` });
+        keysFetchedAt = Date.now();
+        if (outcome.kind !== "response" || outcome.status !== 200 || !outcome.jsonOk) return;
+        const parsed = publicKeysSchema.safeParse(outcome.json);
+        if (!parsed.success) return;
+        for (const entry of parsed.data) {
+          try {
+            publicKeys.set(entry.id, importPublicKey(entry.key));
+          } catch {
+            // an unreadable key is simply not usable
+          }
+        }
+      } finally {
+        keysLoading = null;
+      }
+    })();
+    return keysLoading;
+  }
+
+  async function pawapayKey(keyId: string): Promise<KeyObject | null> {
+    const known = publicKeys.get(keyId);
+    if (known) return known;
+    // Unknown keyid: pawaPay may have rotated its keys. Refresh, but not on every forged callback.
+    if (keysFetchedAt === 0 || Date.now() - keysFetchedAt >= KEY_REFRESH_MIN_INTERVAL_MS) await loadPublicKeys();
+    return publicKeys.get(keyId) ?? null;
+  }
+
+  async function parseCallback(input: CallbackInput): Promise<CallbackResult> {
+    let body: unknown;
+    try {
+      body = JSON.parse(input.rawBody);
+    } catch {
+      return { verified: false, reason: "The callback body is not JSON" };
+    }
+    const parsed = payoutObjectSchema.safeParse(body);
+    const payoutId = isRecord(body) && typeof body.payoutId === "string" ? body.payoutId : undefined;
+    const refuse = (reason: string): CallbackResult => ({ verified: false, reason, ...(payoutId ? { payoutId } : {}) });
+
+    if (!hasSignature(input.headers)) {
+      if (requireSignedCallbacks) return refuse("The callback is not signed and this connection requires signed callbacks");
+      // Explicitly configured to trust unsigned callbacks; a digest, if sent, must still match.
+      if (input.headers.has("content-digest")) {
+        const digest = verifyContentDigest(input.headers.get("content-digest"), input.rawBody);
+        if (!digest.ok) return refuse(digest.reason);
+      }
+    } else {
+      const digest = verifyContentDigest(input.headers.get("content-digest"), input.rawBody);
+      if (!digest.ok) return refuse(digest.reason);
+      const verification = await verifyMessageSignature(
+        {
+          method: input.method,
+          url: input.url,
+          headers: input.headers,
+          alternateAuthorities: receivedAuthorities(input.url, input.headers),
+        },
+        {
+          keyLookup: pawapayKey,
+          requiredComponents: ["content-digest"],
+          now,
+          clockSkewSeconds: numberSetting(credentials.callbackClockSkewSeconds) ?? 60,
+          ...(numberSetting(credentials.callbackMaxAgeSeconds) !== undefined
+            ? { maxAgeSeconds: numberSetting(credentials.callbackMaxAgeSeconds)! }
+            : {}),
+        },
+      );
+      if (!verification.ok) return refuse(`The callback signature is not valid: ${verification.reason}`);
+    }
+
+    if (!parsed.success) return refuse("The callback is not a pawaPay payout");
+    const result = mapPayoutObject(parsed.data);
+    return {
+      verified: true,
+      payoutId: parsed.data.payoutId,
+      dedupeKey: `${parsed.data.payoutId}:${parsed.data.status}`,
+      result,
+    };
+  }
+
+  // ------------------------------------------------------------ balances
+
+  async function balances(): Promise<ProviderBalance[]> {
+    const outcome = await call({ operation: "balances", method: "GET", url: `${baseUrl}/v1/wallet-balances` });
+    if (outcome.kind === "error") throw new Error(`pawaPay did not answer the balance query: ${outcome.error}`);
+    if (outcome.status !== 200) throw new Error(`pawaPay answered the balance query with HTTP ${outcome.status}${errorSuffix(outcome.json)}`);
+    const parsed = outcome.jsonOk ? walletBalancesSchema.safeParse(outcome.json) : null;
+    if (!parsed?.success) throw new Error("pawaPay's balance answer could not be read");
+    return parsed.data.balances.map((entry) => ({
+      currency: entry.currency,
+      // Exact: refuses a balance with more precision than the currency rather than rounding it.
+      amountMinor: fromPreciseDecimalString(entry.balance, entry.currency),
+      label: entry.mno ? `${entry.country} ${entry.mno}` : entry.country,
+      raw: entry,
+    }));
+  }
+
+  return {
+    provider: "pawapay",
+    capabilities: { statusQuery: true, callbacks: "signed", balances: true, statements: false },
+    channels: () => table.map((c) => ({ code: c.code, label: c.label, country: c.countryAlpha2, currency: c.currency })),
+    validate,
+    submit,
+    status,
+    parseCallback,
+    balances,
+  };
+}
+
+// ------------------------------------------------------------ helpers
+
+type Signer =
+  | { kind: "none" }
+  | { kind: "problem"; problem: string }
+  | { kind: "key"; key: KeyObject; keyId: string; alg: SignatureAlgorithm; ecdsaFormat: EcdsaSignatureFormat };
+
+function readSigner(credentials: Record<string, string>): Signer {
+  if (!credentials.signingKeyPem) return { kind: "none" };
+  const alg = credentials.signingAlgorithm || "ecdsa-p256-sha256";
+  if (!isSignatureAlgorithm(alg)) return { kind: "problem", problem: `Unsupported signing algorithm ${alg}` };
+  if (!credentials.signingKeyId) return { kind: "problem", problem: "A signing key is configured without its key id (signingKeyId)" };
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(credentials.signingKeyPem);
+  } catch (error) {
+    return { kind: "problem", problem: `The signing key cannot be read (${(error as Error).message})` };
+  }
+  if (!algorithmsForKey(key).includes(alg)) return { kind: "problem", problem: `The signing key does not fit ${alg}` };
+  const ecdsaFormat: EcdsaSignatureFormat = credentials.ecdsaSignatureFormat === "raw" ? "raw" : "der";
+  return { kind: "key", key, keyId: credentials.signingKeyId, alg, ecdsaFormat };
+}
+
+/** pawaPay v1 payout statuses in the desk's words. */
+export function mapPayoutObject(payout: PayoutObject): ProviderResult {
+  const providerStatus = payout.status;
+  switch (payout.status) {
+    case "ACCEPTED":
+    case "ENQUEUED":
+    case "SUBMITTED":
+      return { state: "processing", providerStatus, raw: payout };
+    case "COMPLETED":
+      return { state: "succeeded", providerStatus, raw: payout };
+    case "FAILED": {
+      const code = payout.failureReason?.failureCode ?? "FAILED";
+      return {
+        state: "failed",
+        providerStatus,
+        failureCode: code,
+        failureMessage: payout.failureReason?.failureMessage || CODE_DESCRIPTIONS[code] || "pawaPay reports the payout failed",
+        raw: payout,
+      };
+    }
+    default:
+      return { state: "unknown", providerStatus, failureMessage: `pawaPay reports a status the desk does not know (${providerStatus})`, raw: payout };
+  }
+}
+
+function describeTransportError(error: unknown, timeoutMs: number): { kind: "error"; error: string; timedOut: boolean } {
+  const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === "TimeoutError" || err?.name === "AbortError") {
+    return { kind: "error", error: `timed out after ${timeoutMs} ms`, timedOut: true };
+  }
+  const cause = err?.cause?.code ?? err?.cause?.message;
+  return { kind: "error", error: cause ? `${err?.message ?? "fetch failed"} (${cause})` : (err?.message ?? String(error)), timedOut: false };
+}
+
+/** What is kept of a request for the timeline: the body and the signing headers, never Authorization. */
+function recordedRequest(headers: Headers, body: string | undefined): unknown {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of headers) {
+    if (name === "authorization" || name === "cookie") continue;
+    kept[name] = value;
+  }
+  let parsedBody: unknown = body;
+  if (body !== undefined) {
+    try {
+      parsedBody = JSON.parse(body);
+    } catch {
+      parsedBody = truncate(body);
+    }
+  }
+  return { headers: kept, ...(body !== undefined ? { body: parsedBody } : {}) };
+}
+
+function errorCodeOf(message: string, status: number): string {
+  const match = /^([A-Z][A-Z0-9_]{2,})\b/.exec(message.trim());
+  return match ? match[1]! : `HTTP_${status}`;
+}
+
+function errorSuffix(json: unknown): string {
+  const parsed = errorBodySchema.safeParse(json);
+  return parsed.success ? ` (${parsed.data.errorMessage})` : "";
+}
+
+function truncate(text: string): string {
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function numberSetting(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
