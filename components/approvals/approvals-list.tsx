@@ -30,7 +30,7 @@ export function ApprovalsList() {
               </Link>
               <p className="text-sm text-slate-700">
                 to {payout.recipientName ? `${payout.recipientName}, ` : ""}
-                {phone(payout.recipientPhone)} · {payout.description}
+                {phone(payout.recipientPhone, payout.recipientAccount)} · {payout.description}
               </p>
               <p className="text-xs text-slate-500">
                 {payout.connection.name} · created {when(payout.createdAt)} by {payout.createdBy.name}

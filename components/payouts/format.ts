@@ -23,6 +23,8 @@ export function when(date: Date | string): string {
   return `${dateTime.format(new Date(date))} UTC`;
 }
 
-export function phone(msisdn: string): string {
-  return `+${msisdn}`;
+/** How the recipient is addressed: +MSISDN for mobile money, the account number for bank payouts. */
+export function phone(msisdn: string | null, account?: string | null): string {
+  if (msisdn) return `+${msisdn}`;
+  return account ? `account ${account}` : "";
 }

@@ -37,7 +37,7 @@ export function PayoutDetail({ id }: { id: string }) {
         description={
           <>
             to {payout.recipientName ? `${payout.recipientName}, ` : ""}
-            {phone(payout.recipientPhone)} via {payout.connection.name}
+            {phone(payout.recipientPhone, payout.recipientAccount)} via {payout.connection.name}
           </>
         }
         actions={<StatusBadge status={payout.status} />}

@@ -137,8 +137,8 @@ export function PayoutsTable() {
                     </Link>
                   </td>
                   <td className="px-4 py-3">
-                    <div className="font-medium">{p.recipientName ?? phone(p.recipientPhone)}</div>
-                    {p.recipientName && <div className="text-xs text-slate-500">{phone(p.recipientPhone)}</div>}
+                    <div className="font-medium">{p.recipientName ?? phone(p.recipientPhone, p.recipientAccount)}</div>
+                    {p.recipientName && <div className="text-xs text-slate-500">{phone(p.recipientPhone, p.recipientAccount)}</div>}
                   </td>
                   <td className="tabular whitespace-nowrap px-4 py-3 text-right font-medium">{money(p.amountMinor, p.currency)}</td>
                   <td className="px-4 py-3">

@@ -30,11 +30,15 @@ export interface PayoutRequest {
   amountMinor: bigint;
   currency: string;
   recipient: {
-    /** MSISDN digits with country code, no '+', no spaces. */
-    phone: string;
+    /** MSISDN digits with country code, no '+', no spaces. Null for bank payouts. */
+    phone?: string | null;
     name?: string | null;
     /** ISO 3166-1 alpha-2. */
     country?: string | null;
+    /** Bank account number, for bank payouts. */
+    accountNumber?: string | null;
+    /** Provider-specific recipient fields declared by recipientFields() (bank code, IFSC, email…). */
+    details?: Record<string, string> | null;
   };
   /** Provider routing, e.g. pawaPay's correspondent; connectors may predict it. */
   channel?: string | null;
@@ -129,6 +133,11 @@ export type CallbackResult =
       verified: false;
       /** Why it was refused (bad signature, stale, unparsable…). */
       reason: string;
+      /**
+       * True for a provider whose callbacks are unsigned by design (e.g. Muda):
+       * the callback is acknowledged, never applied, and confirmed by a status query.
+       */
+      hint?: boolean;
       /** If a payout id could still be read, the desk queries its status instead. */
       payoutId?: string;
       dedupeKey?: string;
@@ -139,6 +148,42 @@ export interface ChannelOption {
   label: string;
   country: string;
   currency: string;
+}
+
+/** A provider-specific recipient field the create form must ask for. */
+export interface RecipientField {
+  /** Key in PayoutRequest.recipient.details (or "accountNumber" / "name"). */
+  key: string;
+  label: string;
+  required: boolean;
+  hint?: string;
+}
+
+/** What the desk answers a provider's callback, when the provider prescribes it (Praxis wants a signed reply). */
+export interface CallbackReply {
+  httpStatus: number;
+  contentType: string;
+  body: string;
+}
+
+export interface StatementRequest {
+  from?: Date;
+  to?: Date;
+  format: "csv";
+}
+
+export interface StatementStatus {
+  id: string;
+  state: "pending" | "ready" | "failed";
+  downloadUrl?: string;
+  raw?: unknown;
+}
+
+/** Provider-side statements: request, poll, download. */
+export interface StatementApi {
+  request(input: StatementRequest): Promise<StatementStatus>;
+  status(id: string): Promise<StatementStatus>;
+  download(status: StatementStatus): Promise<{ contentType: string; body: Uint8Array }>;
 }
 
 export interface ConnectorCapabilities {
@@ -152,8 +197,14 @@ export interface ConnectorCapabilities {
 export interface PayoutConnector {
   readonly provider: ProviderKind;
   readonly capabilities: ConnectorCapabilities;
-  /** Channels (networks) this connection can pay to; empty when the provider routes itself. */
+  /** Channels (networks / payment methods) this connection can pay to; empty when the provider routes itself. */
   channels(): ChannelOption[];
+  /**
+   * What the recipient is: a mobile-money number, or a bank account. Optional
+   * extra fields go in recipient.details. Absent means: MSISDN, no extras.
+   */
+  recipientKind?: "msisdn" | "bank_account";
+  recipientFields?(): RecipientField[];
   /** Provider rules checked before a payout is created, so the maker sees them at once. */
   validate(request: PayoutRequest): FieldIssue[];
   /** Sends the payout. Never throws for transport faults: returns state "unknown". */
@@ -162,8 +213,18 @@ export interface PayoutConnector {
   status(request: Pick<PayoutRequest, "payoutId" | "providerReference">): Promise<ProviderResult>;
   /** Verifies and reads a callback. Present when capabilities.callbacks !== "none". */
   parseCallback?(input: CallbackInput): Promise<CallbackResult>;
+  /**
+   * The body the provider expects in answer to its callback. Called after the
+   * desk has stored the callback (accepted) or refused it. Absent: the desk
+   * answers its own JSON with 200 / 401.
+   */
+  callbackReply?(accepted: boolean, callback: CallbackInput): CallbackReply;
   /** Reads balances. Present when capabilities.balances. */
   balances?(): Promise<ProviderBalance[]>;
+  /** Provider statements. Present when capabilities.statements. */
+  statements?: StatementApi;
+  /** A cheap authenticated call that proves the credentials work (the admin's "Test" button). */
+  testConnection?(): Promise<{ ok: boolean; message: string }>;
 }
 
 export type ConnectorFactory = (config: ConnectionConfig, deps?: ConnectorDeps) => PayoutConnector;

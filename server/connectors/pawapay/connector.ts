@@ -157,7 +157,7 @@ export function createPawapayConnector(config: ConnectionConfig, deps: Connector
 
   function correspondentFor(request: Pick<PayoutRequest, "channel" | "recipient">): Correspondent | null {
     if (request.channel) return table.find((c) => c.code === request.channel) ?? null;
-    return predictCorrespondent(request.recipient.phone, table);
+    return request.recipient.phone ? predictCorrespondent(request.recipient.phone, table) : null;
   }
 
   /** The request body, or why it cannot be sent at all. */
@@ -173,7 +173,7 @@ export function createPawapayConnector(config: ConnectionConfig, deps: Connector
         amount: toShortDecimalString(request.amountMinor, request.currency),
         currency: request.currency,
         correspondent: correspondent.code,
-        recipient: { type: "MSISDN", address: { value: request.recipient.phone } },
+        recipient: { type: "MSISDN", address: { value: request.recipient.phone ?? "" } },
         // RFC 3339 without fractional seconds, as in pawaPay's examples.
         customerTimestamp: request.createdAt.toISOString().replace(/\.\d{3}Z$/, "Z"),
         statementDescription: request.description,
@@ -187,7 +187,8 @@ export function createPawapayConnector(config: ConnectionConfig, deps: Connector
     const issues: FieldIssue[] = [];
     if (configProblem) issues.push({ field: "channel", message: configProblem });
 
-    const phone = request.recipient.phone;
+    // pawaPay pays mobile-money wallets only: an absent number is checked as an empty one.
+    const phone = request.recipient.phone ?? "";
     let correspondent: Correspondent | null = null;
     if (request.channel) {
       correspondent = table.find((c) => c.code === request.channel) ?? null;
