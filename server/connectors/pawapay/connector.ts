@@ -6,6 +6,7 @@
 // cannot know whether pawaPay acted on a payout, the answer is "unknown" and
 // the desk asks again with the same payoutId (pawaPay's idempotency key).
 import { createPrivateKey, type KeyObject } from "node:crypto";
+import { createHttpCaller, truncate, type CallOutcome } from "../http";
 import type {
   CallbackInput,
   CallbackResult,
@@ -46,7 +47,6 @@ import {
   type PayoutRequestBody,
 } from "./wire";
 
-const DEFAULT_TIMEOUT_MS = 15_000;
 /** pawaPay's amount rule: no leading zeros, at most two decimals, 1–23 characters. */
 const AMOUNT_PATTERN = /^(0|[1-9]\d*)(\.\d{1,2})?$/;
 /** "Between 4 and 22 alphanumeric characters"; pawaPay's own example has spaces, so spaces are allowed. */
@@ -70,9 +70,7 @@ const KEY_REFRESH_MIN_INTERVAL_MS = 30_000;
 export function createPawapayConnector(config: ConnectionConfig, deps: ConnectorDeps = {}): PayoutConnector {
   const baseUrl = config.baseUrl.replace(/\/+$/, "");
   const credentials = config.credentials;
-  const doFetch = deps.fetch ?? globalThis.fetch;
   const now = deps.now ?? (() => new Date());
-  const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   // A bad setting must not break pages that only list channels: it is
   // reported where it matters (validate, submit) instead of thrown here.
@@ -90,68 +88,11 @@ export function createPawapayConnector(config: ConnectionConfig, deps: Connector
 
   // ------------------------------------------------------------ transport
 
-  type CallOutcome =
-    | { kind: "response"; status: number; text: string; json: unknown; jsonOk: boolean; headers: Headers }
-    | { kind: "error"; error: string; timedOut: boolean };
-
-  /** The one way this connector talks HTTP: timeout, latency, and a record of every call (no secrets). */
-  async function call(input: {
-    operation: string;
-    method: "GET" | "POST";
-    url: string;
-    headers?: Record<string, string>;
-    body?: string;
-    payoutId?: string;
-  }): Promise<CallOutcome> {
-    const headers = new Headers(input.headers);
-    headers.set("Accept", "application/json");
-    if (credentials.apiToken) headers.set("Authorization", `Bearer ${credentials.apiToken}`);
-    const started = performance.now();
-    let outcome: CallOutcome;
-    try {
-      const response = await doFetch(input.url, {
-        method: input.method,
-        headers,
-        body: input.body,
-        // A redirect of a payout POST is not something to follow blindly.
-        redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      // The body is read under the same timeout signal.
-      const text = await response.text();
-      let json: unknown = undefined;
-      let jsonOk = false;
-      if (text.trim() !== "") {
-        try {
-          json = JSON.parse(text);
-          jsonOk = true;
-        } catch {
-          jsonOk = false;
-        }
-      }
-      outcome = { kind: "response", status: response.status, text, json, jsonOk, headers: response.headers };
-    } catch (error) {
-      outcome = describeTransportError(error, timeoutMs);
-    }
-    const latencyMs = performance.now() - started;
-    const record: ProviderCallRecord = {
-      operation: input.operation,
-      method: input.method,
-      url: input.url,
-      request: input.body !== undefined || input.headers ? recordedRequest(headers, input.body) : undefined,
-      latencyMs,
-      ...(input.payoutId ? { payoutId: input.payoutId } : {}),
-      ...(outcome.kind === "response"
-        ? { httpStatus: outcome.status, response: outcome.jsonOk ? outcome.json : truncate(outcome.text) }
-        : { error: outcome.error }),
-    };
-    try {
-      await deps.onCall?.(record);
-    } catch {
-      // Recording is evidence, not control flow.
-    }
-    return outcome;
-  }
+  /** The one way this connector talks HTTP (see ../http.ts): timeout, latency, a record of every call. */
+  const call = createHttpCaller({
+    deps,
+    headers: (): Record<string, string> => (credentials.apiToken ? { Authorization: `Bearer ${credentials.apiToken}` } : {}),
+  });
 
   // ------------------------------------------------------------ mapping
 
@@ -587,32 +528,7 @@ export function mapPayoutObject(payout: PayoutObject): ProviderResult {
   }
 }
 
-function describeTransportError(error: unknown, timeoutMs: number): { kind: "error"; error: string; timedOut: boolean } {
-  const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err?.name === "TimeoutError" || err?.name === "AbortError") {
-    return { kind: "error", error: `timed out after ${timeoutMs} ms`, timedOut: true };
-  }
-  const cause = err?.cause?.code ?? err?.cause?.message;
-  return { kind: "error", error: cause ? `${err?.message ?? "fetch failed"} (${cause})` : (err?.message ?? String(error)), timedOut: false };
-}
 
-/** What is kept of a request for the timeline: the body and the signing headers, never Authorization. */
-function recordedRequest(headers: Headers, body: string | undefined): unknown {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of headers) {
-    if (name === "authorization" || name === "cookie") continue;
-    kept[name] = value;
-  }
-  let parsedBody: unknown = body;
-  if (body !== undefined) {
-    try {
-      parsedBody = JSON.parse(body);
-    } catch {
-      parsedBody = truncate(body);
-    }
-  }
-  return { headers: kept, ...(body !== undefined ? { body: parsedBody } : {}) };
-}
 
 function errorCodeOf(message: string, status: number): string {
   const match = /^([A-Z][A-Z0-9_]{2,})\b/.exec(message.trim());
@@ -624,9 +540,6 @@ function errorSuffix(json: unknown): string {
   return parsed.success ? ` (${parsed.data.errorMessage})` : "";
 }
 
-function truncate(text: string): string {
-  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
