@@ -7,6 +7,7 @@ describe("money", () => {
     expect(currencyExponent("USD")).toBe(2);
     expect(currencyExponent("KWD")).toBe(3);
     expect(() => currencyExponent("XXY")).toThrow(/not an ISO 4217/);
+    expect(currencyExponent("USDT")).toBe(2);
   });
   it("parses without floats", () => {
     expect(parseAmount("15", "ZMW")).toBe(1500n);

@@ -20,15 +20,24 @@ export class MoneyError extends Error {
   }
 }
 
+/**
+ * Settlement assets some providers fund payouts from that ISO 4217 does not
+ * list. USDT is quoted by PontisGlobe with two decimals ("125.00"), and the
+ * desk keeps it at that precision so its amounts match the provider's.
+ */
+const NON_ISO_CURRENCIES: Readonly<Record<string, number>> = { USDT: 2 };
+
 /** Number of decimal places of an ISO 4217 currency (UGX 0, USD 2, KWD 3). */
 export function currencyExponent(currency: string): number {
-  const entry = currencyCodes.code(currency);
+  const extra = NON_ISO_CURRENCIES[currency];
+  if (extra !== undefined) return extra;
+  const entry = /^[A-Z]{3}$/.test(currency) ? currencyCodes.code(currency) : undefined;
   if (!entry) throw new MoneyError(`${currency} is not an ISO 4217 currency code`, "currency.unknown");
   return entry.digits;
 }
 
 export function isKnownCurrency(currency: string): boolean {
-  return /^[A-Z]{3}$/.test(currency) && currencyCodes.code(currency) !== undefined;
+  return currency in NON_ISO_CURRENCIES || (/^[A-Z]{3}$/.test(currency) && currencyCodes.code(currency) !== undefined);
 }
 
 const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;

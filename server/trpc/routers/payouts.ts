@@ -13,7 +13,7 @@ export const payoutsRouter = router({
         id: uuid,
         connectionId: z.string().min(1, "Choose a connection"),
         amount: z.string().max(30, "Amount is too long"),
-        currency: z.string().trim().toUpperCase().length(3, "Currency is a 3-letter ISO 4217 code"),
+        currency: z.string().trim().toUpperCase().min(3, "Currency is an ISO 4217 code such as ZMW").max(4, "Currency is an ISO 4217 code such as ZMW"),
         recipientPhone: z.string().max(32, "Phone number is too long"),
         recipientName: z.string().max(120, "Name is too long").nullish(),
         channel: z.string().max(64).nullish(),

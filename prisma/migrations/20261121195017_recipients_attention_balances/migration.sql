@@ -2,13 +2,14 @@
 ALTER TABLE "Payout" ADD COLUMN     "attentionSince" TIMESTAMPTZ(3),
 ADD COLUMN     "recipientAccount" TEXT,
 ADD COLUMN     "recipientDetails" JSONB,
+ALTER COLUMN "currency" SET DATA TYPE VARCHAR(4),
 ALTER COLUMN "recipientPhone" DROP NOT NULL;
 
 -- CreateTable
 CREATE TABLE "BalanceSnapshot" (
     "id" BIGSERIAL NOT NULL,
     "connectionId" UUID NOT NULL,
-    "currency" VARCHAR(3) NOT NULL,
+    "currency" VARCHAR(4) NOT NULL,
     "amountMinor" BIGINT NOT NULL,
     "label" TEXT NOT NULL DEFAULT '',
     "raw" JSONB,
