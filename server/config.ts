@@ -13,6 +13,8 @@ export interface DeskConfig {
   embedded: boolean;
   /** Run the job workers inside the web process (default on). */
   inProcessWorkers: boolean;
+  /** A payout in flight longer than this is flagged for attention. */
+  stuckAfterMinutes: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): DeskConfig {
@@ -23,7 +25,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DeskConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     embedded: !env.DATABASE_URL,
     inProcessWorkers: env.DESK_WORKERS !== "off",
+    stuckAfterMinutes: positiveNumber(env.DESK_STUCK_AFTER_MINUTES, "DESK_STUCK_AFTER_MINUTES") ?? 30,
   };
+}
+
+function positiveNumber(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of minutes, not "${value}"`);
+  return n;
 }
 
 export const config = readConfig();

@@ -124,7 +124,13 @@ export interface CallbackInput {
 export type CallbackResult =
   | {
       verified: true;
-      payoutId: string;
+      /**
+       * Our payout id. A provider whose callbacks carry only its own
+       * transaction id sets providerReference instead, and the desk finds the
+       * payout by it.
+       */
+      payoutId?: string;
+      providerReference?: string;
       /** Stable id of this callback for de-duplication. */
       dedupeKey: string;
       result: ProviderResult;

@@ -51,7 +51,7 @@ export async function changeStatusInTx(tx: Tx, change: StatusChange): Promise<Ch
         ...change.patch,
         status: change.to,
         version: { increment: 1 },
-        ...(isFinal(change.to) ? { finalizedAt: now } : {}),
+        ...(isFinal(change.to) ? { finalizedAt: now, attentionSince: null } : {}),
       },
     });
     if (updated.count === 0) continue; // someone else moved it: read again

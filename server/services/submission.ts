@@ -6,7 +6,7 @@
 // resent — with the same id — only when the provider says it never saw it.
 import type { Payout } from "@/server/db/generated/client";
 import type { PayoutRequest } from "@/server/connectors/types";
-import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
+import { IN_FLIGHT_STATUSES, isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import type { Desk } from "./types";
 import { applyProviderResult, changeStatus, noteProviderEvent } from "./payout-status";
 import { openConnector } from "./connections";
@@ -132,7 +132,7 @@ export async function checkPayoutStatus(desk: Desk, payoutId: string, attempt = 
  * and asks about payouts stuck in flight. Jobs are de-duplicated per payout,
  * so running this often is harmless.
  */
-export async function sweep(desk: Desk): Promise<{ submits: number; checks: number }> {
+export async function sweep(desk: Desk): Promise<{ submits: number; checks: number; flagged: number }> {
   const now = Date.now();
   const approved = await desk.db.payout.findMany({
     where: { status: "approved", updatedAt: { lt: new Date(now - 30_000) } },
@@ -151,5 +151,28 @@ export async function sweep(desk: Desk): Promise<{ submits: number; checks: numb
     take: 500,
   });
   for (const p of inFlight) await desk.jobs.checkStatus(p.id, { delaySeconds: 0, attempt: 4 });
-  return { submits: approved.length, checks: inFlight.length };
+  const flagged = await flagStuckPayouts(desk, new Date(now));
+  return { submits: approved.length, checks: inFlight.length, flagged };
+}
+
+/**
+ * Flags payouts that have been with the provider longer than the desk's stuck
+ * age, so a person looks at them; the flag clears when the payout is final.
+ */
+export async function flagStuckPayouts(desk: Desk, now = new Date()): Promise<number> {
+  const before = new Date(now.getTime() - desk.config.stuckAfterMinutes * 60_000);
+  const stuck = await desk.db.payout.findMany({
+    where: { status: { in: [...IN_FLIGHT_STATUSES] }, attentionSince: null, submittedAt: { lt: before } },
+    select: { id: true, status: true },
+    take: 500,
+  });
+  for (const payout of stuck) {
+    await desk.db.$transaction(async (tx) => {
+      const updated = await tx.payout.updateMany({ where: { id: payout.id, attentionSince: null }, data: { attentionSince: now } });
+      if (updated.count === 1) {
+        await noteProviderEvent(tx, payout.id, payout.status as PayoutStatus, "system", `In flight for more than ${desk.config.stuckAfterMinutes} minutes: flagged for attention`);
+      }
+    });
+  }
+  return stuck.length;
 }

@@ -68,7 +68,7 @@ export async function startTestDesk(kind: TestDatabaseKind = "pglite"): Promise<
   const jobs = new ManualJobs();
   const desk: Desk = {
     db: database.prisma,
-    config: { appUrl: "http://127.0.0.1:0", credentialsKey: undefined, databaseUrl: undefined, embedded: true, inProcessWorkers: false },
+    config: { appUrl: "http://127.0.0.1:0", credentialsKey: undefined, databaseUrl: undefined, embedded: true, inProcessWorkers: false, stuckAfterMinutes: 30 },
     credentialsKey: randomBytes(32),
     jobs,
     connectorDeps: { timeoutMs: 5_000 },
@@ -88,7 +88,7 @@ export async function startTestDesk(kind: TestDatabaseKind = "pglite"): Promise<
         url: request.url,
         method: request.method,
       });
-      return Response.json(reply.body, { status: reply.httpStatus });
+      return new Response(reply.body, { status: reply.httpStatus, headers: { "content-type": reply.contentType } });
     }
     return new Response("not found", { status: 404 });
   });

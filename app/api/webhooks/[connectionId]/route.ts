@@ -13,5 +13,5 @@ export async function POST(req: Request, ctx: { params: Promise<{ connectionId: 
     url: req.url,
     method: req.method,
   });
-  return Response.json(reply.body, { status: reply.httpStatus });
+  return new Response(reply.body, { status: reply.httpStatus, headers: { "content-type": reply.contentType } });
 }

@@ -1,0 +1,140 @@
+// Getting to a final status safely, through the real services, a real
+// database and the pawaPay emulator over HTTP with faults injected: every
+// fault ends in the right state, and the emulator never holds two payouts.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { testDatabases } from "@/server/db/testing";
+import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
+import type { PawapayEmulator, PawapayFault } from "@/server/sandbox/pawapay";
+import { sandboxEmulator } from "./sandbox-hosting";
+import { openConnector, openCredentials } from "./connections";
+import { changeStatus } from "./payout-status";
+import { checkPayoutStatus, flagStuckPayouts, payoutRequest, submitPayout } from "./submission";
+
+describe.each(testDatabases())("submission safety on %s", (kind) => {
+  let t: TestDesk;
+  let emulator: PawapayEmulator;
+  let apiToken: string;
+
+  beforeAll(async () => {
+    t = await startTestDesk(kind);
+    t.desk.connectorDeps = { timeoutMs: 700 };
+    emulator = (await sandboxEmulator("pawapay", t.desk)) as unknown as PawapayEmulator;
+    const connection = await t.desk.db.connection.findUniqueOrThrow({ where: { id: t.pawapayConnectionId } });
+    apiToken = openCredentials(t.desk, connection).apiToken!;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  beforeEach(() => {
+    t.jobs.queued = [];
+  });
+
+  async function approvedPayout(phone = "260763456789") {
+    const created = await t.caller("maker").payouts.create({
+      id: randomUUID(),
+      connectionId: t.pawapayConnectionId,
+      amount: "12.34",
+      currency: "ZMW",
+      recipientPhone: phone,
+      description: "Fault drill",
+    });
+    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    t.jobs.queued = [];
+    return created.id;
+  }
+
+  const statusOf = async (id: string) => (await t.desk.db.payout.findUniqueOrThrow({ where: { id } })).status;
+  const copiesAtProvider = (id: string) => emulator.payouts().filter((p) => p.payoutId === id).length;
+  const events = async (id: string) =>
+    (await t.desk.db.payoutEvent.findMany({ where: { payoutId: id }, orderBy: { id: "asc" } })).map((e) => e.toStatus);
+
+  async function withFault(fault: PawapayFault, id: string) {
+    await emulator.injectFault(fault, apiToken);
+    return submitPayout(t.desk, id);
+  }
+
+  it.each([
+    ["timeout", { mode: "timeout" } as PawapayFault, 1],
+    ["garbage body", { mode: "garbage" } as PawapayFault, 1],
+    ["dropped connection after accepting", { mode: "drop-after-accept" } as PawapayFault, 1],
+    ["500 before creating", { mode: "500" } as PawapayFault, 0],
+  ])("a %s leaves the payout unknown, never failed, and a status query settles it", async (_name, fault, createdByFault) => {
+    const id = await approvedPayout();
+    expect(await withFault(fault, id)).toBe("unknown");
+    expect(copiesAtProvider(id)).toBe(createdByFault);
+    // The follow-up status check: pawaPay either has it (→ in flight) or never saw it (→ resent with the same id).
+    await checkPayoutStatus(t.desk, id, 1);
+    await eventually(async () => (await statusOf(id)) === "succeeded");
+    expect(copiesAtProvider(id)).toBe(1);
+    const history = await events(id);
+    expect(history.slice(0, 4)).toEqual(["pending_approval", "approved", "submitting", "unknown"]);
+    expect(history).not.toContain("failed");
+    if (createdByFault === 0) expect(history).toContain("submitting"); // resent after "never saw it"
+  });
+
+  it("a slow answer within the timeout is simply processing", async () => {
+    const id = await approvedPayout();
+    expect(await withFault({ mode: "slow", delayMs: 300 }, id)).toBe("processing");
+    expect(copiesAtProvider(id)).toBe(1);
+  });
+
+  it("recovers a worker killed between sending and recording, without a second payout", async () => {
+    const id = await approvedPayout();
+    // The worker claims the payout and sends it ... and dies before recording the answer.
+    await changeStatus(t.desk.db, { payoutId: id, to: "submitting", from: ["approved"], source: "system", patch: { submittedAt: new Date() } });
+    const payout = await t.desk.db.payout.findUniqueOrThrow({ where: { id }, include: { connection: true } });
+    const answer = await openConnector(t.desk, payout.connection, id).submit(payoutRequest(payout));
+    expect(answer.state).toBe("processing");
+    expect(await statusOf(id)).toBe("submitting");
+
+    // A restarted worker must not send it again while the claim is fresh...
+    expect(await submitPayout(t.desk, id)).toBe("submitting");
+    // ...and once the claim is stale, asks the provider instead of resending.
+    await t.desk.db.payout.update({ where: { id }, data: { updatedAt: new Date(Date.now() - 10 * 60_000) } });
+    await checkPayoutStatus(t.desk, id, 0);
+    expect(["processing", "succeeded"]).toContain(await statusOf(id));
+    await eventually(async () => (await statusOf(id)) === "succeeded");
+    expect(copiesAtProvider(id)).toBe(1);
+    expect((await events(id)).slice(0, 5)).toEqual(["pending_approval", "approved", "submitting", "unknown", "processing"]);
+  });
+
+  it("resends only with the same id, and a duplicate send is answered from the provider's record", async () => {
+    const id = await approvedPayout();
+    await submitPayout(t.desk, id);
+    const payout = await t.desk.db.payout.findUniqueOrThrow({ where: { id }, include: { connection: true } });
+    const again = await openConnector(t.desk, payout.connection, id).submit(payoutRequest(payout));
+    expect(["processing", "succeeded"]).toContain(again.state);
+    expect(copiesAtProvider(id)).toBe(1);
+  });
+
+  it("drops a replayed callback and never moves a final status", async () => {
+    const id = await approvedPayout();
+    await submitPayout(t.desk, id);
+    await eventually(async () => (await statusOf(id)) === "succeeded");
+    const before = await events(id);
+    const resend = await fetch(`${t.url}/api/sandbox/pawapay/payouts/resend-callback`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ payoutId: id }),
+    });
+    expect(resend.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await events(id)).toEqual(before);
+    const receipts = await t.desk.db.callbackReceipt.findMany({ where: { payoutId: id } });
+    expect(receipts.filter((r) => r.verified)).toHaveLength(1);
+  });
+
+  it("flags a payout in flight too long, and clears the flag when it ends", async () => {
+    const id = await approvedPayout("260763456129"); // pawaPay leaves it SUBMITTED
+    await submitPayout(t.desk, id);
+    expect(await statusOf(id)).toBe("processing");
+    await t.desk.db.payout.update({ where: { id }, data: { submittedAt: new Date(Date.now() - 31 * 60_000) } });
+    expect(await flagStuckPayouts(t.desk)).toBeGreaterThanOrEqual(1);
+    const flagged = await t.desk.db.payout.findUniqueOrThrow({ where: { id } });
+    expect(flagged.attentionSince).not.toBeNull();
+    expect(await flagStuckPayouts(t.desk)).toBe(0); // once
+    await changeStatus(t.desk.db, { payoutId: id, to: "failed", source: "status_query", note: "drill" });
+    expect((await t.desk.db.payout.findUniqueOrThrow({ where: { id } })).attentionSince).toBeNull();
+  });
+});
