@@ -38,18 +38,24 @@ export function PayoutForm() {
     );
   }
 
+  const bank = connection.recipientKind === "bank_account";
+
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
+    const text = (name: string) => String(form.get(name) ?? "");
+    const details = Object.fromEntries(connection!.recipientFields.map((f) => [f.key, text(`detail:${f.key}`)]));
     create.mutate({
       id: payoutId,
       connectionId: connection!.id,
-      channel: String(form.get("channel") ?? "") || null,
-      currency: String(form.get("currency") ?? ""),
-      amount: String(form.get("amount") ?? ""),
-      recipientPhone: String(form.get("recipientPhone") ?? ""),
-      recipientName: String(form.get("recipientName") ?? "") || null,
-      description: String(form.get("description") ?? ""),
+      channel: text("channel") || null,
+      currency: text("currency"),
+      amount: text("amount"),
+      recipientPhone: bank ? null : text("recipientPhone"),
+      recipientAccount: bank ? text("recipientAccount") : null,
+      recipientName: text("recipientName") || null,
+      recipientDetails: connection!.recipientFields.length ? details : null,
+      description: text("description"),
     });
   }
 
@@ -79,10 +85,14 @@ export function PayoutForm() {
             )}
           </Field>
           {connection.channels.length > 0 && (
-            <Field label="Mobile network" error={errors.channel} hint="Leave on automatic to pick it from the phone number.">
+            <Field
+              label={bank ? "Payment method" : "Mobile network"}
+              error={errors.channel}
+              hint={bank ? "How the bank transfer is routed." : "Leave on automatic to pick it from the phone number."}
+            >
               {(p) => (
                 <select {...p} name="channel" value={channel} onChange={(e) => setChannel(e.target.value)}>
-                  <option value="">Automatic</option>
+                  <option value="">{bank ? "Choose…" : "Automatic"}</option>
                   {connection.channels.map((c) => (
                     <option key={c.code} value={c.code}>
                       {c.label}
@@ -106,12 +116,30 @@ export function PayoutForm() {
               </select>
             )}
           </Field>
-          <Field label="Recipient phone" error={errors.recipientPhone} hint="With country code, e.g. 260763456789">
-            {(p) => <input {...p} name="recipientPhone" inputMode="tel" autoComplete="off" placeholder="260763456789" required />}
-          </Field>
-          <Field label="Recipient name" error={errors.recipientName} hint="Optional; shown on the desk only.">
-            {(p) => <input {...p} name="recipientName" autoComplete="off" />}
-          </Field>
+          {bank ? (
+            <>
+              <Field label="Account holder" error={errors.recipientName} hint="As the bank knows them.">
+                {(p) => <input {...p} name="recipientName" autoComplete="off" required />}
+              </Field>
+              <Field label="Account number" error={errors.recipientAccount}>
+                {(p) => <input {...p} name="recipientAccount" autoComplete="off" required />}
+              </Field>
+            </>
+          ) : (
+            <>
+              <Field label="Recipient phone" error={errors.recipientPhone} hint="With country code, e.g. 260763456789">
+                {(p) => <input {...p} name="recipientPhone" inputMode="tel" autoComplete="off" placeholder="260763456789" required />}
+              </Field>
+              <Field label="Recipient name" error={errors.recipientName} hint="Optional; shown on the desk only.">
+                {(p) => <input {...p} name="recipientName" autoComplete="off" />}
+              </Field>
+            </>
+          )}
+          {connection.recipientFields.map((f) => (
+            <Field key={`${connection.id}:${f.key}`} label={f.label} error={errors[f.key]} hint={f.hint ?? (f.required ? undefined : "Optional")}>
+              {(p) => <input {...p} name={`detail:${f.key}`} autoComplete="off" required={f.required} />}
+            </Field>
+          ))}
         </div>
         <Field label="Description" error={errors.description} hint="Shown to the recipient by some networks (pawaPay: 4–22 letters, digits or spaces).">
           {(p) => <input {...p} name="description" maxLength={200} autoComplete="off" required />}

@@ -9,13 +9,18 @@ export async function listConnectionsForForm(desk: Desk) {
   const rows = await desk.db.connection.findMany({ where: { enabled: true }, orderBy: { name: "asc" } });
   return rows
     .filter((c) => isProviderSupported(c.provider as ProviderKind))
-    .map((c) => ({
-      id: c.id,
-      name: c.name,
-      provider: c.provider,
-      environment: c.environment,
-      channels: openConnector(desk, c).channels(),
-    }));
+    .map((c) => {
+      const connector = openConnector(desk, c);
+      return {
+        id: c.id,
+        name: c.name,
+        provider: c.provider,
+        environment: c.environment,
+        channels: connector.channels(),
+        recipientKind: connector.recipientKind ?? "msisdn",
+        recipientFields: connector.recipientFields?.() ?? [],
+      };
+    });
 }
 
 export async function listConnectionsForAdmin(desk: Desk) {

@@ -18,10 +18,23 @@ export interface CreatePayoutInput {
   connectionId: string;
   amount: string;
   currency: string;
-  recipientPhone: string;
+  /** Mobile-money recipients. */
+  recipientPhone?: string | null;
   recipientName?: string | null;
+  /** Bank recipients. */
+  recipientAccount?: string | null;
+  /** Provider-specific recipient fields the connector declares (recipientFields()). */
+  recipientDetails?: Record<string, string> | null;
   channel?: string | null;
   description: string;
+}
+
+interface CheckedRecipient {
+  phone: string | null;
+  country: string | null;
+  name: string | null;
+  account: string | null;
+  details: Record<string, string> | null;
 }
 
 export async function createPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, ip?: string) {
@@ -33,6 +46,7 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
   if (!connection) errors.connectionId = "Choose a connection";
   else if (!connection.enabled) errors.connectionId = `${connection.name} is paused; choose another connection`;
   else if (!isProviderSupported(connection.provider as ProviderKind)) errors.connectionId = `${connection.name} cannot send payouts yet`;
+  const connector = connection && !errors.connectionId ? openConnector(desk, connection) : null;
 
   let amountMinor: bigint | undefined;
   if (!isKnownCurrency(input.currency)) {
@@ -47,19 +61,23 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
     }
   }
 
-  const phone = checkMsisdn(input.recipientPhone);
-  if (!phone.ok) errors.recipientPhone = phone.message;
+  const recipient = checkRecipient(input, connector, errors);
 
   const description = input.description.trim();
   if (description === "") errors.description = "Enter a description the recipient will recognise";
 
-  if (Object.keys(errors).length === 0 && connection && amountMinor !== undefined && phone.ok) {
-    const connector = openConnector(desk, connection);
+  if (Object.keys(errors).length === 0 && connector && amountMinor !== undefined && recipient) {
     for (const issue of connector.validate({
       payoutId: input.id,
       amountMinor,
       currency: input.currency,
-      recipient: { phone: phone.msisdn, name: input.recipientName ?? null, country: phone.country },
+      recipient: {
+        phone: recipient.phone,
+        name: recipient.name,
+        country: recipient.country,
+        accountNumber: recipient.account,
+        details: recipient.details,
+      },
       channel: input.channel || null,
       description,
       createdAt: new Date(),
@@ -67,10 +85,10 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
       errors[issue.field] ??= issue.message;
     }
   }
-  if (Object.keys(errors).length > 0 || !connection || amountMinor === undefined || !phone.ok) throw new FieldErrors(errors);
+  if (Object.keys(errors).length > 0 || !connection || amountMinor === undefined || !recipient) throw new FieldErrors(errors);
 
   try {
-    return await insertPayout(desk, actor, input, { connectionId: connection.id, amountMinor, msisdn: phone.msisdn, country: phone.country, description }, ip);
+    return await insertPayout(desk, actor, input, { connectionId: connection.id, amountMinor, recipient, description }, ip);
   } catch (error) {
     // Two submits of the same form raced past the first check: the loser returns the winner's payout.
     if ((error as { code?: string }).code !== "P2002") throw error;
@@ -80,16 +98,55 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
   }
 }
 
+/** The recipient as the connector needs it: a mobile number, or a bank account with its declared extra fields. */
+function checkRecipient(
+  input: CreatePayoutInput,
+  connector: ReturnType<typeof openConnector> | null,
+  errors: Record<string, string>,
+): CheckedRecipient | null {
+  const kind = connector?.recipientKind ?? "msisdn";
+  const name = input.recipientName?.trim() || null;
+  let phone: string | null = null;
+  let country: string | null = null;
+  const typedPhone = input.recipientPhone?.trim() ?? "";
+  if (kind === "msisdn" || typedPhone !== "") {
+    const checked = checkMsisdn(typedPhone);
+    if (checked.ok) {
+      phone = checked.msisdn;
+      country = checked.country;
+    } else errors.recipientPhone = checked.message;
+  }
+  let account: string | null = null;
+  if (kind === "bank_account") {
+    account = input.recipientAccount?.replace(/\s+/g, "") || null;
+    if (!account) errors.recipientAccount = "Enter the recipient's account number";
+    else if (!/^[A-Za-z0-9]{4,34}$/.test(account)) errors.recipientAccount = "Account number: 4 to 34 letters or digits, no other characters";
+    if (!name) errors.recipientName = "Enter the account holder's name as the bank knows it";
+  }
+  const fields = connector?.recipientFields?.() ?? [];
+  const details: Record<string, string> = {};
+  for (const [key, value] of Object.entries(input.recipientDetails ?? {})) {
+    if (!fields.some((f) => f.key === key)) errors[key] = `${key} is not a field this connection takes`;
+    else if (value.trim() !== "") details[key] = value.trim();
+  }
+  for (const field of fields) {
+    if (field.required && !details[field.key]) errors[field.key] = `Enter the ${field.label.toLowerCase()}`;
+  }
+  if (Object.keys(errors).some((k) => k === "recipientPhone" || k === "recipientAccount" || k === "recipientName" || fields.some((f) => f.key === k))) {
+    return null;
+  }
+  return { phone, country, name, account, details: Object.keys(details).length ? details : null };
+}
+
 interface CheckedPayout {
   connectionId: string;
   amountMinor: bigint;
-  msisdn: string;
-  country: string;
+  recipient: CheckedRecipient;
   description: string;
 }
 
 function insertPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, checked: CheckedPayout, ip?: string) {
-  const { connectionId, amountMinor, msisdn, country, description } = checked;
+  const { connectionId, amountMinor, recipient, description } = checked;
   return desk.db.$transaction(async (tx) => {
     const payout = await tx.payout.create({
       data: {
@@ -97,9 +154,11 @@ function insertPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, checke
         connectionId,
         amountMinor,
         currency: input.currency,
-        recipientPhone: msisdn,
-        recipientName: input.recipientName?.trim() || null,
-        recipientCountry: country,
+        recipientPhone: recipient.phone,
+        recipientName: recipient.name,
+        recipientCountry: recipient.country,
+        recipientAccount: recipient.account,
+        recipientDetails: recipient.details ?? undefined,
         channel: input.channel || null,
         description,
         status: "pending_approval",
@@ -115,14 +174,20 @@ function insertPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, checke
       entityType: "payout",
       entityId: payout.id,
       ip,
-      details: { amountMinor: amountMinor.toString(), currency: input.currency, connectionId, recipientPhone: msisdn },
+      details: {
+        amountMinor: amountMinor.toString(),
+        currency: input.currency,
+        connectionId,
+        recipientPhone: recipient.phone,
+        recipientAccount: recipient.account,
+      },
     });
     return payout;
   });
 }
 
 function sameRequest(existing: Payout, actor: Actor, input: CreatePayoutInput): Payout {
-  const phone = checkMsisdn(input.recipientPhone);
+  const phone = input.recipientPhone ? checkMsisdn(input.recipientPhone) : null;
   let amount: bigint | undefined;
   try {
     amount = parseAmount(input.amount, input.currency);
@@ -134,8 +199,8 @@ function sameRequest(existing: Payout, actor: Actor, input: CreatePayoutInput): 
     existing.connectionId === input.connectionId &&
     existing.currency === input.currency &&
     existing.amountMinor === amount &&
-    phone.ok &&
-    existing.recipientPhone === phone.msisdn;
+    (existing.recipientPhone ?? null) === (phone?.ok ? phone.msisdn : null) &&
+    (existing.recipientAccount ?? null) === (input.recipientAccount?.replace(/\s+/g, "") || null);
   if (!same) throw new Conflict("This payout id is already used by a different payout; reload the form");
   return existing;
 }
