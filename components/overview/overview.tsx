@@ -14,14 +14,20 @@ export function Overview() {
   if (summary.isError) return <ErrorNote>{messageOf(summary.error)}</ErrorNote>;
   const { byStatus, today } = summary.data;
   const waiting = byStatus.pending_approval ?? 0;
-  const attention = byStatus.unknown ?? 0;
+  const unknown = byStatus.unknown ?? 0;
   const totals = new Map<string, bigint>();
   for (const row of today) if (row.status === "succeeded") totals.set(row.currency, (totals.get(row.currency) ?? 0n) + row.amountMinor);
   return (
     <div className="space-y-6">
-      <div className="grid gap-4 sm:grid-cols-3">
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
         <Stat label="Waiting for approval" value={waiting} href="/approvals" />
-        <Stat label="Outcome unknown (being checked)" value={attention} href="/payouts?status=unknown" tone={attention ? "warn" : undefined} />
+        <Stat label="Outcome unknown (being checked)" value={unknown} href="/payouts?status=unknown" tone={unknown ? "warn" : undefined} />
+        <Stat
+          label="In flight too long (needs attention)"
+          value={summary.data.attention}
+          href="/payouts?attention=1"
+          tone={summary.data.attention ? "warn" : undefined}
+        />
         <Card className="p-5">
           <p className="text-sm text-slate-600">Paid out today (UTC)</p>
           {totals.size === 0 ? (

@@ -132,6 +132,21 @@ export function PayoutDetail({ id }: { id: string }) {
                   {payout.failureMessage && <span className="block text-slate-700">{payout.failureMessage}</span>}
                 </Item>
               )}
+              {payout.attentionSince && (
+                <Item label="Needs attention">
+                  <span className="text-orange-800">In flight since before {when(payout.attentionSince)}; the desk keeps asking the provider.</span>
+                </Item>
+              )}
+              <Item label="Recipient">
+                {payout.recipientName && <span className="block">{payout.recipientName}</span>}
+                {payout.recipientPhone && <span className="block font-mono text-xs">+{payout.recipientPhone}</span>}
+                {payout.recipientAccount && <span className="block font-mono text-xs">Account {payout.recipientAccount}</span>}
+                {Object.entries((payout.recipientDetails as Record<string, string> | null) ?? {}).map(([k, v]) => (
+                  <span key={k} className="block text-xs text-slate-600">
+                    {k}: {v}
+                  </span>
+                ))}
+              </Item>
               <Item label="Payout id">
                 <span className="font-mono text-xs">{payout.id}</span>
               </Item>

@@ -23,6 +23,7 @@ function useFilters() {
     createdFrom: params.get("from") || undefined,
     createdTo: params.get("to") || undefined,
     search: params.get("q") || undefined,
+    attention: params.get("attention") === "1" || undefined,
   };
   function set(key: string, value: string) {
     const next = new URLSearchParams(params);
@@ -104,7 +105,7 @@ export function PayoutsTable() {
           </div>
         ) : rows.length === 0 ? (
           <EmptyState title="No payouts match">
-            {filters.status || filters.connectionId || filters.createdFrom || filters.createdTo || filters.search ? (
+            {filters.status || filters.connectionId || filters.createdFrom || filters.createdTo || filters.search || filters.attention ? (
               "Clear a filter to see more."
             ) : (
               <>
@@ -143,6 +144,11 @@ export function PayoutsTable() {
                   <td className="tabular whitespace-nowrap px-4 py-3 text-right font-medium">{money(p.amountMinor, p.currency)}</td>
                   <td className="px-4 py-3">
                     <StatusBadge status={p.status} />
+                    {p.attentionSince && (
+                      <span className="ml-1 rounded bg-orange-100 px-1 text-xs font-medium text-orange-800" title="In flight for too long">
+                        needs attention
+                      </span>
+                    )}
                     {p.failureCode && <div className="mt-0.5 text-xs text-rose-700">{p.failureCode}</div>}
                   </td>
                   <td className="px-4 py-3 text-slate-700">{p.connection.name}</td>

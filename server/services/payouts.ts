@@ -213,6 +213,8 @@ export interface PayoutFilters {
   createdTo?: string;
   /** Payout id, recipient phone or provider reference. */
   search?: string;
+  /** Only payouts flagged as in flight for too long. */
+  attention?: boolean;
 }
 
 export interface PageRequest {
@@ -227,6 +229,7 @@ export async function listPayouts(desk: Desk, filters: PayoutFilters, page: Page
   const and = where.AND as Prisma.PayoutWhereInput[];
   if (filters.status?.length) and.push({ status: { in: filters.status } });
   if (filters.connectionId) and.push({ connectionId: filters.connectionId });
+  if (filters.attention) and.push({ attentionSince: { not: null } });
   if (filters.createdFrom) and.push({ createdAt: { gte: dayStart(filters.createdFrom, "createdFrom") } });
   if (filters.createdTo) {
     const end = dayStart(filters.createdTo, "createdTo");

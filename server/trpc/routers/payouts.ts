@@ -35,6 +35,7 @@ export const payoutsRouter = router({
         createdFrom: z.string().optional(),
         createdTo: z.string().optional(),
         search: z.string().max(100).optional(),
+        attention: z.boolean().optional(),
         cursor: z.string().nullish(),
         limit: z.number().int().min(1).max(200).optional(),
       }),
