@@ -51,3 +51,13 @@ export function NotBuiltYet({ what }: { what: string }) {
     </Card>
   );
 }
+
+/** A page of the plan that has not been built yet, saying so plainly. */
+export function PlannedPage({ title }: { title: string }) {
+  return (
+    <>
+      <PageHeader title={title} />
+      <NotBuiltYet what={title} />
+    </>
+  );
+}

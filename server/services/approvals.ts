@@ -95,15 +95,22 @@ export async function listPendingApprovals(desk: Desk, actor: Actor) {
     },
   });
   return rows.map((payout) => {
-    const refusal =
-      actor.role === "approver"
-        ? approvalRefusal({
-            approverId: actor.id,
-            makerId: payout.createdById,
-            status: payout.status,
-            priorApproverIds: payout.approvals.map((a) => a.approverId),
-          })
-        : { message: "Only approvers decide on payouts" };
-    return { payout, canDecide: refusal === null, blockedBecause: refusal?.message ?? null };
+    const blockedBecause = decisionBlockedFor(actor, payout);
+    return { payout, canDecide: blockedBecause === null, blockedBecause };
   });
+}
+
+/** Why this person may not approve or reject this payout now, or null when they may. */
+export function decisionBlockedFor(
+  actor: Actor,
+  payout: { createdById: string; status: string; approvals: ReadonlyArray<{ approverId: string }> },
+): string | null {
+  if (actor.role !== "approver") return "Only approvers decide on payouts";
+  const refusal = approvalRefusal({
+    approverId: actor.id,
+    makerId: payout.createdById,
+    status: payout.status,
+    priorApproverIds: payout.approvals.map((a) => a.approverId),
+  });
+  return refusal?.message ?? null;
 }

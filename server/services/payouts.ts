@@ -3,7 +3,6 @@ import type { Payout, Prisma } from "@/server/db/generated/client";
 import { isKnownCurrency, parseAmount, MoneyError } from "@/server/domain/money";
 import { checkMsisdn } from "@/server/domain/phone";
 import { type PayoutStatus } from "@/server/domain/payout-state";
-import { approvalRefusal } from "@/server/domain/approval-policy";
 import { isProviderSupported } from "@/server/connectors/registry";
 import type { ProviderKind } from "@/server/connectors/types";
 import type { Actor, Desk } from "./types";
@@ -11,6 +10,7 @@ import { Conflict, FieldErrors, NotFound } from "./errors";
 import { audit } from "./audit";
 import { openConnector } from "./connections";
 import { changeStatusInTx } from "./payout-status";
+import { decisionBlockedFor } from "./approvals";
 
 export interface CreatePayoutInput {
   /** UUIDv4 made by the form when it opens: a double submit returns the same payout. */
@@ -292,16 +292,8 @@ export async function getPayout(desk: Desk, actor: Actor, id: string) {
     },
   });
   if (!payout) throw new NotFound("Payout");
-  const refusal =
-    actor.role === "approver"
-      ? approvalRefusal({
-          approverId: actor.id,
-          makerId: payout.createdById,
-          status: payout.status,
-          priorApproverIds: payout.approvals.map((a) => a.approverId),
-        })
-      : { rule: "approval.role", message: "Only approvers decide on payouts" };
-  return { payout, canDecide: refusal === null, decisionBlockedBecause: refusal?.message ?? null };
+  const decisionBlockedBecause = decisionBlockedFor(actor, payout);
+  return { payout, canDecide: decisionBlockedBecause === null, decisionBlockedBecause };
 }
 
 /** A maker withdraws their own payout before it is decided. */

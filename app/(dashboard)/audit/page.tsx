@@ -1,12 +1,7 @@
-import { NotBuiltYet, PageHeader } from "@/components/ui/layout";
+import { PlannedPage } from "@/components/ui/layout";
 
 export const metadata = { title: "Audit" };
 
 export default function AuditPage() {
-  return (
-    <>
-      <PageHeader title="Audit" />
-      <NotBuiltYet what="Audit" />
-    </>
-  );
+  return <PlannedPage title="Audit" />;
 }

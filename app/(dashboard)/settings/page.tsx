@@ -1,12 +1,7 @@
-import { NotBuiltYet, PageHeader } from "@/components/ui/layout";
+import { PlannedPage } from "@/components/ui/layout";
 
 export const metadata = { title: "Settings" };
 
 export default function SettingsPage() {
-  return (
-    <>
-      <PageHeader title="Settings" />
-      <NotBuiltYet what="Settings" />
-    </>
-  );
+  return <PlannedPage title="Settings" />;
 }

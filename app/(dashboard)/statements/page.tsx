@@ -1,12 +1,7 @@
-import { NotBuiltYet, PageHeader } from "@/components/ui/layout";
+import { PlannedPage } from "@/components/ui/layout";
 
 export const metadata = { title: "Statements" };
 
 export default function StatementsPage() {
-  return (
-    <>
-      <PageHeader title="Statements" />
-      <NotBuiltYet what="Statements" />
-    </>
-  );
+  return <PlannedPage title="Statements" />;
 }
