@@ -13,6 +13,7 @@ import type { Desk } from "@/server/services/types";
 import { DEMO_USERS, seedDemoUsers } from "@/server/services/users";
 import { ensureSandboxConnections, registrationInfo, upsertConnection } from "@/server/services/connections";
 import { configuredConnections } from "@/server/services/configured-connections";
+import { supportedProviders } from "@/server/connectors/registry";
 
 interface Runtime {
   desk: Desk;
@@ -63,7 +64,7 @@ async function boot(): Promise<Runtime> {
     const info = registrationInfo(desk, connection);
     console.log(`[desk] connection "${connection.name}" (${connection.provider}) from configuration; callback URL ${info.callbackUrl}`);
   }
-  await ensureSandboxConnections(desk, ["pawapay"]);
+  await ensureSandboxConnections(desk, supportedProviders());
 
   const stopWorkers = config.inProcessWorkers ? await startWorkers(boss, desk) : () => {};
   return {

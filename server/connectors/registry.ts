@@ -1,19 +1,39 @@
-// Provider kind → connector factory. Adding a provider means adding a line here.
+// Provider kind → connector factory, and what a fresh built-in sandbox
+// connection of that provider is given. Adding a provider means adding a line here.
+import { randomBytes } from "node:crypto";
 import type { ConnectorFactory, ProviderKind } from "./types";
 import { createPawapayConnector } from "./pawapay";
+import { createMudaConnector, sandboxCredentials as mudaSandboxCredentials } from "./muda";
 
-const FACTORIES: Partial<Record<ProviderKind, ConnectorFactory>> = {
-  pawapay: createPawapayConnector,
+interface ProviderEntry {
+  factory: ConnectorFactory;
+  /** Credentials of a built-in sandbox connection (random secrets shared with the emulator). */
+  sandboxCredentials: () => Record<string, string>;
+}
+
+const PROVIDERS: Partial<Record<ProviderKind, ProviderEntry>> = {
+  pawapay: { factory: createPawapayConnector, sandboxCredentials: () => ({ apiToken: `sandbox-${randomBytes(16).toString("hex")}` }) },
+  muda: { factory: createMudaConnector, sandboxCredentials: mudaSandboxCredentials },
 };
 
 export function connectorFactory(provider: ProviderKind): ConnectorFactory {
-  const factory = FACTORIES[provider];
-  if (!factory) throw new Error(`No connector is available for ${provider} yet`);
-  return factory;
+  const entry = PROVIDERS[provider];
+  if (!entry) throw new Error(`No connector is available for ${provider} yet`);
+  return entry.factory;
+}
+
+export function sandboxCredentialsFor(provider: ProviderKind): Record<string, string> {
+  const entry = PROVIDERS[provider];
+  if (!entry) throw new Error(`No connector is available for ${provider} yet`);
+  return entry.sandboxCredentials();
 }
 
 export function isProviderSupported(provider: ProviderKind): boolean {
-  return provider in FACTORIES;
+  return provider in PROVIDERS;
+}
+
+export function supportedProviders(): ProviderKind[] {
+  return Object.keys(PROVIDERS) as ProviderKind[];
 }
 
 export const PROVIDER_LABELS: Record<ProviderKind, string> = {

@@ -3,7 +3,7 @@
 import { createPublicKey, randomBytes, randomUUID } from "node:crypto";
 import type { Connection } from "@/server/db/generated/client";
 import type { ConnectionConfig, PayoutConnector, ProviderCallRecord, ProviderKind } from "@/server/connectors/types";
-import { connectorFactory, PROVIDER_LABELS } from "@/server/connectors/registry";
+import { connectorFactory, PROVIDER_LABELS, sandboxCredentialsFor } from "@/server/connectors/registry";
 import { generatePawapaySigningKey } from "@/server/connectors/pawapay";
 import { open, seal } from "@/server/security/secret-box";
 import type { Desk } from "./types";
@@ -184,7 +184,7 @@ export async function ensureSandboxConnections(desk: Desk, providers: ProviderKi
       name: `${PROVIDER_LABELS[provider]} sandbox`,
       environment: "sandbox",
       baseUrl: `${BUILTIN_SANDBOX_PREFIX}${provider}`,
-      credentials: { apiToken: `sandbox-${randomBytes(16).toString("hex")}` },
+      credentials: sandboxCredentialsFor(provider),
     });
   }
 }

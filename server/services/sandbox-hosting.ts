@@ -3,7 +3,10 @@
 // sandbox connections the way a provider knows a merchant: by API token,
 // with the merchant's registered public keys and callback URL.
 import { createPublicKey } from "node:crypto";
+import type { Connection } from "@/server/db/generated/client";
+import type { ProviderKind } from "@/server/connectors/types";
 import { createPawapayEmulator } from "@/server/sandbox/pawapay";
+import { createMudaEmulator, sandboxAccountFor as mudaAccount } from "@/server/sandbox/muda";
 import { BUILTIN_SANDBOX_PREFIX, callbackUrlFor, openCredentials } from "./connections";
 import type { Desk } from "./types";
 
@@ -32,23 +35,42 @@ function createEmulator(provider: string, desk: Desk): HostedEmulator | null {
     case "pawapay":
       return createPawapayEmulator({
         basePath: "/api/sandbox/pawapay",
-        accounts: (apiToken: string) => sandboxAccount(desk, "pawapay", apiToken),
+        accounts: (apiToken: string) => withSandboxConnection(desk, "pawapay", (c) => c.apiToken === apiToken, pawapayAccount),
+      });
+    case "muda":
+      return createMudaEmulator({
+        basePath: "/api/sandbox/muda",
+        accounts: (apiKey: string) => withSandboxConnection(desk, "muda", (c) => c.apiKey === apiKey, mudaAccount),
       });
     default:
       return null;
   }
 }
 
-async function sandboxAccount(desk: Desk, provider: "pawapay", apiToken: string) {
+/**
+ * Finds the built-in sandbox connection of a provider whose credentials match
+ * (the provider's view of "this merchant") and answers what its emulator
+ * needs to know about that merchant.
+ */
+async function withSandboxConnection<T>(
+  desk: Desk,
+  provider: ProviderKind,
+  matches: (credentials: Record<string, string>) => boolean,
+  account: (credentials: Record<string, string>, callbackUrl: string, connection: Connection) => T,
+): Promise<T | null> {
   const connections = await desk.db.connection.findMany({ where: { provider, baseUrl: `${BUILTIN_SANDBOX_PREFIX}${provider}` } });
   for (const connection of connections) {
     const credentials = openCredentials(desk, connection);
-    if (credentials.apiToken !== apiToken) continue;
-    const publicKeys: Record<string, string> = {};
-    if (credentials.signingKeyPem && credentials.signingKeyId) {
-      publicKeys[credentials.signingKeyId] = createPublicKey(credentials.signingKeyPem).export({ type: "spki", format: "pem" }).toString();
-    }
-    return { callbackUrl: callbackUrlFor(desk, connection.id), publicKeys, requireSignature: Object.keys(publicKeys).length > 0 };
+    if (matches(credentials)) return account(credentials, callbackUrlFor(desk, connection.id), connection);
   }
   return null;
+}
+
+/** pawaPay knows the merchant's public signing key (registered in its dashboard) and callback URL. */
+function pawapayAccount(credentials: Record<string, string>, callbackUrl: string) {
+  const publicKeys: Record<string, string> = {};
+  if (credentials.signingKeyPem && credentials.signingKeyId) {
+    publicKeys[credentials.signingKeyId] = createPublicKey(credentials.signingKeyPem).export({ type: "spki", format: "pem" }).toString();
+  }
+  return { callbackUrl, publicKeys, requireSignature: Object.keys(publicKeys).length > 0 };
 }

@@ -8,6 +8,7 @@ import { serveWebHandler } from "@/server/sandbox/http";
 import type { Actor, Desk, JobScheduler } from "@/server/services/types";
 import { createUser } from "@/server/services/users";
 import { ensureSandboxConnections } from "@/server/services/connections";
+import { supportedProviders } from "@/server/connectors/registry";
 import { receiveCallback } from "@/server/services/callbacks";
 import { sandboxEmulator } from "@/server/services/sandbox-hosting";
 import { checkPayoutStatus, submitPayout } from "@/server/services/submission";
@@ -99,7 +100,7 @@ export async function startTestDesk(kind: TestDatabaseKind = "pglite"): Promise<
     const { user } = await createUser(desk.db, { email: `${role}@test.desk`, role, password: `${role}-test-password` });
     users[role] = { id: user.id, email: user.email, name: user.name, role };
   }
-  await ensureSandboxConnections(desk, ["pawapay"]);
+  await ensureSandboxConnections(desk, supportedProviders());
   const pawapay = await desk.db.connection.findFirstOrThrow({ where: { provider: "pawapay" } });
 
   return {

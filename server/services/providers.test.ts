@@ -1,0 +1,84 @@
+// Every provider through the same desk path: create → approve → submit job →
+// callbacks / status polling → final status, against each built-in emulator
+// over real HTTP, on PGlite and (with TEST_DATABASE_URL) PostgreSQL.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDatabases } from "@/server/db/testing";
+import { startTestDesk, type TestDesk } from "@/server/testing/desk";
+import type { ProviderKind } from "@/server/connectors/types";
+import type { CreatePayoutInput } from "./payouts";
+
+type PayoutFields = Omit<CreatePayoutInput, "id" | "connectionId">;
+
+interface ProviderCase {
+  provider: ProviderKind;
+  success: PayoutFields;
+  failure: PayoutFields & { failureCode: string | RegExp };
+}
+
+/** Inputs that each emulator's documented sandbox rules send to success and to a failure. */
+export const PROVIDER_CASES: ProviderCase[] = [
+  {
+    provider: "pawapay",
+    success: { amount: "15", currency: "ZMW", recipientPhone: "260763456789", description: "Invoice 1234" },
+    failure: { amount: "15", currency: "ZMW", recipientPhone: "260763456079", description: "Invoice 1235", failureCode: "RECIPIENT_NOT_FOUND" },
+  },
+  {
+    provider: "muda",
+    success: { amount: "5000", currency: "UGX", recipientPhone: "256772123456", recipientName: "Okello J", description: "Invoice 77" },
+    failure: { amount: "5222", currency: "UGX", recipientPhone: "256772123456", recipientName: "Okello J", description: "Invoice 78", failureCode: /.+/ },
+  },
+];
+
+describe.each(testDatabases())("every provider end to end on %s", (kind) => {
+  let t: TestDesk;
+  beforeAll(async () => {
+    t = await startTestDesk(kind);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function connectionOf(provider: ProviderKind) {
+    return (await t.desk.db.connection.findFirstOrThrow({ where: { provider } })).id;
+  }
+
+  /** Runs the desk's jobs (submit, status checks) until the payout is final, as the workers would. */
+  async function driveToFinal(id: string, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await t.jobs.runAll(t.desk, 5);
+      const payout = await t.desk.db.payout.findUniqueOrThrow({ where: { id } });
+      if (["succeeded", "failed", "cancelled", "rejected"].includes(payout.status)) return payout;
+      if (Date.now() > deadline) throw new Error(`Payout ${id} still ${payout.status} after ${timeoutMs} ms`);
+      // Waiting for a callback or for the provider to move on; polling re-queues itself.
+      if (!t.jobs.queued.some((j) => j.payoutId === id)) await t.desk.jobs.checkStatus(id);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async function payOut(provider: ProviderKind, fields: PayoutFields) {
+    const created = await t.caller("maker").payouts.create({ id: randomUUID(), connectionId: await connectionOf(provider), ...fields });
+    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    return driveToFinal(created.id);
+  }
+
+  it.each(PROVIDER_CASES)("$provider pays out to success", async ({ provider, success }) => {
+    t.jobs.queued = [];
+    const payout = await payOut(provider, success);
+    expect(payout.status).toBe("succeeded");
+    const events = await t.desk.db.payoutEvent.findMany({ where: { payoutId: payout.id }, orderBy: { id: "asc" } });
+    expect(events.slice(0, 3).map((e) => e.toStatus)).toEqual(["pending_approval", "approved", "submitting"]);
+    expect(events.map((e) => e.toStatus)).not.toContain("failed");
+    const calls = await t.desk.db.providerCall.findMany({ where: { payoutId: payout.id } });
+    expect(calls.length).toBeGreaterThan(0);
+  });
+
+  it.each(PROVIDER_CASES)("$provider reports a failure with its reason", async ({ provider, failure }) => {
+    t.jobs.queued = [];
+    const { failureCode, ...fields } = failure;
+    const payout = await payOut(provider, fields);
+    expect(payout.status).toBe("failed");
+    expect(payout.failureCode ?? "").toMatch(failureCode);
+  });
+});
