@@ -105,16 +105,21 @@ export function PayoutForm() {
           <Field label="Amount" error={errors.amount} hint="In major units, e.g. 150.50">
             {(p) => <input {...p} name="amount" inputMode="decimal" autoComplete="off" placeholder="0.00" required />}
           </Field>
-          <Field label="Currency" error={errors.currency}>
-            {(p) => (
-              <select {...p} name="currency" key={currencies.join()}>
-                {currencies.map((c) => (
-                  <option key={c} value={c}>
-                    {c}
-                  </option>
-                ))}
-              </select>
-            )}
+          <Field label="Currency" error={errors.currency} hint={currencies.length ? undefined : "ISO 4217 code, e.g. UGX"}>
+            {(p) =>
+              currencies.length ? (
+                <select {...p} name="currency" key={currencies.join()}>
+                  {currencies.map((c) => (
+                    <option key={c} value={c}>
+                      {c}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                // The provider routes by itself and declares no channel list: the maker names the currency.
+                <input {...p} name="currency" key={connection.id} maxLength={4} autoComplete="off" style={{ textTransform: "uppercase" }} required />
+              )
+            }
           </Field>
           {bank ? (
             <>

@@ -4,16 +4,20 @@ import { randomBytes } from "node:crypto";
 import type { ConnectorFactory, ProviderKind } from "./types";
 import { createPawapayConnector } from "./pawapay";
 import { createMudaConnector, sandboxCredentials as mudaSandboxCredentials } from "./muda";
+import { createPraxisConnector, sandboxCredentials as praxisSandboxCredentials } from "./praxis";
 
 interface ProviderEntry {
   factory: ConnectorFactory;
   /** Credentials of a built-in sandbox connection (random secrets shared with the emulator). */
   sandboxCredentials: () => Record<string, string>;
+  /** Path under the emulator's mount point that plays the provider's base URL, if not the root. */
+  sandboxPath?: string;
 }
 
 const PROVIDERS: Partial<Record<ProviderKind, ProviderEntry>> = {
   pawapay: { factory: createPawapayConnector, sandboxCredentials: () => ({ apiToken: `sandbox-${randomBytes(16).toString("hex")}` }) },
   muda: { factory: createMudaConnector, sandboxCredentials: mudaSandboxCredentials },
+  praxis: { factory: createPraxisConnector, sandboxCredentials: () => ({ ...praxisSandboxCredentials() }), sandboxPath: "/api/direct" },
 };
 
 export function connectorFactory(provider: ProviderKind): ConnectorFactory {
@@ -26,6 +30,11 @@ export function sandboxCredentialsFor(provider: ProviderKind): Record<string, st
   const entry = PROVIDERS[provider];
   if (!entry) throw new Error(`No connector is available for ${provider} yet`);
   return entry.sandboxCredentials();
+}
+
+/** The stored base URL of a provider's built-in sandbox connection, e.g. "sandbox://praxis/api/direct". */
+export function sandboxBaseUrlFor(provider: ProviderKind): string {
+  return `sandbox://${provider}${PROVIDERS[provider]?.sandboxPath ?? ""}`;
 }
 
 export function isProviderSupported(provider: ProviderKind): boolean {

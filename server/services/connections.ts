@@ -3,7 +3,7 @@
 import { createPublicKey, randomBytes, randomUUID } from "node:crypto";
 import type { Connection } from "@/server/db/generated/client";
 import type { ConnectionConfig, PayoutConnector, ProviderCallRecord, ProviderKind } from "@/server/connectors/types";
-import { connectorFactory, PROVIDER_LABELS, sandboxCredentialsFor } from "@/server/connectors/registry";
+import { connectorFactory, PROVIDER_LABELS, sandboxBaseUrlFor, sandboxCredentialsFor } from "@/server/connectors/registry";
 import { generatePawapaySigningKey } from "@/server/connectors/pawapay";
 import { open, seal } from "@/server/security/secret-box";
 import type { Desk } from "./types";
@@ -177,13 +177,13 @@ export function registrationInfo(desk: Desk, connection: Connection): Connection
 /** One built-in sandbox connection per supported provider, so a fresh desk works with no configuration. */
 export async function ensureSandboxConnections(desk: Desk, providers: ProviderKind[]): Promise<void> {
   for (const provider of providers) {
-    const exists = await desk.db.connection.findFirst({ where: { provider, baseUrl: `${BUILTIN_SANDBOX_PREFIX}${provider}` } });
+    const exists = await desk.db.connection.findFirst({ where: { provider, baseUrl: { startsWith: BUILTIN_SANDBOX_PREFIX } } });
     if (exists) continue;
     await upsertConnection(desk, {
       provider,
       name: `${PROVIDER_LABELS[provider]} sandbox`,
       environment: "sandbox",
-      baseUrl: `${BUILTIN_SANDBOX_PREFIX}${provider}`,
+      baseUrl: sandboxBaseUrlFor(provider),
       credentials: sandboxCredentialsFor(provider),
     });
   }

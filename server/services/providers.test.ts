@@ -28,6 +28,12 @@ export const PROVIDER_CASES: ProviderCase[] = [
     success: { amount: "5000", currency: "UGX", recipientPhone: "256772123456", recipientName: "Okello J", description: "Invoice 77" },
     failure: { amount: "5222", currency: "UGX", recipientPhone: "256772123456", recipientName: "Okello J", description: "Invoice 78", failureCode: /.+/ },
   },
+  {
+    provider: "praxis",
+    // The emulator's rule: the wallet number's last two digits pick the outcome (…10 approves after a notification, …01 rejects).
+    success: { amount: "10.00", currency: "USD", recipientPhone: "256772123410", description: "Refund 1" },
+    failure: { amount: "10.00", currency: "USD", recipientPhone: "256772123401", description: "Refund 2", failureCode: /.+/ },
+  },
 ];
 
 describe.each(testDatabases())("every provider end to end on %s", (kind) => {

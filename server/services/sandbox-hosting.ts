@@ -7,6 +7,7 @@ import type { Connection } from "@/server/db/generated/client";
 import type { ProviderKind } from "@/server/connectors/types";
 import { createPawapayEmulator } from "@/server/sandbox/pawapay";
 import { createMudaEmulator, sandboxAccountFor as mudaAccount } from "@/server/sandbox/muda";
+import { createPraxisEmulator, sandboxAccountFor as praxisAccount } from "@/server/sandbox/praxis";
 import { BUILTIN_SANDBOX_PREFIX, callbackUrlFor, openCredentials } from "./connections";
 import type { Desk } from "./types";
 
@@ -42,6 +43,17 @@ function createEmulator(provider: string, desk: Desk): HostedEmulator | null {
         basePath: "/api/sandbox/muda",
         accounts: (apiKey: string) => withSandboxConnection(desk, "muda", (c) => c.apiKey === apiKey, mudaAccount),
       });
+    case "praxis":
+      return createPraxisEmulator({
+        basePath: "/api/sandbox/praxis",
+        accounts: (merchantId: string, applicationKey: string) =>
+          withSandboxConnection(
+            desk,
+            "praxis",
+            (c) => c.merchantId === merchantId && c.applicationKey === applicationKey,
+            (c) => praxisAccount(c, merchantId, applicationKey),
+          ),
+      });
     default:
       return null;
   }
@@ -58,7 +70,7 @@ async function withSandboxConnection<T>(
   matches: (credentials: Record<string, string>) => boolean,
   account: (credentials: Record<string, string>, callbackUrl: string, connection: Connection) => T,
 ): Promise<T | null> {
-  const connections = await desk.db.connection.findMany({ where: { provider, baseUrl: `${BUILTIN_SANDBOX_PREFIX}${provider}` } });
+  const connections = await desk.db.connection.findMany({ where: { provider, baseUrl: { startsWith: `${BUILTIN_SANDBOX_PREFIX}${provider}` } } });
   for (const connection of connections) {
     const credentials = openCredentials(desk, connection);
     if (matches(credentials)) return account(credentials, callbackUrlFor(desk, connection.id), connection);

@@ -1,0 +1,44 @@
+// One payout per provider through the browser: the maker creates it on the
+// provider's built-in sandbox connection, the approver approves it, and the
+// payout page shows the final status the emulator's sandbox rules lead to.
+import { expect, test } from "@playwright/test";
+import { signedIn } from "./helpers";
+
+interface UiCase {
+  connection: string;
+  fill: Record<string, string>;
+  select?: Record<string, string>;
+}
+
+const CASES: Record<string, UiCase> = {
+  pawaPay: { connection: "pawaPay sandbox", fill: { Amount: "15", "Recipient phone": "260763456789", Description: "Invoice 2001" } },
+  Muda: {
+    connection: "Muda sandbox",
+    fill: { Amount: "5000", Currency: "UGX", "Recipient phone": "256772123456", "Recipient name": "Okello J", Description: "Invoice 2002" },
+  },
+  Praxis: {
+    connection: "Praxis sandbox",
+    fill: { Amount: "10.00", Currency: "USD", "Recipient phone": "256772123410", Description: "Refund 2003" },
+  },
+};
+
+for (const [provider, c] of Object.entries(CASES)) {
+  test(`${provider}: create, approve, and see it succeed`, async ({ browser }) => {
+    const maker = await signedIn(browser, "maker");
+    await maker.goto("/payouts/new");
+    await maker.getByLabel("Connection").selectOption({ label: `${c.connection} (sandbox)` });
+    for (const [label, value] of Object.entries(c.select ?? {})) await maker.getByLabel(label, { exact: true }).selectOption(value);
+    for (const [label, value] of Object.entries(c.fill)) await maker.getByLabel(label, { exact: true }).fill(value);
+    await maker.getByRole("button", { name: "Create payout" }).click();
+    await maker.waitForURL(/\/payouts\/[0-9a-f-]{36}$/);
+    const payoutUrl = new URL(maker.url()).pathname;
+
+    const approver = await signedIn(browser, "approver");
+    await approver.goto(payoutUrl);
+    await approver.getByRole("button", { name: "Approve" }).click();
+    await expect(approver.locator("[data-status=succeeded]").first()).toBeVisible({ timeout: 45_000 });
+    const steps = await approver.getByTestId("timeline-event").evaluateAll((els) => els.map((e) => e.getAttribute("data-to")));
+    expect(steps.slice(0, 3)).toEqual(["pending_approval", "approved", "submitting"]);
+    expect(steps.at(-1)).toBe("succeeded");
+  });
+}
