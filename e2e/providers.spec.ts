@@ -16,6 +16,15 @@ const CASES: Record<string, UiCase> = {
     connection: "Muda sandbox",
     fill: { Amount: "5000", Currency: "UGX", "Recipient phone": "256772123456", "Recipient name": "Okello J", Description: "Invoice 2002" },
   },
+  Paytota: {
+    connection: "Paytota sandbox",
+    fill: { Amount: "500", "Recipient phone": "256772123456", Description: "Payout 2004" },
+  },
+  PontisGlobe: {
+    connection: "PontisGlobe sandbox",
+    select: { "Payment method": "IN-imps" },
+    fill: { Amount: "25.00", "Account holder": "Asha Rao", "Account number": "123456789012", IFSC: "HDFC0001234", Description: "Supplier 2005" },
+  },
   Praxis: {
     connection: "Praxis sandbox",
     fill: { Amount: "10.00", Currency: "USD", "Recipient phone": "256772123410", Description: "Refund 2003" },

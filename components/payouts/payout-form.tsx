@@ -26,7 +26,8 @@ export function PayoutForm() {
     [connections.data, connectionId],
   );
   const selectedChannel = connection?.channels.find((c) => c.code === channel);
-  const currencies = [...new Set((selectedChannel ? [selectedChannel] : connection?.channels ?? []).map((c) => c.currency))];
+  const currencies =
+    connection?.payoutCurrencies ?? [...new Set((selectedChannel ? [selectedChannel] : connection?.channels ?? []).map((c) => c.currency))];
 
   if (connections.isPending) return <Loading label="Loading connections…" />;
   if (connections.isError) return <ErrorNote>{messageOf(connections.error)}</ErrorNote>;

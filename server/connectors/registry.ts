@@ -5,6 +5,8 @@ import type { ConnectorFactory, ProviderKind } from "./types";
 import { createPawapayConnector } from "./pawapay";
 import { createMudaConnector, sandboxCredentials as mudaSandboxCredentials } from "./muda";
 import { createPraxisConnector, sandboxCredentials as praxisSandboxCredentials } from "./praxis";
+import { createPaytotaConnector, sandboxCredentials as paytotaSandboxCredentials } from "./paytota";
+import { createPontisConnector, sandboxCredentials as pontisSandboxCredentials } from "./pontis";
 
 interface ProviderEntry {
   factory: ConnectorFactory;
@@ -17,6 +19,8 @@ interface ProviderEntry {
 const PROVIDERS: Partial<Record<ProviderKind, ProviderEntry>> = {
   pawapay: { factory: createPawapayConnector, sandboxCredentials: () => ({ apiToken: `sandbox-${randomBytes(16).toString("hex")}` }) },
   muda: { factory: createMudaConnector, sandboxCredentials: mudaSandboxCredentials },
+  paytota: { factory: createPaytotaConnector, sandboxCredentials: paytotaSandboxCredentials },
+  pontis: { factory: createPontisConnector, sandboxCredentials: pontisSandboxCredentials },
   praxis: { factory: createPraxisConnector, sandboxCredentials: () => ({ ...praxisSandboxCredentials() }), sandboxPath: "/api/direct" },
 };
 

@@ -210,6 +210,12 @@ export interface PayoutConnector {
    * extra fields go in recipient.details. Absent means: MSISDN, no extras.
    */
   recipientKind?: "msisdn" | "bank_account";
+  /**
+   * Currencies the payout amount is given in, when they differ from the
+   * channels' (PontisGlobe pays PHP or INR out of a USDT amount). Absent: the
+   * channels' currencies.
+   */
+  payoutCurrencies?(): string[];
   recipientFields?(): RecipientField[];
   /** Provider rules checked before a payout is created, so the maker sees them at once. */
   validate(request: PayoutRequest): FieldIssue[];

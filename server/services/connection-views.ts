@@ -19,6 +19,7 @@ export async function listConnectionsForForm(desk: Desk) {
         channels: connector.channels(),
         recipientKind: connector.recipientKind ?? "msisdn",
         recipientFields: connector.recipientFields?.() ?? [],
+        payoutCurrencies: connector.payoutCurrencies?.() ?? null,
       };
     });
 }

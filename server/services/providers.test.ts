@@ -29,6 +29,35 @@ export const PROVIDER_CASES: ProviderCase[] = [
     failure: { amount: "5222", currency: "UGX", recipientPhone: "256772123456", recipientName: "Okello J", description: "Invoice 78", failureCode: /.+/ },
   },
   {
+    provider: "paytota",
+    // The emulator's rule: the phone's last three digits (…222 fails with invalid_account, others succeed).
+    success: { amount: "500", currency: "UGX", recipientPhone: "256772123456", description: "Payout 31" },
+    failure: { amount: "500", currency: "UGX", recipientPhone: "256772123222", description: "Payout 32", failureCode: /.+/ },
+  },
+  {
+    provider: "pontis",
+    // PontisGlobe's sandbox rule: the trailing cents of the USDT amount (.00 completes, .02 fails "Recipient not found").
+    success: {
+      amount: "25.00",
+      currency: "USDT",
+      channel: "IN-imps",
+      recipientName: "Asha Rao",
+      recipientAccount: "123456789012",
+      recipientDetails: { ifsc: "HDFC0001234" },
+      description: "Supplier 9",
+    },
+    failure: {
+      amount: "25.02",
+      currency: "USDT",
+      channel: "IN-imps",
+      recipientName: "Asha Rao",
+      recipientAccount: "123456789012",
+      recipientDetails: { ifsc: "HDFC0001234" },
+      description: "Supplier 10",
+      failureCode: /.+/,
+    },
+  },
+  {
     provider: "praxis",
     // The emulator's rule: the wallet number's last two digits pick the outcome (…10 approves after a notification, …01 rejects).
     success: { amount: "10.00", currency: "USD", recipientPhone: "256772123410", description: "Refund 1" },

@@ -8,6 +8,8 @@ import type { ProviderKind } from "@/server/connectors/types";
 import { createPawapayEmulator } from "@/server/sandbox/pawapay";
 import { createMudaEmulator, sandboxAccountFor as mudaAccount } from "@/server/sandbox/muda";
 import { createPraxisEmulator, sandboxAccountFor as praxisAccount } from "@/server/sandbox/praxis";
+import { createPaytotaEmulator, sandboxAccountFor as paytotaAccount } from "@/server/sandbox/paytota";
+import { createPontisEmulator, sandboxAccountFor as pontisAccount } from "@/server/sandbox/pontis";
 import { BUILTIN_SANDBOX_PREFIX, callbackUrlFor, openCredentials } from "./connections";
 import type { Desk } from "./types";
 
@@ -42,6 +44,18 @@ function createEmulator(provider: string, desk: Desk): HostedEmulator | null {
       return createMudaEmulator({
         basePath: "/api/sandbox/muda",
         accounts: (apiKey: string) => withSandboxConnection(desk, "muda", (c) => c.apiKey === apiKey, mudaAccount),
+      });
+    case "paytota":
+      return createPaytotaEmulator({
+        basePath: "/api/sandbox/paytota",
+        // Execution and download links it hands out must point back at the desk, whatever Host a request used.
+        publicUrl: `${desk.config.appUrl}/api/sandbox/paytota`,
+        accounts: (secretKey: string) => withSandboxConnection(desk, "paytota", (c) => c.secretKey === secretKey, paytotaAccount),
+      });
+    case "pontis":
+      return createPontisEmulator({
+        basePath: "/api/sandbox/pontis",
+        accounts: (apiKey: string) => withSandboxConnection(desk, "pontis", (c) => c.apiKey === apiKey, pontisAccount),
       });
     case "praxis":
       return createPraxisEmulator({

@@ -104,7 +104,8 @@ export async function checkPayoutStatus(desk: Desk, payoutId: string, attempt = 
   if (!connector.capabilities.statusQuery) return scheduleFollowUp(desk, payoutId, attempt);
   let result;
   try {
-    result = await connector.status({ payoutId, providerReference: payout.providerReference });
+    // The whole request: a provider that can only be asked by its own reference (PontisGlobe) finds it by resending with the same idempotency key.
+    result = await connector.status(payoutRequest(payout));
   } catch (error) {
     result = { state: "unknown" as const, failureMessage: (error as Error).message };
   }

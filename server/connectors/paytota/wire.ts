@@ -1,0 +1,199 @@
+// Paytota (Mobile Money V2 payouts) wire shapes and the few exact
+// conversions the connector and the emulator share. Parsing is lenient about
+// extra fields (the payout object is large and grows) and strict about the
+// fields a decision is made on: id, reference, status, execution_url.
+import { z } from "zod";
+import { currencyExponent, formatUnits, fromPreciseDecimalString, isKnownCurrency } from "@/server/domain/money";
+
+/** POST /api/v1/payouts/ body, in the documented field order. */
+export interface InitiateBody {
+  client: { email: string; phone: string; country: string; full_name?: string };
+  payment: { currency: string; amount: string; description: string };
+  reference: string;
+  brand_id: string;
+}
+
+/** The payout object: answer to initiate (201), GET /api/v1/payouts/{id}/, and the callback body. */
+export const payoutObjectSchema = z.looseObject({
+  id: z.string().min(1),
+  type: z.string().optional(),
+  status: z.string().min(1),
+  reference: z.string().nullish(),
+  brand_id: z.string().nullish(),
+  execution_url: z.string().nullish(),
+  event_type: z.string().nullish(),
+  created_on: z.number().nullish(),
+  updated_on: z.number().nullish(),
+  client: z.looseObject({ phone: z.string().nullish(), email: z.string().nullish() }).nullish(),
+  payment: z.looseObject({ amount: z.unknown(), currency: z.string().nullish() }).nullish(),
+  status_history: z.array(z.looseObject({ status: z.string(), timestamp: z.number().nullish() })).nullish(),
+  transaction_data: z
+    .looseObject({
+      attempts: z.array(z.looseObject({ error: z.unknown(), successful: z.boolean().nullish() })).nullish(),
+      extra: z.unknown(),
+    })
+    .nullish(),
+});
+export type PayoutObject = z.infer<typeof payoutObjectSchema>;
+
+/** POST {execution_url} answer. */
+export const executeAnswerSchema = z.looseObject({
+  status: z.string(),
+  details: z
+    .looseObject({
+      return_code: z.string().nullish(),
+      message: z.string().nullish(),
+      transaction: z.looseObject({ status: z.string().nullish(), internal_reference: z.string().nullish() }).nullish(),
+    })
+    .nullish(),
+  error: z.looseObject({ code: z.string().nullish(), message: z.string().nullish() }).nullish(),
+});
+export type ExecuteAnswer = z.infer<typeof executeAnswerSchema>;
+
+/** Company statement object (POST /api/v1/company_statements/, GET …/{id}/). */
+export const statementSchema = z.looseObject({
+  id: z.string().min(1),
+  status: z.string(),
+  download_url: z.string().nullish(),
+  format: z.string().nullish(),
+});
+export type StatementObject = z.infer<typeof statementSchema>;
+
+/** The documented payout statuses. Anything else is kept visible and never read as final. */
+export const PAYOUT_STATUSES = ["initialized", "pending", "success", "error"] as const;
+
+// ---------------------------------------------------------------- amounts
+
+/**
+ * How Paytota's JSON integers (payout object amounts, balances) are read.
+ * The seed shows `"amount": "500"` sent and `"amount": 500` answered for UGX,
+ * where major and minor units coincide. Paytota runs on the CHIP Collect
+ * platform, whose amounts are integers in the currency's smallest unit, and
+ * an integer answer could not carry cents otherwise: "minor" is the default.
+ */
+export type AmountUnits = "minor" | "major";
+
+/** Minor units as the request's decimal string in major units, with the currency's decimals ("500", "5.50"). */
+export function requestAmount(amountMinor: bigint, currency: string): string {
+  return formatUnits(amountMinor, currencyExponent(currency));
+}
+
+/** Reads an amount Paytota answered (a JSON number kept as its source text, or a string) into minor units. */
+export function responseAmountMinor(value: unknown, currency: string, units: AmountUnits): bigint {
+  const text = value instanceof JsonNumber ? value.text : typeof value === "string" ? value.trim() : null;
+  if (text === null) throw new Error(`not an amount (${typeof value})`);
+  if (!isKnownCurrency(currency)) throw new Error(`${currency} is not a known currency`);
+  if (units === "minor") {
+    if (!/^-?\d+$/.test(text)) throw new Error(`"${text}" is not an integer count of minor units`);
+    return BigInt(text);
+  }
+  if (!/^-?\d+(\.\d+)?$/.test(text)) throw new Error(`"${text}" is not a decimal amount`);
+  return fromPreciseDecimalString(text, currency);
+}
+
+/** Minor units as Paytota's integer answer (JSON number text) in the given units; exact, never a float. */
+export function answerAmountText(amountMinor: bigint, currency: string, units: AmountUnits): string {
+  if (units === "minor") return amountMinor.toString();
+  const exponent = currencyExponent(currency);
+  const decimal = formatUnits(amountMinor, exponent);
+  return decimal.includes(".") ? decimal.replace(/\.?0+$/, "") : decimal;
+}
+
+// ---------------------------------------------------------------- lossless JSON
+
+/** A JSON number kept as its source text, so money never passes through a float. */
+export class JsonNumber {
+  constructor(readonly text: string) {}
+  toJSON(): unknown {
+    // Timeline records and raw payloads stay readable JSON.
+    return /^-?\d+$/.test(this.text) && Number.isSafeInteger(Number(this.text)) ? Number(this.text) : this.text;
+  }
+}
+
+const NUMBER_MARK = "\u0000num:";
+
+/** JSON.parse, but every number becomes a JsonNumber holding its exact source text. Throws on invalid JSON. */
+export function parseJsonLossless(text: string): unknown {
+  let out = "";
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      out += ch;
+      if (ch === "\\") {
+        out += text[++i] ?? "";
+      } else if (ch === '"') {
+        inString = false;
+      }
+      continue;
+    }
+    if (ch === '"') {
+      inString = true;
+      out += ch;
+      continue;
+    }
+    if (ch === "-" || (ch >= "0" && ch <= "9")) {
+      const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+      if (!match) throw new SyntaxError(`Invalid number at position ${i}`);
+      out += JSON.stringify(NUMBER_MARK + match[0]);
+      i += match[0].length - 1;
+      continue;
+    }
+    out += ch;
+  }
+  return JSON.parse(out, (_key, value: unknown) =>
+    typeof value === "string" && value.startsWith(NUMBER_MARK) ? new JsonNumber(value.slice(NUMBER_MARK.length)) : value,
+  );
+}
+
+// ---------------------------------------------------------------- countries
+
+/** Dialling code → ISO 3166-1 alpha-2, for the markets Paytota's mobile-money payouts reach (and neighbours). */
+export const DIAL_CODES: ReadonlyArray<readonly [string, string]> = [
+  ["256", "UG"],
+  ["254", "KE"],
+  ["255", "TZ"],
+  ["250", "RW"],
+  ["257", "BI"],
+  ["211", "SS"],
+  ["243", "CD"],
+  ["260", "ZM"],
+  ["265", "MW"],
+  ["258", "MZ"],
+  ["233", "GH"],
+  ["234", "NG"],
+  ["237", "CM"],
+  ["225", "CI"],
+  ["221", "SN"],
+  ["251", "ET"],
+  ["27", "ZA"],
+];
+
+export function countryOfMsisdn(msisdn: string): string | null {
+  for (const [code, country] of DIAL_CODES) if (msisdn.startsWith(code)) return country;
+  return null;
+}
+
+/** The failure a payout object in status "error" carries, wherever Paytota put it. */
+export function payoutError(payout: PayoutObject): { code: string; message: string } {
+  const attempts = payout.transaction_data?.attempts ?? [];
+  for (let i = attempts.length - 1; i >= 0; i--) {
+    const error = attempts[i]!.error;
+    if (isRecord(error)) {
+      const code = typeof error.code === "string" && error.code ? error.code : "error";
+      const message = typeof error.message === "string" && error.message ? error.message : "Paytota reports the payout failed";
+      return { code, message };
+    }
+    if (typeof error === "string" && error) return { code: "error", message: error };
+  }
+  const extra = payout.transaction_data?.extra;
+  const webhook = isRecord(extra) && isRecord(extra.webhook_payload) ? extra.webhook_payload : null;
+  if (webhook && typeof webhook.message === "string" && webhook.message) {
+    return { code: typeof webhook.return_code === "string" && webhook.return_code ? webhook.return_code : "error", message: webhook.message };
+  }
+  return { code: "error", message: "Paytota reports the payout failed" };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
+}
