@@ -14,11 +14,17 @@ interface ProviderEntry {
   sandboxCredentials: () => Record<string, string>;
   /** Path under the emulator's mount point that plays the provider's base URL, if not the root. */
   sandboxPath?: string;
+  /** Seconds between status checks of a payout in flight, by attempt (the last repeats). */
+  pollDelaysSeconds?: readonly number[];
 }
+
+/** Callbacks usually settle a payout first; polling is the safety net, backing off to every 30 minutes. */
+export const DEFAULT_POLL_DELAYS_SECONDS: readonly number[] = [5, 15, 30, 60, 120, 300, 600, 1800];
 
 const PROVIDERS: Partial<Record<ProviderKind, ProviderEntry>> = {
   pawapay: { factory: createPawapayConnector, sandboxCredentials: () => ({ apiToken: `sandbox-${randomBytes(16).toString("hex")}` }) },
-  muda: { factory: createMudaConnector, sandboxCredentials: mudaSandboxCredentials },
+  // Muda's webhooks are unsigned hints: the status query is what settles a payout, so ask sooner.
+  muda: { factory: createMudaConnector, sandboxCredentials: mudaSandboxCredentials, pollDelaysSeconds: [3, 5, 10, 20, 60, 120, 300, 900] },
   paytota: { factory: createPaytotaConnector, sandboxCredentials: paytotaSandboxCredentials },
   pontis: { factory: createPontisConnector, sandboxCredentials: pontisSandboxCredentials },
   praxis: { factory: createPraxisConnector, sandboxCredentials: () => ({ ...praxisSandboxCredentials() }), sandboxPath: "/api/direct" },
@@ -39,6 +45,10 @@ export function sandboxCredentialsFor(provider: ProviderKind): Record<string, st
 /** The stored base URL of a provider's built-in sandbox connection, e.g. "sandbox://praxis/api/direct". */
 export function sandboxBaseUrlFor(provider: ProviderKind): string {
   return `sandbox://${provider}${PROVIDERS[provider]?.sandboxPath ?? ""}`;
+}
+
+export function pollDelaysFor(provider: ProviderKind): readonly number[] {
+  return PROVIDERS[provider]?.pollDelaysSeconds ?? DEFAULT_POLL_DELAYS_SECONDS;
 }
 
 export function isProviderSupported(provider: ProviderKind): boolean {

@@ -10,10 +10,11 @@ import { IN_FLIGHT_STATUSES, isFinal, type PayoutStatus } from "@/server/domain/
 import type { Desk } from "./types";
 import { applyProviderResult, changeStatus, noteProviderEvent } from "./payout-status";
 import { openConnector } from "./connections";
+import { DEFAULT_POLL_DELAYS_SECONDS, pollDelaysFor } from "@/server/connectors/registry";
+import type { ProviderKind } from "@/server/connectors/types";
 
-/** Delay before the n-th status check of a payout still in flight (seconds). */
-export function statusCheckDelay(attempt: number): number {
-  const schedule = [5, 15, 30, 60, 120, 300, 600, 1800];
+/** Delay before the n-th status check of a payout still in flight (seconds), on the provider's schedule. */
+export function statusCheckDelay(attempt: number, schedule: readonly number[] = DEFAULT_POLL_DELAYS_SECONDS): number {
   return schedule[Math.min(attempt, schedule.length - 1)]!;
 }
 
@@ -70,9 +71,13 @@ async function send(desk: Desk, payoutId: string, source: "provider_response"): 
 
 /** Queues the next status check for a payout still in flight. */
 async function scheduleFollowUp(desk: Desk, payoutId: string, attempt: number): Promise<PayoutStatus> {
-  const { status } = await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId }, select: { status: true } });
+  const { status, connection } = await desk.db.payout.findUniqueOrThrow({
+    where: { id: payoutId },
+    select: { status: true, connection: { select: { provider: true } } },
+  });
   if (!isFinal(status)) {
-    await desk.jobs.checkStatus(payoutId, { delaySeconds: statusCheckDelay(attempt), attempt: attempt + 1 });
+    const delaySeconds = statusCheckDelay(attempt, pollDelaysFor(connection.provider as ProviderKind));
+    await desk.jobs.checkStatus(payoutId, { delaySeconds, attempt: attempt + 1 });
   }
   return status;
 }
