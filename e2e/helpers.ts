@@ -21,6 +21,7 @@ export async function signedIn(browser: Browser, who: keyof typeof DEMO): Promis
 
 export async function createPayout(page: Page, input: { amount: string; phone: string; description: string; name?: string }): Promise<string> {
   await page.goto("/payouts/new");
+  await page.getByLabel("Connection").selectOption({ label: "pawaPay sandbox (sandbox)" });
   await page.getByLabel("Amount").fill(input.amount);
   await page.getByLabel("Recipient phone").fill(input.phone);
   if (input.name) await page.getByLabel("Recipient name").fill(input.name);

@@ -56,6 +56,7 @@ test("a payout to a number pawaPay cannot find ends failed with the reason shown
 test("the form names the field and the rule on bad input", async ({ browser }) => {
   const maker = await signedIn(browser, "maker");
   await maker.goto("/payouts/new");
+  await maker.getByLabel("Connection").selectOption({ label: "pawaPay sandbox (sandbox)" });
   await maker.getByLabel("Amount").fill("15.555");
   await maker.getByLabel("Recipient phone").fill("0763456789");
   await maker.getByLabel("Description").fill("Invoice 9");
