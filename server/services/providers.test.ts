@@ -7,6 +7,16 @@ import { testDatabases } from "@/server/db/testing";
 import { startTestDesk, type TestDesk } from "@/server/testing/desk";
 import type { ProviderKind } from "@/server/connectors/types";
 import type { CreatePayoutInput } from "./payouts";
+import { sandboxEmulator } from "./sandbox-hosting";
+import { openConnector } from "./connections";
+import { changeStatus } from "./payout-status";
+import { checkPayoutStatus, payoutRequest, submitPayout } from "./submission";
+
+/** What every built-in emulator offers tests: its payouts, and faults on the next send. */
+interface TestableEmulator {
+  payouts(): unknown[];
+  injectFault(fault: { mode: string; count?: number }): unknown;
+}
 
 type PayoutFields = Omit<CreatePayoutInput, "id" | "connectionId">;
 
@@ -107,6 +117,52 @@ describe.each(testDatabases())("every provider end to end on %s", (kind) => {
     expect(events.map((e) => e.toStatus)).not.toContain("failed");
     const calls = await t.desk.db.providerCall.findMany({ where: { payoutId: payout.id } });
     expect(calls.length).toBeGreaterThan(0);
+  });
+
+  async function emulatorOf(provider: ProviderKind) {
+    return (await sandboxEmulator(provider, t.desk)) as unknown as TestableEmulator;
+  }
+
+  /** Payouts the provider holds for this payout id, whatever its wire field is called. */
+  async function copiesAtProvider(provider: ProviderKind, id: string) {
+    const text = (p: unknown) => JSON.stringify(p, (_k, v) => (typeof v === "bigint" ? String(v) : v));
+    return (await emulatorOf(provider)).payouts().filter((p) => text(p).includes(id)).length;
+  }
+
+  async function approved(provider: ProviderKind, fields: PayoutFields) {
+    const created = await t.caller("maker").payouts.create({ id: randomUUID(), connectionId: await connectionOf(provider), ...fields });
+    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    t.jobs.queued = [];
+    return created.id;
+  }
+
+  it.each(PROVIDER_CASES)("$provider: a send that times out is unknown, then settled by a status query, paid once", async ({ provider, success }) => {
+    const saved = t.desk.connectorDeps;
+    t.desk.connectorDeps = { timeoutMs: 800 };
+    try {
+      const id = await approved(provider, success);
+      await (await emulatorOf(provider)).injectFault({ mode: "timeout", count: 1 });
+      expect(await submitPayout(t.desk, id)).toBe("unknown");
+      t.jobs.queued = [];
+      await checkPayoutStatus(t.desk, id, 1);
+      const payout = await driveToFinal(id);
+      expect(payout.status).toBe("succeeded");
+      expect(await copiesAtProvider(provider, id)).toBe(1);
+    } finally {
+      t.desk.connectorDeps = saved;
+    }
+  });
+
+  it.each(PROVIDER_CASES)("$provider: a worker killed between sending and recording recovers without a duplicate", async ({ provider, success }) => {
+    const id = await approved(provider, success);
+    await changeStatus(t.desk.db, { payoutId: id, to: "submitting", from: ["approved"], source: "system", patch: { submittedAt: new Date() } });
+    const payout = await t.desk.db.payout.findUniqueOrThrow({ where: { id }, include: { connection: true } });
+    await openConnector(t.desk, payout.connection, id).submit(payoutRequest(payout)); // sent, never recorded
+    await t.desk.db.payout.update({ where: { id }, data: { updatedAt: new Date(Date.now() - 10 * 60_000) } });
+    await checkPayoutStatus(t.desk, id, 0);
+    const final = await driveToFinal(id);
+    expect(final.status).toBe("succeeded");
+    expect(await copiesAtProvider(provider, id)).toBe(1);
   });
 
   it.each(PROVIDER_CASES)("$provider reports a failure with its reason", async ({ provider, failure }) => {
