@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
-import { startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
 import type { ProviderKind } from "@/server/connectors/types";
 import type { CreatePayoutInput } from "./payouts";
 import { sandboxEmulator } from "./sandbox-hosting";
@@ -163,6 +163,22 @@ describe.each(testDatabases())("every provider end to end on %s", (kind) => {
     const final = await driveToFinal(id);
     expect(final.status).toBe("succeeded");
     expect(await copiesAtProvider(provider, id)).toBe(1);
+  });
+
+  it("keeps a succeeded payout succeeded when the provider later reports a reversal, and records it", async () => {
+    const pontis = PROVIDER_CASES.find((c) => c.provider === "pontis")!;
+    const payout = await payOut("pontis", pontis.success);
+    expect(payout.status).toBe("succeeded");
+    const emulator = (await emulatorOf("pontis")) as unknown as { settle(transactionId: string, status: string, message?: string): boolean };
+    expect(emulator.settle(payout.providerReference!, "reversed", "Returned by the beneficiary bank")).toBe(true);
+    // PontisGlobe calls back on the new state; the desk records it and keeps the final status.
+    const last = await eventually(async () => {
+      const event = await t.desk.db.payoutEvent.findFirstOrThrow({ where: { payoutId: payout.id }, orderBy: { id: "desc" } });
+      return event.note?.match(/reversed/i) ? event : null;
+    });
+    expect((await t.desk.db.payout.findUniqueOrThrow({ where: { id: payout.id } })).status).toBe("succeeded");
+    expect(last).toMatchObject({ fromStatus: "succeeded", toStatus: "succeeded" });
+    expect(last.note).toMatch(/reversed/i);
   });
 
   it.each(PROVIDER_CASES)("$provider reports a failure with its reason", async ({ provider, failure }) => {
