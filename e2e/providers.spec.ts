@@ -18,7 +18,7 @@ const CASES: Record<string, UiCase> = {
   },
   Paytota: {
     connection: "Paytota sandbox",
-    fill: { Amount: "500", "Recipient phone": "256772123456", Description: "Payout 2004" },
+    fill: { Amount: "500", Currency: "UGX", "Recipient phone": "256772123456", Description: "Payout 2004" },
   },
   PontisGlobe: {
     connection: "PontisGlobe sandbox",
