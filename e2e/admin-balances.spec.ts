@@ -38,7 +38,14 @@ test("an admin adds a pawaPay connection at the built-in emulator, tests it and 
   await expect(edit.getByLabel("API token")).toHaveValue("");
   await expect(edit.getByLabel("API token")).toHaveAccessibleDescription(/^Stored\. Leave blank to keep it/);
   expect(await admin.content()).not.toContain(token);
-  await edit.getByRole("button", { name: "Cancel" }).click();
+  // Saving with the secret left blank keeps it: the connection still works afterwards.
+  await edit.getByLabel("Signing key id").fill("e2e-key-1");
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  await expect(admin.getByTestId("connections-notice")).toHaveText("Saved pawaPay e2e");
+  await card.getByRole("button", { name: "Test connection" }).click();
+  await expect(card.getByTestId("test-result")).toHaveAttribute("data-ok", "true");
+  await expect(card.getByTestId("public-key")).toBeVisible();
+  await expect(card).toContainText("key id e2e-key-1");
 
   await card.getByRole("button", { name: "Pause pawaPay e2e…" }).click();
   await card.getByRole("button", { name: "Pause connection" }).click();

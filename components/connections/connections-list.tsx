@@ -1,55 +1,72 @@
 "use client";
+import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { messageOf } from "@/components/trpc/errors";
+import { Button } from "@/components/ui/button";
 import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
+import { AddConnectionForm, EditConnectionForm } from "./connection-form";
+import { ConnectionCard } from "./connection-card";
 
-/** Read-only for now: what each connection is and what to register at the provider. */
+type Editing = { kind: "none" } | { kind: "add" } | { kind: "edit"; id: string };
+
+/** The admin's page: every connection with its actions, and the add / edit form. */
 export function ConnectionsList() {
   const trpc = useTRPC();
   const list = useQuery(trpc.connections.list.queryOptions());
-  if (list.isPending) return <Loading label="Loading connections…" />;
-  if (list.isError) return <ErrorNote>{messageOf(list.error)}</ErrorNote>;
-  if (list.data.length === 0) return <Card><EmptyState title="No connections yet" /></Card>;
+  const [editing, setEditing] = useState<Editing>({ kind: "none" });
+  const [notice, setNotice] = useState<string | null>(null);
+  const done = (message: string) => {
+    setEditing({ kind: "none" });
+    setNotice(message);
+  };
+  const close = () => setEditing({ kind: "none" });
+
   return (
-    <ul className="space-y-4">
-      {list.data.map((c) => (
-        <li key={c.id}>
-          <Card className="p-5">
-            <div className="flex flex-wrap items-center gap-2">
-              <h2 className="text-base font-semibold">{c.name}</h2>
-              <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs">{c.providerLabel}</span>
-              <span className={`rounded px-1.5 py-0.5 text-xs ${c.environment === "live" ? "bg-rose-50 text-rose-700" : "bg-amber-50 text-amber-800"}`}>
-                {c.environment}
-              </span>
-              {!c.enabled && <span className="rounded bg-slate-200 px-1.5 py-0.5 text-xs">paused</span>}
-              {!c.supported && <span className="rounded bg-slate-200 px-1.5 py-0.5 text-xs">connector not available yet</span>}
-            </div>
-            <dl className="mt-3 grid gap-3 text-sm sm:grid-cols-2">
-              <div>
-                <dt className="text-xs font-medium uppercase text-slate-500">Base URL</dt>
-                <dd className="font-mono text-xs">{c.baseUrl}</dd>
-              </div>
-              {c.callbackUrl && (
-                <div>
-                  <dt className="text-xs font-medium uppercase text-slate-500">Callback URL to register</dt>
-                  <dd className="break-all font-mono text-xs">{c.callbackUrl}</dd>
-                </div>
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <p role="status" className="text-sm text-emerald-800" data-testid="connections-notice">
+          {notice}
+        </p>
+        {editing.kind === "none" && (
+          <Button
+            onClick={() => {
+              setNotice(null);
+              setEditing({ kind: "add" });
+            }}
+          >
+            Add connection
+          </Button>
+        )}
+      </div>
+      {editing.kind === "add" && <AddConnectionForm onDone={done} onCancel={close} />}
+      {list.isPending ? (
+        <Loading label="Loading connections…" />
+      ) : list.isError ? (
+        <ErrorNote>{messageOf(list.error)}</ErrorNote>
+      ) : list.data.length === 0 ? (
+        <Card>
+          <EmptyState title="No connections yet">Add one to start sending payouts.</EmptyState>
+        </Card>
+      ) : (
+        <ul className="space-y-4">
+          {list.data.map((c) => (
+            <li key={c.id}>
+              {editing.kind === "edit" && editing.id === c.id ? (
+                <EditConnectionForm id={c.id} onDone={done} onCancel={close} />
+              ) : (
+                <ConnectionCard
+                  connection={c}
+                  onEdit={() => {
+                    setNotice(null);
+                    setEditing({ kind: "edit", id: c.id });
+                  }}
+                />
               )}
-              {c.publicKeyPem && (
-                <div className="sm:col-span-2">
-                  <dt className="text-xs font-medium uppercase text-slate-500">
-                    Public signing key to register ({c.signingAlgorithm}, key id {c.signingKeyId})
-                  </dt>
-                  <dd>
-                    <pre className="mt-1 overflow-auto rounded bg-slate-50 p-2 text-xs ring-1 ring-slate-200">{c.publicKeyPem}</pre>
-                  </dd>
-                </div>
-              )}
-            </dl>
-          </Card>
-        </li>
-      ))}
-    </ul>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }

@@ -1,7 +1,9 @@
 // What the admin's connection form asks for, per provider. One table, so a
 // connector author adds a key in one place and the form, the validation and
-// the secret-hiding all follow. Values are stored as strings in the sealed
-// credentials envelope (a yes/no setting is "true" / "false").
+// the secret-hiding all follow. Settings a connector reads that are not listed
+// here (set in config/desk.json) are kept untouched by the form. Values are
+// stored as strings in the sealed credentials envelope ("true" / "false" for
+// a yes/no setting).
 import { createPrivateKey } from "node:crypto";
 import type { ProviderKind } from "./types";
 import { algorithmsForKey, SIGNATURE_ALGORITHMS } from "./pawapay/http-signature";
@@ -57,6 +59,7 @@ export const CREDENTIAL_FIELDS: Readonly<Record<ProviderKind, readonly Credentia
   paytota: [
     { key: "secretKey", label: "Secret key", secret: true, required: true },
     { key: "brandId", label: "Brand id", secret: false, required: true },
+    { key: "clientEmail", label: "Client email", secret: false, required: false, hint: "Sent as the client's email Paytota requires when a payout carries none." },
   ],
   praxis: [
     { key: "merchantId", label: "Merchant id", secret: false, required: true },
@@ -71,6 +74,8 @@ export const CREDENTIAL_FIELDS: Readonly<Record<ProviderKind, readonly Credentia
     { key: "hmacKey", label: "HMAC key", secret: true, required: true },
     { key: "email", label: "Account email", secret: false, required: true },
     { key: "password", label: "Account password", secret: true, required: true },
+    { key: "defaultPaymentMethod", label: "Default payment method", secret: false, required: false, hint: "Used when a payout names none, e.g. PH-bank_local or imps." },
+    { key: "defaultCountry", label: "Default country", secret: false, required: false, hint: "ISO code (e.g. PH) deciding a bare payment method's country." },
   ],
 };
 

@@ -3,6 +3,7 @@ import type PgBoss from "pg-boss";
 import type { Desk } from "@/server/services/types";
 import { checkPayoutStatus, submitPayout, sweep } from "@/server/services/submission";
 import { QUEUES } from "./queue";
+import { startBalanceSnapshots } from "./balance-snapshots";
 
 interface PayoutJob {
   payoutId: string;
@@ -23,5 +24,9 @@ export async function startWorkers(boss: PgBoss, desk: Desk, opts: { sweepEveryS
     sweep(desk).catch((error) => console.error("[jobs] sweep failed", error));
   }, (opts.sweepEverySeconds ?? 30) * 1000);
   timer.unref();
-  return () => clearInterval(timer);
+  const stopBalanceSnapshots = startBalanceSnapshots(desk);
+  return () => {
+    clearInterval(timer);
+    stopBalanceSnapshots();
+  };
 }

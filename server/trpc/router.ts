@@ -4,6 +4,7 @@ import { approvalsRouter } from "./routers/approvals";
 import { connectionsRouter } from "./routers/connections";
 import { overviewRouter } from "./routers/overview";
 import { meRouter } from "./routers/me";
+import { balancesRouter } from "./routers/balances";
 
 export const appRouter = router({
   me: meRouter,
@@ -11,6 +12,7 @@ export const appRouter = router({
   payouts: payoutsRouter,
   approvals: approvalsRouter,
   connections: connectionsRouter,
+  balances: balancesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,12 +1,13 @@
-import { NotBuiltYet, PageHeader } from "@/components/ui/layout";
+import { BalancesOverview } from "@/components/balances/balances-overview";
+import { PageHeader } from "@/components/ui/layout";
 
 export const metadata = { title: "Balances" };
 
 export default function BalancesPage() {
   return (
     <>
-      <PageHeader title="Balances" />
-      <NotBuiltYet what="Balances" />
+      <PageHeader title="Balances" description="What each provider holds for the desk, and how much of it is already promised to payouts." />
+      <BalancesOverview />
     </>
   );
 }

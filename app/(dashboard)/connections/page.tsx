@@ -10,13 +10,15 @@ export default async function ConnectionsPage() {
     <>
       <PageHeader
         title="Connections"
-        description="Provider accounts the desk pays through. Adding and editing connections here arrives in a later release; today they come from configuration (see the README)."
+        description="Provider accounts the desk pays through: their credentials (stored encrypted, never shown again), a test call, and pausing one so it takes no new payouts. Connections named in configuration are reset to it when the desk restarts."
       />
       {user.role === "admin" ? (
         <ConnectionsList />
       ) : (
         <Card>
-          <EmptyState title="Only admins manage connections" />
+          <EmptyState title="Only admins manage connections">
+            Ask an admin to add, change, test or pause a provider connection.
+          </EmptyState>
         </Card>
       )}
     </>

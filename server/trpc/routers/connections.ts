@@ -1,6 +1,26 @@
+import { z } from "zod";
 import { ANY_ROLE } from "@/server/auth/roles";
+import { PROVIDER_KINDS, type ProviderKind } from "@/server/connectors/types";
 import { listConnectionsForForm, listConnectionsForAdmin } from "@/server/services/connection-views";
+import {
+  connectionForEdit,
+  createConnection,
+  providerForms,
+  setConnectionEnabled,
+  testConnection,
+  updateConnection,
+} from "@/server/services/connection-admin";
 import { procedure, router } from "../init";
+
+const id = z.object({ id: z.uuid({ message: "Must be a connection id" }) });
+
+// Shapes only; the service checks the rules and names the field that broke one.
+const draft = {
+  name: z.string().max(500, "Keep the name to 80 characters at most"),
+  environment: z.string().max(20),
+  baseUrl: z.string().max(2000, "Base URL is too long"),
+  credentials: z.record(z.string().max(100), z.string().max(20_000, "This value is too long")),
+};
 
 export const connectionsRouter = router({
   /** Enabled connections with their channels, for the create-payout form. */
@@ -10,4 +30,32 @@ export const connectionsRouter = router({
   names: procedure(ANY_ROLE).query(({ ctx }) =>
     ctx.desk.db.connection.findMany({ select: { id: true, name: true, provider: true }, orderBy: { name: "asc" } }),
   ),
+  /** The providers the add form offers and the credential fields each needs. */
+  providers: procedure(["admin"]).query(({ ctx }) => providerForms(ctx.desk)),
+  /** One connection for the edit form: secrets only as set / not set. */
+  get: procedure(["admin"])
+    .input(id)
+    .query(({ ctx, input }) => connectionForEdit(ctx.desk, input.id)),
+  create: procedure(["admin"])
+    .input(z.object({ provider: z.enum(PROVIDER_KINDS as [ProviderKind, ...ProviderKind[]], { message: "Choose a provider" }), ...draft }))
+    .mutation(({ ctx, input }) => {
+      const { provider, ...rest } = input;
+      return createConnection(ctx.desk, ctx.actor, provider, rest, ctx.ip);
+    }),
+  update: procedure(["admin"])
+    .input(z.object({ ...id.shape, ...draft, version: z.string().max(40).optional() }))
+    .mutation(({ ctx, input }) => {
+      const { id: connectionId, ...rest } = input;
+      return updateConnection(ctx.desk, ctx.actor, connectionId, rest, ctx.ip);
+    }),
+  /** Calls the provider with the stored credentials; a refusal is a result, not an error. */
+  test: procedure(["admin"])
+    .input(id)
+    .mutation(({ ctx, input }) => testConnection(ctx.desk, ctx.actor, input.id, ctx.ip)),
+  pause: procedure(["admin"])
+    .input(id)
+    .mutation(({ ctx, input }) => setConnectionEnabled(ctx.desk, ctx.actor, input.id, false, ctx.ip)),
+  resume: procedure(["admin"])
+    .input(id)
+    .mutation(({ ctx, input }) => setConnectionEnabled(ctx.desk, ctx.actor, input.id, true, ctx.ip)),
 });

@@ -1,0 +1,250 @@
+"use client";
+import { useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "@/components/trpc/client";
+import { fieldErrorsOf, messageOf } from "@/components/trpc/errors";
+import { Button } from "@/components/ui/button";
+import { Field } from "@/components/ui/field";
+import { Card, ErrorNote, Loading } from "@/components/ui/layout";
+import type { ConnectionForEdit, ProviderForm } from "./types";
+
+type Done = (message: string) => void;
+
+/** Add a connection: pick the provider, then its credential fields appear. */
+export function AddConnectionForm({ onDone, onCancel }: { onDone: Done; onCancel: () => void }) {
+  const trpc = useTRPC();
+  const providers = useQuery(trpc.connections.providers.queryOptions());
+  if (providers.isPending) return <Loading label="Loading providers…" />;
+  if (providers.isError) return <ErrorNote>{messageOf(providers.error)}</ErrorNote>;
+  return <ConnectionForm providers={providers.data} onDone={onDone} onCancel={onCancel} />;
+}
+
+/** Edit a connection: secrets show only whether they are set; a blank one keeps what is stored. */
+export function EditConnectionForm({ id, onDone, onCancel }: { id: string; onDone: Done; onCancel: () => void }) {
+  const trpc = useTRPC();
+  const providers = useQuery(trpc.connections.providers.queryOptions());
+  // Always fresh: the form must start from what is stored now, not from a cached read.
+  const connection = useQuery(trpc.connections.get.queryOptions({ id }, { staleTime: 0, gcTime: 0 }));
+  if (providers.isPending || connection.isPending) return <Loading label="Loading the connection…" />;
+  if (providers.isError) return <ErrorNote>{messageOf(providers.error)}</ErrorNote>;
+  if (connection.isError) return <ErrorNote>{messageOf(connection.error)}</ErrorNote>;
+  return <ConnectionForm providers={providers.data} existing={connection.data} onDone={onDone} onCancel={onCancel} />;
+}
+
+function ConnectionForm({
+  providers,
+  existing,
+  onDone,
+  onCancel,
+}: {
+  providers: ProviderForm[];
+  existing?: ConnectionForEdit;
+  onDone: Done;
+  onCancel: () => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [provider, setProvider] = useState<string>(existing?.provider ?? providers.find((p) => p.supported)?.provider ?? providers[0]!.provider);
+  const form = providers.find((p) => p.provider === provider)!;
+  const [endpoint, setEndpoint] = useState<"builtin" | "url">(existing ? (existing.builtInEmulator ? "builtin" : "url") : form.builtInEmulator ? "builtin" : "url");
+  const useBuiltIn = endpoint === "builtin" && form.builtInEmulator;
+
+  const onSuccess = async () => {
+    await queryClient.invalidateQueries({ queryKey: trpc.connections.pathKey() });
+    await queryClient.invalidateQueries({ queryKey: trpc.balances.pathKey() });
+  };
+  const create = useMutation(trpc.connections.create.mutationOptions({ onSuccess }));
+  const update = useMutation(trpc.connections.update.mutationOptions({ onSuccess }));
+  const mutation = existing ? update : create;
+  const errors = fieldErrorsOf(mutation.error);
+  const generalError = mutation.error && Object.keys(errors).length === 0 ? messageOf(mutation.error) : null;
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const text = (key: string) => String(data.get(key) ?? "");
+    const credentials = Object.fromEntries(form.fields.map((f) => [f.key, text(`credential:${f.key}`)]));
+    const draft = {
+      name: text("name"),
+      environment: useBuiltIn ? "sandbox" : text("environment"),
+      baseUrl: useBuiltIn ? `sandbox://${provider}` : text("baseUrl"),
+      credentials,
+    };
+    if (existing) {
+      update.mutate({ id: existing.id, version: existing.version, ...draft }, { onSuccess: (r) => onDone(r.changed.length ? `Saved ${draft.name}` : "Nothing changed") });
+    } else {
+      create.mutate({ provider: provider as ProviderForm["provider"], ...draft }, { onSuccess: () => onDone(`Added ${draft.name}. Test it, then register its callback URL at the provider.`) });
+    }
+  }
+
+  const stored = new Map(existing?.credentials.map((c) => [c.key, c]));
+  return (
+    <Card className="p-6">
+      <form onSubmit={onSubmit} className="space-y-5" noValidate aria-label={existing ? `Edit ${existing.name}` : "Add connection"}>
+        <h2 className="text-base font-semibold">{existing ? `Edit ${existing.name}` : "Add connection"}</h2>
+        {generalError && <ErrorNote>{generalError}</ErrorNote>}
+        {existing && !existing.credentialsReadable && (
+          <ErrorNote>The stored credentials cannot be read with this desk&apos;s key (was DESK_CREDENTIALS_KEY changed?). Enter every secret again.</ErrorNote>
+        )}
+        <div className="grid gap-5 sm:grid-cols-2">
+          <Field label="Provider" error={errors.provider} hint={existing ? "A connection keeps its provider; add a new one to change it." : undefined}>
+            {(p) => (
+              <select
+                {...p}
+                name="provider"
+                value={provider}
+                disabled={Boolean(existing)}
+                onChange={(e) => {
+                  const next = providers.find((x) => x.provider === e.target.value)!;
+                  setProvider(next.provider);
+                  setEndpoint(next.builtInEmulator ? "builtin" : "url");
+                  mutation.reset();
+                }}
+              >
+                {providers.map((p) => (
+                  <option key={p.provider} value={p.provider}>
+                    {p.label}
+                    {p.supported ? "" : " (connector not available yet)"}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Name" error={errors.name} hint="Shown to makers when they choose where to pay from.">
+            {(p) => <input {...p} name="name" defaultValue={existing?.name ?? ""} maxLength={80} autoComplete="off" required />}
+          </Field>
+        </div>
+
+        <fieldset>
+          <legend className="text-sm font-medium text-slate-800">Where the desk sends requests</legend>
+          <div className="mt-2 flex flex-wrap gap-x-6 gap-y-2 text-sm">
+            <label className={`flex items-center gap-2 ${form.builtInEmulator ? "" : "text-slate-400"}`}>
+              <input type="radio" name="endpoint" value="builtin" checked={useBuiltIn} disabled={!form.builtInEmulator} onChange={() => setEndpoint("builtin")} />
+              Built-in {form.label} emulator (sandbox){form.builtInEmulator ? "" : " — not available"}
+            </label>
+            <label className="flex items-center gap-2">
+              <input type="radio" name="endpoint" value="url" checked={!useBuiltIn} onChange={() => setEndpoint("url")} />
+              API at a URL (live, provider sandbox or test server)
+            </label>
+          </div>
+        </fieldset>
+        {!useBuiltIn && (
+          <div className="grid gap-5 sm:grid-cols-2">
+            <Field label="Base URL" error={errors.baseUrl} hint="The provider's API root, e.g. https://api.sandbox.pawapay.io">
+              {(p) => <input {...p} name="baseUrl" type="url" inputMode="url" defaultValue={existing?.baseUrl ?? ""} autoComplete="off" placeholder="https://" required />}
+            </Field>
+            <Field label="Environment" error={errors.environment} hint="Live moves real money.">
+              {(p) => (
+                <select {...p} name="environment" defaultValue={existing?.environment ?? "sandbox"}>
+                  <option value="sandbox">Sandbox</option>
+                  <option value="live">Live</option>
+                </select>
+              )}
+            </Field>
+          </div>
+        )}
+        {useBuiltIn && errors.baseUrl && <p className="text-sm text-rose-700">{errors.baseUrl}</p>}
+        {useBuiltIn && errors.environment && <p className="text-sm text-rose-700">{errors.environment}</p>}
+
+        <fieldset key={provider} className="space-y-4 border-t border-slate-100 pt-5">
+          <legend className="text-sm font-semibold text-slate-900">{form.label} credentials</legend>
+          <p className="text-xs text-slate-500">
+            Stored encrypted; the desk never shows a secret again.{existing ? " Leave a secret blank to keep the stored one." : ""}
+          </p>
+          <div className="grid gap-5 sm:grid-cols-2">
+            {form.fields.map((f) => (
+              <CredentialInput key={f.key} field={f} stored={stored.get(f.key)} error={errors[`credentials.${f.key}`]} editing={Boolean(existing)} />
+            ))}
+          </div>
+          {Object.entries(errors)
+            .filter(([k]) => k.startsWith("credentials.") && !form.fields.some((f) => `credentials.${f.key}` === k))
+            .map(([k, m]) => (
+              <p key={k} className="text-sm text-rose-700">
+                {m}
+              </p>
+            ))}
+        </fieldset>
+
+        <div className="flex items-center gap-3 border-t border-slate-100 pt-5">
+          <Button type="submit" busy={mutation.isPending}>
+            {existing ? "Save changes" : "Add connection"}
+          </Button>
+          <Button type="button" variant="ghost" onClick={onCancel}>
+            Cancel
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function CredentialInput({
+  field,
+  stored,
+  error,
+  editing,
+}: {
+  field: ProviderForm["fields"][number];
+  stored?: { set: boolean; value?: string };
+  error?: string;
+  editing: boolean;
+}) {
+  const name = `credential:${field.key}`;
+  const label = field.required ? field.label : `${field.label} (optional)`;
+  const secretHint = editing && field.secret ? (stored?.set ? "Stored. Leave blank to keep it; type to replace it." : "Not set.") : undefined;
+  const hint = [secretHint, field.hint].filter(Boolean).join(" ") || undefined;
+  const wide = field.input === "multiline" ? "sm:col-span-2" : "";
+
+  if (field.input === "select" && field.options) {
+    return (
+      <div className={wide}>
+        <Field label={label} error={error} hint={field.hint}>
+          {(p) => (
+            <select {...p} name={name} defaultValue={stored?.value ?? ""}>
+              {!field.required && <option value="">Default ({field.options![0]})</option>}
+              {field.options!.map((o) => (
+                <option key={o} value={o}>
+                  {o}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </div>
+    );
+  }
+  if (field.input === "multiline") {
+    return (
+      <div className={wide}>
+        <Field label={label} error={error} hint={hint}>
+          {(p) => (
+            <textarea
+              {...p}
+              name={name}
+              rows={4}
+              defaultValue={field.secret ? "" : (stored?.value ?? "")}
+              autoComplete="off"
+              spellCheck={false}
+              data-secret={field.secret || undefined}
+              // A pasted private key is masked like a password field (which cannot hold line breaks).
+              className={`${p.className} font-mono text-xs ${field.secret ? "[-webkit-text-security:disc]" : ""}`}
+            />
+          )}
+        </Field>
+      </div>
+    );
+  }
+  return (
+    <div className={wide}>
+      <Field label={label} error={error} hint={hint}>
+        {(p) =>
+          field.secret ? (
+            <input {...p} name={name} type="password" autoComplete="off" spellCheck={false} data-secret placeholder={stored?.set ? "•••••• stored" : ""} />
+          ) : (
+            <input {...p} name={name} type="text" autoComplete="off" spellCheck={false} defaultValue={stored?.value ?? ""} />
+          )
+        }
+      </Field>
+    </div>
+  );
+}

@@ -1,0 +1,232 @@
+// Provider balances: read from each connection's provider (on a schedule and
+// on demand) into BalanceSnapshot rows, and set against what the desk has
+// already committed: approved payouts not yet sent (reserved) and payouts the
+// provider is working on (in flight). All amounts are bigint minor units.
+import type { Connection } from "@/server/db/generated/client";
+import type { PayoutStatus } from "@/server/domain/payout-state";
+import type { ProviderKind } from "@/server/connectors/types";
+import { isProviderSupported, PROVIDER_LABELS } from "@/server/connectors/registry";
+import { getConnection, openConnector } from "./connections";
+import { audit } from "./audit";
+import type { Actor, Desk } from "./types";
+
+/** Approved by the checker, not yet handed to the provider: money already promised. */
+export const RESERVED_STATUSES: readonly PayoutStatus[] = ["approved"];
+/** At the provider, or possibly so (`unknown`): the provider may not have debited the wallet yet. */
+export const IN_FLIGHT_STATUSES: readonly PayoutStatus[] = ["submitting", "processing", "provider_pending_approval", "unknown"];
+
+export type RefreshOutcome =
+  | { connectionId: string; name: string; ok: true; balances: number; at: Date }
+  | { connectionId: string; name: string; ok: false; error: string; at: Date };
+
+/**
+ * Reads balances from every enabled connection that can report them (or only
+ * `connectionId`, paused or not), one snapshot per row the provider returns.
+ * One provider failing is an outcome in the list, never a reason to stop.
+ */
+export async function refreshBalances(desk: Desk, connectionId?: string): Promise<RefreshOutcome[]> {
+  // A click during the scheduled read (or a double click) waits for the read under way.
+  const key = connectionId ?? "*";
+  const running = inFlightReads(desk);
+  const existing = running.get(key);
+  if (existing) return existing;
+  const read = readAll(desk, connectionId).finally(() => running.delete(key));
+  running.set(key, read);
+  return read;
+}
+
+async function readAll(desk: Desk, connectionId?: string): Promise<RefreshOutcome[]> {
+  const connections = await desk.db.connection.findMany({
+    where: connectionId ? { id: connectionId } : { enabled: true },
+    orderBy: { name: "asc" },
+  });
+  const outcomes = await Promise.all(connections.map((c) => readOne(desk, c, Boolean(connectionId))));
+  return outcomes.filter((o): o is RefreshOutcome => o !== null);
+}
+
+async function readOne(desk: Desk, connection: Connection, asked: boolean): Promise<RefreshOutcome | null> {
+  const at = new Date();
+  const label = PROVIDER_LABELS[connection.provider as ProviderKind];
+  const fail = (error: string): RefreshOutcome => {
+    lastErrors(desk).set(connection.id, { at, message: error });
+    console.error(`[balances] ${connection.name}: ${error}`);
+    return { connectionId: connection.id, name: connection.name, ok: false, error, at };
+  };
+  if (!isProviderSupported(connection.provider as ProviderKind)) {
+    return asked ? fail(`No ${label} connector is available yet`) : null;
+  }
+  try {
+    const connector = openConnector(desk, connection);
+    if (!connector.capabilities.balances || !connector.balances) {
+      return asked ? fail(`${label} does not report balances to the desk`) : null;
+    }
+    const balances = await connector.balances();
+    // One timestamp per read: the rows of one answer belong together (see balanceOverview).
+    await desk.db.balanceSnapshot.createMany({
+      data: balances.map((b) => ({
+        connectionId: connection.id,
+        currency: b.currency,
+        amountMinor: b.amountMinor,
+        label: b.label ?? "",
+        raw: b.raw === undefined ? undefined : jsonOf(b.raw),
+        at,
+      })),
+    });
+    lastErrors(desk).delete(connection.id);
+    return { connectionId: connection.id, name: connection.name, ok: true, balances: balances.length, at };
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** A refresh someone asked for from the Balances page: audited, since it calls providers. */
+export async function refreshBalancesByUser(desk: Desk, actor: Actor, connectionId: string | undefined, ip?: string) {
+  const outcomes = await refreshBalances(desk, connectionId);
+  await audit(desk.db, {
+    actorId: actor.id,
+    action: "balances.refresh",
+    entityType: connectionId ? "connection" : "balances",
+    entityId: connectionId ?? null,
+    details: { outcomes: outcomes.map((o) => (o.ok ? { connectionId: o.connectionId, ok: true } : { connectionId: o.connectionId, ok: false, error: o.error })) },
+    ip,
+  });
+  return outcomes;
+}
+
+export interface CurrencyPosition {
+  currency: string;
+  /** Sum of the wallets of the latest read in this currency; null until one is read. */
+  balanceMinor: bigint | null;
+  at: Date | null;
+  wallets: { label: string; amountMinor: bigint }[];
+  reservedMinor: bigint;
+  reservedCount: number;
+  inFlightMinor: bigint;
+  inFlightCount: number;
+  /** balance − reserved − in flight; null without a balance. */
+  availableMinor: bigint | null;
+}
+
+/** Per connection and currency: the latest balance and what the desk has committed against it. */
+export async function balanceOverview(desk: Desk) {
+  const [connections, latestReads, committed] = await Promise.all([
+    desk.db.connection.findMany({ orderBy: { name: "asc" } }),
+    desk.db.balanceSnapshot.groupBy({ by: ["connectionId", "currency"], _max: { at: true } }),
+    desk.db.payout.groupBy({
+      by: ["connectionId", "currency", "status"],
+      where: { status: { in: [...RESERVED_STATUSES, ...IN_FLIGHT_STATUSES] } },
+      _sum: { amountMinor: true },
+      _count: { _all: true },
+    }),
+  ]);
+  // A currency's balance is the rows of its latest read only: a wallet the provider
+  // stopped reporting drops out instead of being added in forever.
+  const latestRows = latestReads.length
+    ? await desk.db.balanceSnapshot.findMany({
+        where: { OR: latestReads.map((r) => ({ connectionId: r.connectionId, currency: r.currency, at: r._max.at! })) },
+        select: { connectionId: true, currency: true, label: true, amountMinor: true, at: true },
+        orderBy: { label: "asc" },
+      })
+    : [];
+
+  const positions = new Map<string, Map<string, CurrencyPosition>>();
+  const positionOf = (connectionId: string, currency: string): CurrencyPosition => {
+    let byCurrency = positions.get(connectionId);
+    if (!byCurrency) positions.set(connectionId, (byCurrency = new Map()));
+    let position = byCurrency.get(currency);
+    if (!position) {
+      position = { currency, balanceMinor: null, at: null, wallets: [], reservedMinor: 0n, reservedCount: 0, inFlightMinor: 0n, inFlightCount: 0, availableMinor: null };
+      byCurrency.set(currency, position);
+    }
+    return position;
+  };
+  for (const row of latestRows) {
+    const p = positionOf(row.connectionId, row.currency);
+    p.balanceMinor = (p.balanceMinor ?? 0n) + row.amountMinor;
+    p.at = row.at;
+    p.wallets.push({ label: row.label, amountMinor: row.amountMinor });
+  }
+  for (const row of committed) {
+    const p = positionOf(row.connectionId, row.currency);
+    const sum = row._sum.amountMinor ?? 0n;
+    if (RESERVED_STATUSES.includes(row.status)) {
+      p.reservedMinor += sum;
+      p.reservedCount += row._count._all;
+    } else {
+      p.inFlightMinor += sum;
+      p.inFlightCount += row._count._all;
+    }
+  }
+
+  const errors = lastErrors(desk);
+  return connections.map((c) => {
+    const currencies = [...(positions.get(c.id)?.values() ?? [])].sort((a, b) => a.currency.localeCompare(b.currency));
+    for (const p of currencies) {
+      // Conservative on purpose: the provider may or may not have debited an in-flight payout yet.
+      if (p.balanceMinor !== null) p.availableMinor = p.balanceMinor - p.reservedMinor - p.inFlightMinor;
+    }
+    return {
+      connectionId: c.id,
+      name: c.name,
+      provider: c.provider,
+      providerLabel: PROVIDER_LABELS[c.provider as ProviderKind],
+      environment: c.environment,
+      enabled: c.enabled,
+      reportsBalances: reportsBalances(desk, c),
+      lastError: errors.get(c.id) ?? null,
+      currencies,
+    };
+  });
+}
+
+/** The balance of one connection and currency over the last `days`, one point per read. */
+export async function balanceHistory(desk: Desk, connectionId: string, currency: string, days: number) {
+  await getConnection(desk, connectionId);
+  const since = new Date(Date.now() - days * 24 * 60 * 60 * 1000);
+  const rows = await desk.db.balanceSnapshot.groupBy({
+    by: ["at"],
+    where: { connectionId, currency, at: { gte: since } },
+    _sum: { amountMinor: true },
+    orderBy: { at: "asc" },
+  });
+  return { connectionId, currency, points: rows.map((r) => ({ at: r.at, amountMinor: r._sum.amountMinor ?? 0n })) };
+}
+
+function reportsBalances(desk: Desk, connection: Connection): boolean {
+  if (!isProviderSupported(connection.provider as ProviderKind)) return false;
+  try {
+    return openConnector(desk, connection).capabilities.balances;
+  } catch {
+    return false;
+  }
+}
+
+function jsonOf(value: unknown) {
+  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+}
+
+// Per desk and per process. The last failed read is shown on the page until a
+// read succeeds; it is not stored, so a restart (or a separate worker process)
+// forgets it, and the next scheduled read finds it again.
+const errorsKey = Symbol.for("payout-desk.balance-errors");
+const readsKey = Symbol.for("payout-desk.balance-reads");
+type Holder = {
+  [errorsKey]?: WeakMap<Desk, Map<string, { at: Date; message: string }>>;
+  [readsKey]?: WeakMap<Desk, Map<string, Promise<RefreshOutcome[]>>>;
+};
+
+function lastErrors(desk: Desk) {
+  const holder = globalThis as Holder;
+  const byDesk = (holder[errorsKey] ??= new WeakMap());
+  let map = byDesk.get(desk);
+  if (!map) byDesk.set(desk, (map = new Map()));
+  return map;
+}
+
+function inFlightReads(desk: Desk) {
+  const holder = globalThis as Holder;
+  const byDesk = (holder[readsKey] ??= new WeakMap());
+  let map = byDesk.get(desk);
+  if (!map) byDesk.set(desk, (map = new Map()));
+  return map;
+}
