@@ -3,26 +3,14 @@
 // set) and the built-in pawaPay emulator over real HTTP.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { testDatabases } from "@/server/db/testing";
-import { startTestDesk, type TestDesk } from "@/server/testing/desk";
-import { fieldErrorsOf } from "@/server/trpc/init";
+import { startTestDesk, type TestDesk, refusal } from "@/server/testing/desk";
 import type { Role } from "@/server/auth/roles";
 import { secretKeys } from "@/server/connectors/credential-fields";
 import { sandboxBaseUrlFor } from "@/server/connectors/registry";
 import { openCredentials } from "./connections";
 
-/** How the refusal reaches the browser: the tRPC code and the per-field messages. */
-async function refusal(call: Promise<unknown>): Promise<Record<string, string> & { code?: string }> {
-  try {
-    await call;
-  } catch (error) {
-    if (!(error instanceof TRPCError)) throw error;
-    return { ...fieldErrorsOf(error), code: error.code };
-  }
-  throw new Error("The call was expected to be refused");
-}
 
 const SECRET_TOKEN = `tok-${randomUUID()}`;
 

@@ -13,7 +13,8 @@ import { receiveCallback } from "@/server/services/callbacks";
 import { sandboxEmulator } from "@/server/services/sandbox-hosting";
 import { checkPayoutStatus, submitPayout } from "@/server/services/submission";
 import { appRouter } from "@/server/trpc/router";
-import { createCallerFactory } from "@/server/trpc/init";
+import { createCallerFactory, fieldErrorsOf } from "@/server/trpc/init";
+import { TRPCError } from "@trpc/server";
 import type { Role } from "@/server/auth/roles";
 
 export interface QueuedJob {
@@ -126,4 +127,15 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
     if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** How a refused call reaches the browser: the tRPC code and the per-field messages. */
+export async function refusal(call: Promise<unknown>): Promise<Record<string, string> & { code?: string }> {
+  try {
+    await call;
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    return { ...fieldErrorsOf(error), code: error.code };
+  }
+  throw new Error("The call was expected to be refused");
 }

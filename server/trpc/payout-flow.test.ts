@@ -5,19 +5,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { testDatabases } from "@/server/db/testing";
-import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
-import { fieldErrorsOf } from "./init";
+import { eventually, refusal, startTestDesk, type TestDesk } from "@/server/testing/desk";
 
-/** The field errors a refused call carries, as the browser would receive them. */
-async function fieldErrors(call: Promise<unknown>): Promise<Record<string, string> & { code?: string }> {
-  try {
-    await call;
-  } catch (error) {
-    if (!(error instanceof TRPCError)) throw error;
-    return { ...fieldErrorsOf(error), code: error.code };
-  }
-  throw new Error("The call was expected to be refused");
-}
 
 describe.each(testDatabases())("payout flow on %s", (kind) => {
   let t: TestDesk;
@@ -117,7 +106,7 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
 
   it("requires a reason to reject, and records it", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456789"));
-    expect(await fieldErrors(t.caller("approver").approvals.reject({ payoutId: created.id, reason: "  " }))).toMatchObject({
+    expect(await refusal(t.caller("approver").approvals.reject({ payoutId: created.id, reason: "  " }))).toMatchObject({
       code: "BAD_REQUEST",
       reason: expect.stringMatching(/reason/),
     });
@@ -129,17 +118,17 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
   it("names the field and the rule for bad input, and creates nothing", async () => {
     const before = await t.desk.db.payout.count();
     const attempt = t.caller("maker").payouts.create({ ...newPayout("0763456789"), amount: "15.555", description: "" });
-    expect(await fieldErrors(attempt)).toMatchObject({
+    expect(await refusal(attempt)).toMatchObject({
       code: "BAD_REQUEST",
       amount: "ZMW allows at most 2 decimal places",
       recipientPhone: expect.stringMatching(/country code/),
       description: expect.any(String),
     });
-    expect(await fieldErrors(t.caller("maker").payouts.create({ ...newPayout("260763456789"), id: "not-a-uuid" }))).toMatchObject({
+    expect(await refusal(t.caller("maker").payouts.create({ ...newPayout("260763456789"), id: "not-a-uuid" }))).toMatchObject({
       code: "BAD_REQUEST",
       id: expect.any(String),
     });
-    expect(await fieldErrors(t.caller("maker").payouts.create({ ...newPayout("260763456789"), description: "Hi" }))).toMatchObject({
+    expect(await refusal(t.caller("maker").payouts.create({ ...newPayout("260763456789"), description: "Hi" }))).toMatchObject({
       description: expect.stringMatching(/4/),
     });
     expect(await t.desk.db.payout.count()).toBe(before);
@@ -173,7 +162,7 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     const failed = await t.caller("viewer").payouts.list({ status: ["failed"] });
     expect(failed.items.length).toBeGreaterThan(0);
     expect(failed.items.every((p) => p.status === "failed")).toBe(true);
-    expect(await fieldErrors(t.caller("viewer").payouts.list({ createdFrom: "21/11/2026" }))).toMatchObject({
+    expect(await refusal(t.caller("viewer").payouts.list({ createdFrom: "21/11/2026" }))).toMatchObject({
       createdFrom: expect.stringMatching(/date like/),
     });
   });
