@@ -31,6 +31,11 @@ export function ConnectionCard({ connection: c, onEdit }: { connection: AdminCon
             </Button>
           </div>
         </div>
+        {c.credentialsUnreadable && (
+          <p className="mt-2 text-sm text-rose-800" data-testid="credentials-unreadable">
+            Its stored credentials cannot be decrypted with this desk&apos;s DESK_CREDENTIALS_KEY. Edit the connection and enter them again.
+          </p>
+        )}
         {!c.enabled && (
           <p className="mt-2 text-sm text-slate-700" data-testid="paused-note">
             Paused: makers cannot choose it for new payouts. Payouts already approved or sent carry on.
