@@ -3,7 +3,7 @@
 // already committed: approved payouts not yet sent (reserved) and payouts the
 // provider is working on (in flight). All amounts are bigint minor units.
 import type { Connection } from "@/server/db/generated/client";
-import type { PayoutStatus } from "@/server/domain/payout-state";
+import { IN_FLIGHT_STATUSES, type PayoutStatus } from "@/server/domain/payout-state";
 import type { ProviderKind } from "@/server/connectors/types";
 import { isProviderSupported, PROVIDER_LABELS } from "@/server/connectors/registry";
 import { getConnection, openConnector } from "./connections";
@@ -12,8 +12,8 @@ import type { Actor, Desk } from "./types";
 
 /** Approved by the checker, not yet handed to the provider: money already promised. */
 export const RESERVED_STATUSES: readonly PayoutStatus[] = ["approved"];
-/** At the provider, or possibly so (`unknown`): the provider may not have debited the wallet yet. */
-export const IN_FLIGHT_STATUSES: readonly PayoutStatus[] = ["submitting", "processing", "provider_pending_approval", "unknown"];
+// In flight is the domain's IN_FLIGHT_STATUSES: at the provider, or possibly
+// so (`unknown`); the provider may not have debited the wallet yet.
 
 export type RefreshOutcome =
   | { connectionId: string; name: string; ok: true; balances: number; at: Date }
