@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Button } from "@/components/ui/button";
 import { useTRPC } from "@/components/trpc/client";
 import { messageOf } from "@/components/trpc/errors";
 import { Card, ErrorNote, Loading, PageHeader } from "@/components/ui/layout";
@@ -28,7 +29,7 @@ export function PayoutDetail({ id }: { id: string }) {
   );
   if (query.isPending) return <Loading label="Loading payout…" />;
   if (query.isError) return <ErrorNote>{messageOf(query.error)}</ErrorNote>;
-  const { payout, canDecide, decisionBlockedBecause } = query.data;
+  const { payout, canDecide, decisionBlockedBecause, canWithdraw } = query.data;
 
   return (
     <>
@@ -116,6 +117,7 @@ export function PayoutDetail({ id }: { id: string }) {
                   {decisionBlockedBecause}
                 </p>
               )}
+              {canWithdraw && <WithdrawButton payoutId={payout.id} />}
             </Card>
           )}
           <Card className="p-5">
@@ -170,6 +172,27 @@ export function PayoutDetail({ id }: { id: string }) {
         </div>
       </div>
     </>
+  );
+}
+
+/** The maker takes back a payout nobody has decided on yet. */
+function WithdrawButton({ payoutId }: { payoutId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const withdraw = useMutation(trpc.payouts.cancel.mutationOptions({ onSuccess: () => queryClient.invalidateQueries() }));
+  return (
+    <div className="mt-4 border-t border-slate-100 pt-4">
+      {withdraw.error && <ErrorNote>{messageOf(withdraw.error)}</ErrorNote>}
+      <Button
+        variant="secondary"
+        busy={withdraw.isPending}
+        onClick={() => {
+          if (window.confirm("Withdraw this payout? It will be cancelled and never sent.")) withdraw.mutate({ id: payoutId });
+        }}
+      >
+        Withdraw payout
+      </Button>
+    </div>
   );
 }
 

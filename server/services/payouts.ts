@@ -293,7 +293,8 @@ export async function getPayout(desk: Desk, actor: Actor, id: string) {
   });
   if (!payout) throw new NotFound("Payout");
   const decisionBlockedBecause = decisionBlockedFor(actor, payout);
-  return { payout, canDecide: decisionBlockedBecause === null, decisionBlockedBecause };
+  const canWithdraw = payout.createdById === actor.id && payout.status === "pending_approval";
+  return { payout, canDecide: decisionBlockedBecause === null, decisionBlockedBecause, canWithdraw };
 }
 
 /** A maker withdraws their own payout before it is decided. */

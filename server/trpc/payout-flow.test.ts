@@ -134,6 +134,17 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     expect(await t.desk.db.payout.count()).toBe(before);
   });
 
+  it("lets the maker withdraw their own undecided payout, and nobody else", async () => {
+    const created = await t.caller("maker").payouts.create(newPayout("260763456789", { description: "Wrong amount" }));
+    expect((await t.caller("maker").payouts.byId({ id: created.id })).canWithdraw).toBe(true);
+    expect((await t.caller("approver").payouts.byId({ id: created.id })).canWithdraw).toBe(false);
+    await expect(t.caller("approver").payouts.cancel({ id: created.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await t.caller("maker").payouts.cancel({ id: created.id });
+    expect(await statusOf(created.id)).toBe("cancelled");
+    await expect(t.caller("maker").payouts.cancel({ id: created.id })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(t.caller("approver").approvals.approve({ payoutId: created.id })).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
   it("makes a double-submitted form one payout", async () => {
     const input = newPayout("260763456789", { description: "Double click" });
     const [a, b] = await Promise.allSettled([t.caller("maker").payouts.create(input), t.caller("maker").payouts.create(input)]);
