@@ -34,9 +34,13 @@ export async function decide(desk: Desk, actor: Actor, input: DecisionInput, ip?
     if (refusal?.rule === "approval.own_payout") throw new Forbidden(refusal.message, refusal.rule);
     if (refusal) throw new Conflict(refusal.message);
 
-    await tx.approval.create({
-      data: { payoutId: payout.id, approverId: actor.id, decision: input.decision, reason },
-    });
+    await tx.approval
+      .create({ data: { payoutId: payout.id, approverId: actor.id, decision: input.decision, reason } })
+      .catch((error: { code?: string }) => {
+        // The same approver's second click raced the first: one decision counts, the other is told so.
+        if (error?.code === "P2002") throw new Conflict("You have already decided on this payout");
+        throw error;
+      });
     await audit(tx, {
       actorId: actor.id,
       action: input.decision === "approved" ? "payout.approve" : "payout.reject",

@@ -99,6 +99,8 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
       t.caller("approver").approvals.approve({ payoutId: created.id }),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const loser = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(loser.reason).toMatchObject({ code: "CONFLICT" });
     expect(await t.desk.db.approval.count({ where: { payoutId: created.id } })).toBe(1);
     await expect(t.caller("approver").approvals.reject({ payoutId: created.id, reason: "late" })).rejects.toMatchObject({ code: "CONFLICT" });
     t.jobs.queued = [];
