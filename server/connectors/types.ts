@@ -46,6 +46,12 @@ export interface PayoutRequest {
   createdAt: Date;
   /** Known provider reference from an earlier call, if any. */
   providerReference?: string | null;
+  /**
+   * True on the first send of a payout, which no earlier attempt can have
+   * reached: a connector may skip looking for an earlier copy. False or absent
+   * on a resend (after the provider said it never saw the payout).
+   */
+  firstAttempt?: boolean;
 }
 
 /**

@@ -165,6 +165,30 @@ describe.each(testDatabases())("every provider end to end on %s", (kind) => {
     expect(await copiesAtProvider(provider, id)).toBe(1);
   });
 
+  it("pays through a Paytota without the undocumented lookup by reference: the first send needs none", async () => {
+    const saved = t.desk.connectorDeps;
+    const lookups: string[] = [];
+    t.desk.connectorDeps = {
+      ...saved,
+      fetch: async (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if (/\/api\/v1\/payouts\/\?reference=/.test(url)) {
+          lookups.push(url);
+          return new Response('{"detail":"Not found."}', { status: 404, headers: { "content-type": "application/json" } });
+        }
+        return fetch(input, init);
+      },
+    };
+    try {
+      const paytota = PROVIDER_CASES.find((c) => c.provider === "paytota")!;
+      const payout = await payOut("paytota", paytota.success);
+      expect(payout.status).toBe("succeeded");
+      expect(lookups).toEqual([]);
+    } finally {
+      t.desk.connectorDeps = saved;
+    }
+  });
+
   it("keeps a succeeded payout succeeded when the provider later reports a reversal, and records it", async () => {
     const pontis = PROVIDER_CASES.find((c) => c.provider === "pontis")!;
     const payout = await payOut("pontis", pontis.success);

@@ -51,21 +51,21 @@ export async function submitPayout(desk: Desk, payoutId: string): Promise<Payout
     patch: { submittedAt: new Date() },
   });
   if (!claim.changed) return claim.current; // already claimed, sent or cancelled
-  return send(desk, payoutId, "provider_response");
+  return send(desk, payoutId, { firstAttempt: true });
 }
 
-async function send(desk: Desk, payoutId: string, source: "provider_response"): Promise<PayoutStatus> {
+async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean }): Promise<PayoutStatus> {
   const payout = await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId }, include: { connection: true } });
   const connector = openConnector(desk, payout.connection, payout.id);
   let result;
   try {
-    result = await connector.submit(payoutRequest(payout));
+    result = await connector.submit({ ...payoutRequest(payout), firstAttempt: opts.firstAttempt });
   } catch (error) {
     // Connectors report transport faults as `unknown`; anything thrown is a
     // bug on our side, and the request may still have left: treat as unknown.
     result = { state: "unknown" as const, failureMessage: `Connector error: ${(error as Error).message}` };
   }
-  await applyProviderResult(desk.db, payoutId, result, source);
+  await applyProviderResult(desk.db, payoutId, result, "provider_response");
   return scheduleFollowUp(desk, payoutId, 0);
 }
 
@@ -126,7 +126,7 @@ export async function checkPayoutStatus(desk: Desk, payoutId: string, attempt = 
         note: "The provider has no record of this payout; sending again with the same id",
         payload: result.raw,
       });
-      if (resend.changed) return send(desk, payoutId, "provider_response");
+      if (resend.changed) return send(desk, payoutId, { firstAttempt: false });
     } else if (!isFinal(current)) {
       await desk.db.$transaction((tx) =>
         noteProviderEvent(tx, payoutId, current, "status_query", "The provider says it has no record of this payout; still checking", result.raw),

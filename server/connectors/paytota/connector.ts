@@ -358,7 +358,10 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
       }
       payout = read.payout;
     } else {
-      const found = settings.lookupByReference ? await lookup(request.payoutId) : ({ kind: "none", raw: undefined } as const);
+      // On the first send nothing can exist yet, so no lookup (which Paytota does not document) is needed;
+      // a resend looks first, and only creates when Paytota positively lists none.
+      const found =
+        settings.lookupByReference && !request.firstAttempt ? await lookup(request.payoutId) : ({ kind: "none", raw: undefined } as const);
       if (found.kind === "unknown") return found.result;
       if (found.kind === "found") {
         payout = found.payout;
