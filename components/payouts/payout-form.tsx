@@ -45,7 +45,8 @@ export function PayoutForm() {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const text = (name: string) => String(form.get(name) ?? "");
-    const details = Object.fromEntries(connection!.recipientFields.map((f) => [f.key, text(`detail:${f.key}`)]));
+    // Only the fields shown (a hidden one of another payment method is not sent).
+    const details = Object.fromEntries(connection!.recipientFields.filter((f) => form.has(`detail:${f.key}`)).map((f) => [f.key, text(`detail:${f.key}`)]));
     create.mutate({
       id: payoutId,
       connectionId: connection!.id,
@@ -141,11 +142,18 @@ export function PayoutForm() {
               </Field>
             </>
           )}
-          {connection.recipientFields.map((f) => (
-            <Field key={`${connection.id}:${f.key}`} label={f.label} error={errors[f.key]} hint={f.hint ?? (f.required ? undefined : "Optional")}>
-              {(p) => <input {...p} name={`detail:${f.key}`} autoComplete="off" required={f.required} />}
-            </Field>
-          ))}
+          {connection.recipientFields
+            // Fields of other payment methods stay out of the way once one is chosen.
+            .filter((f) => !channel || !f.channels || f.channels.includes(channel))
+            .map((f) => {
+              const required = f.required || (channel !== "" && (f.requiredFor ?? []).includes(channel));
+              const hint = channel ? (required ? undefined : "Optional") : (f.hint ?? (required ? undefined : "Optional"));
+              return (
+                <Field key={`${connection.id}:${f.key}`} label={f.label} error={errors[f.key]} hint={hint}>
+                  {(p) => <input {...p} name={`detail:${f.key}`} autoComplete="off" required={required} />}
+                </Field>
+              );
+            })}
         </div>
         <Field label="Description" error={errors.description} hint="Shown to the recipient by some networks (pawaPay: 4–22 letters, digits or spaces).">
           {(p) => <input {...p} name="description" maxLength={200} autoComplete="off" required />}

@@ -169,6 +169,10 @@ export interface RecipientField {
   label: string;
   required: boolean;
   hint?: string;
+  /** Channel codes that use this field; absent means every channel. */
+  channels?: string[];
+  /** Channel codes for which it is required (besides `required` for all). */
+  requiredFor?: string[];
 }
 
 /** What the desk answers a provider's callback, when the provider prescribes it (Praxis wants a signed reply). */

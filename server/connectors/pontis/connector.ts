@@ -488,13 +488,19 @@ export function createPontisConnector(config: ConnectionConfig, deps: PontisConn
   }
 
   const recipientFields = (): RecipientField[] => {
-    const seen = new Map<string, RecipientField>();
+    const seen = new Map<string, RecipientField & { channels: string[]; requiredFor: string[] }>();
     for (const m of table) {
       for (const f of m.fields) {
         const entry = seen.get(f.key);
         const where = `${m.label}${f.required ? " (required)" : ""}`;
-        if (entry) entry.hint = `${entry.hint}; ${where}`;
-        else seen.set(f.key, { key: f.key, label: f.label, required: false, hint: `Used by ${where}` });
+        const code = channelCode(m);
+        if (entry) {
+          entry.hint = `${entry.hint}; ${where}`;
+          entry.channels.push(code);
+          if (f.required) entry.requiredFor.push(code);
+        } else {
+          seen.set(f.key, { key: f.key, label: f.label, required: false, hint: `Used by ${where}`, channels: [code], requiredFor: f.required ? [code] : [] });
+        }
       }
     }
     return [...seen.values()];
