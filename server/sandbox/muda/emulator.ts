@@ -14,6 +14,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { formatUnits } from "@/server/domain/money";
 import { parseWithNumbers, plainDecimal, rawNumber, stringifyWithNumbers } from "@/server/connectors/muda/json";
 import { MUDA_PRODUCTS, type MudaProduct } from "@/server/connectors/muda/products";
+import { createEmulatorTasks } from "../tasks";
 
 // ---------------------------------------------------------------- options
 
@@ -200,36 +201,7 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
 
   const merchants = new Map<string, MerchantState>();
   const globalFaults: Required<MudaFault>[] = (options.faults ?? []).map(normaliseFault);
-  const timers = new Set<ReturnType<typeof setTimeout>>();
-  let pendingTasks = 0;
-  let idleWaiters: Array<() => void> = [];
-
-  // ------------------------------------------------------------ scheduling
-
-  function schedule(delayMs: number, task: () => void | Promise<void>): void {
-    pendingTasks++;
-    const timer = setTimeout(async () => {
-      timers.delete(timer);
-      try {
-        await task();
-      } catch (error) {
-        log(`[muda-emulator] task failed: ${(error as Error).message}`);
-      } finally {
-        taskDone();
-      }
-    }, delayMs);
-    timer.unref?.();
-    timers.add(timer);
-  }
-
-  function taskDone(): void {
-    pendingTasks = Math.max(0, pendingTasks - 1);
-    if (pendingTasks === 0) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
-  }
+  const tasks = createEmulatorTasks("muda-emulator", log);
 
   // ------------------------------------------------------------ clients
 
@@ -365,11 +337,11 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
       if (signal.aborted) return resolve();
       const timer = setTimeout(done, maxMs);
       timer.unref?.();
-      timers.add(timer);
+      tasks.timers.add(timer);
       signal.addEventListener("abort", done, { once: true });
       function done() {
         clearTimeout(timer);
-        timers.delete(timer);
+        tasks.timers.delete(timer);
         signal.removeEventListener("abort", done);
         resolve();
       }
@@ -526,13 +498,13 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
 
     switch (outcome) {
       case "success-now":
-        schedule(Math.min(callbackDelayMs, 50), () => deliverCallback(transaction, 0));
+        tasks.schedule(Math.min(callbackDelayMs, 50), () => deliverCallback(transaction, 0));
         break;
       case "fail":
         settleLater(transaction, callbackDelayMs, "FAILED", "The recipient's mobile money account could not receive the payout");
         break;
       case "offline":
-        schedule(offlineDelayMs, () => {
+        tasks.schedule(offlineDelayMs, () => {
           if (transaction.status !== "PENDING") return;
           transaction.isOffline = false;
           transaction.status = "PROCESSING";
@@ -609,13 +581,13 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
   }
 
   function settleLater(transaction: EmulatedTransaction, delayMs: number, final: "SUCCESS" | "FAILED", reason?: string): void {
-    schedule(Math.floor(delayMs / 2), () => {
+    tasks.schedule(Math.floor(delayMs / 2), () => {
       if (transaction.status === "PENDING") {
         transaction.status = "PROCESSING";
         touch(transaction);
       }
     });
-    schedule(delayMs, () => {
+    tasks.schedule(delayMs, () => {
       if (transaction.status !== "PENDING" && transaction.status !== "PROCESSING") return;
       settle(transaction, final, reason);
     });
@@ -656,7 +628,7 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
   function deliverCallback(transaction: EmulatedTransaction, attempt: number): void {
     const url = transaction.callbackUrl;
     if (!url) return;
-    pendingTasks++;
+    tasks.begin();
     void (async () => {
       const body = stringifyWithNumbers({
         type: "transaction_status",
@@ -688,9 +660,9 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
       transaction.callbackAttempts.push(record);
       if (!delivered && attempt < retryDelays.length) {
         log(`[muda-emulator] webhook for ${transaction.referenceId} not delivered (${record.httpStatus ?? record.error}); retrying`);
-        schedule(retryDelays[attempt]!, () => deliverCallback(transaction, attempt + 1));
+        tasks.schedule(retryDelays[attempt]!, () => deliverCallback(transaction, attempt + 1));
       }
-    })().finally(taskDone);
+    })().finally(() => tasks.end());
   }
 
   // ------------------------------------------------------------ instance API
@@ -730,14 +702,9 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
       const transaction = find(referenceId);
       return transaction ? release(transaction, decision) : false;
     },
-    idle: () => (pendingTasks === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+    idle: () => tasks.idle(),
     close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      pendingTasks = 0;
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      tasks.close();
     },
   };
 }

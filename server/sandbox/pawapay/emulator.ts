@@ -26,6 +26,7 @@ import {
   type EcdsaSignatureFormat,
 } from "@/server/connectors/pawapay/http-signature";
 import { EMULATED_MMOS, sandboxOutcome, type EmulatedMmo } from "./mmo";
+import { createEmulatorTasks } from "../tasks";
 
 // ---------------------------------------------------------------- options
 
@@ -189,38 +190,9 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
 
   const merchants = new Map<string, MerchantState>();
   const globalFaults: Required<PawapayFault>[] = (options.faults ?? []).map(normaliseFault);
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const tasks = createEmulatorTasks("pawapay-emulator", log);
   /** Merchants whose next payout is accepted as ENQUEUED (set by an "enqueue" fault). */
   const enqueueNext = new Set<string>();
-  let pendingTasks = 0;
-  let idleWaiters: Array<() => void> = [];
-
-  // ------------------------------------------------------------ scheduling
-
-  function schedule(delayMs: number, task: () => void | Promise<void>): void {
-    pendingTasks++;
-    const timer = setTimeout(async () => {
-      timers.delete(timer);
-      try {
-        await task();
-      } catch (error) {
-        log(`[pawapay-emulator] task failed: ${(error as Error).message}`);
-      } finally {
-        taskDone();
-      }
-    }, delayMs);
-    timer.unref?.();
-    timers.add(timer);
-  }
-
-  function taskDone(): void {
-    pendingTasks = Math.max(0, pendingTasks - 1);
-    if (pendingTasks === 0) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
-  }
 
   // ------------------------------------------------------------ merchants
 
@@ -379,11 +351,11 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
       if (signal.aborted) return resolve();
       const timer = setTimeout(done, maxMs);
       timer.unref?.();
-      timers.add(timer);
+      tasks.timers.add(timer);
       signal.addEventListener("abort", done, { once: true });
       function done() {
         clearTimeout(timer);
-        timers.delete(timer);
+        tasks.timers.delete(timer);
         signal.removeEventListener("abort", done);
         resolve();
       }
@@ -551,10 +523,10 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
   // ------------------------------------------------------------ lifecycle
 
   function startLifecycle(payout: EmulatedPayout): void {
-    schedule(Math.floor(callbackDelayMs / 2), () => {
+    tasks.schedule(Math.floor(callbackDelayMs / 2), () => {
       if (payout.status === "ACCEPTED") payout.status = "SUBMITTED";
     });
-    schedule(callbackDelayMs, () => {
+    tasks.schedule(callbackDelayMs, () => {
       if (payout.status !== "SUBMITTED" && payout.status !== "ACCEPTED") return;
       const outcome = sandboxOutcome(payout.correspondent, payout.recipient.address.value);
       if (outcome.final === "SUBMITTED") {
@@ -585,7 +557,7 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
   function deliverCallback(payout: EmulatedPayout, attempt: number): void {
     const url = payout.callbackUrl;
     if (!url) return;
-    pendingTasks++;
+    tasks.begin();
     void (async () => {
       const body = JSON.stringify(payoutObject(payout));
       const record: CallbackAttempt = { at: now().toISOString(), url };
@@ -623,9 +595,9 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
       payout.callbackAttempts.push(record);
       if (!delivered && attempt < retryDelays.length) {
         log(`[pawapay-emulator] callback for ${payout.payoutId} not delivered (${record.httpStatus ?? record.error}); retrying`);
-        schedule(retryDelays[attempt]!, () => deliverCallback(payout, attempt + 1));
+        tasks.schedule(retryDelays[attempt]!, () => deliverCallback(payout, attempt + 1));
       }
-    })().finally(taskDone);
+    })().finally(() => tasks.end());
   }
 
   // ------------------------------------------------------------ other endpoints
@@ -734,14 +706,9 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
       }
       return false;
     },
-    idle: () => (pendingTasks === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+    idle: () => tasks.idle(),
     close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      pendingTasks = 0;
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      tasks.close();
     },
   };
 }

@@ -37,6 +37,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID,
 import { currencyExponent, formatUnits, isKnownCurrency, parseAmount, toDecimalString } from "@/server/domain/money";
 import { generateSigningKey, signBody } from "@/server/connectors/paytota/signature";
 import { answerAmountText, JsonNumber, type AmountUnits } from "@/server/connectors/paytota/wire";
+import { createEmulatorTasks } from "../tasks";
 
 // ---------------------------------------------------------------- options
 
@@ -214,36 +215,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
   const companies = new Map<string, CompanyState>();
   const payoutsById = new Map<string, EmulatedPayout>();
   const globalFaults: Required<PaytotaFault>[] = (options.faults ?? []).map(normaliseFault);
-  const timers = new Set<ReturnType<typeof setTimeout>>();
-  let pendingTasks = 0;
-  let idleWaiters: Array<() => void> = [];
-
-  // ------------------------------------------------------------ scheduling
-
-  function schedule(delayMs: number, task: () => void | Promise<void>): void {
-    pendingTasks++;
-    const timer = setTimeout(async () => {
-      timers.delete(timer);
-      try {
-        await task();
-      } catch (error) {
-        log(`[paytota-emulator] task failed: ${(error as Error).message}`);
-      } finally {
-        taskDone();
-      }
-    }, delayMs);
-    timer.unref?.();
-    timers.add(timer);
-  }
-
-  function taskDone(): void {
-    pendingTasks = Math.max(0, pendingTasks - 1);
-    if (pendingTasks === 0) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
-  }
+  const tasks = createEmulatorTasks("paytota-emulator", log);
 
   // ------------------------------------------------------------ companies
 
@@ -406,11 +378,11 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
       if (signal.aborted) return resolve();
       const timer = setTimeout(done, maxMs);
       timer.unref?.();
-      timers.add(timer);
+      tasks.timers.add(timer);
       signal.addEventListener("abort", done, { once: true });
       function done() {
         clearTimeout(timer);
-        timers.delete(timer);
+        tasks.timers.delete(timer);
         signal.removeEventListener("abort", done);
         resolve();
       }
@@ -529,7 +501,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
   }
 
   function startLifecycle(payout: EmulatedPayout): void {
-    schedule(callbackDelayMs, () => {
+    tasks.schedule(callbackDelayMs, () => {
       if (payout.status !== "pending") return;
       switch (suffix(payout)) {
         case "444":
@@ -567,7 +539,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
   function deliverCallback(payout: EmulatedPayout, attempt: number): void {
     const url = payout.callbackUrl;
     if (!url) return;
-    pendingTasks++;
+    tasks.begin();
     void (async () => {
       const body = toJsonText(payoutObject(payout, `payout.${payout.status}`));
       const record: CallbackAttempt = { at: now().toISOString(), url };
@@ -588,9 +560,9 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
       payout.callbackAttempts.push(record);
       if (!delivered && attempt < retryDelays.length) {
         log(`[paytota-emulator] callback for ${payout.id} not delivered (${record.httpStatus ?? record.error}); retrying`);
-        schedule(retryDelays[attempt]!, () => deliverCallback(payout, attempt + 1));
+        tasks.schedule(retryDelays[attempt]!, () => deliverCallback(payout, attempt + 1));
       }
-    })().finally(taskDone);
+    })().finally(() => tasks.end());
   }
 
   // ------------------------------------------------------------ payout object
@@ -737,7 +709,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
       finishedOn: null,
     };
     company.statements.set(statement.id, statement);
-    schedule(statementDelayMs, () => {
+    tasks.schedule(statementDelayMs, () => {
       statement.status = "success";
       statement.updatedOn = statement.finishedOn = seconds();
     });
@@ -824,14 +796,9 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
       if (!account) throw new Error("injectFault: unknown secret key");
       companyFor(secretKey, account).faults.push(normalised);
     },
-    idle: () => (pendingTasks === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+    idle: () => tasks.idle(),
     close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      pendingTasks = 0;
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      tasks.close();
     },
   };
 }

@@ -25,6 +25,7 @@ import {
   requestSignature,
 } from "@/server/connectors/pontis/crypto";
 import { EMULATED_METHODS, sandboxOutcome } from "./methods";
+import { createEmulatorTasks } from "../tasks";
 
 // ---------------------------------------------------------------- options
 
@@ -188,40 +189,11 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
 
   const merchants = new Map<string, MerchantState>();
   const globalFaults: Required<PontisFault>[] = (options.faults ?? []).map(normaliseFault);
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const tasks = createEmulatorTasks("pontis-emulator", log);
   const expiredTokens = new Set<string>();
   /** jti → epoch ms the token stops working (tracked to the millisecond; the JWT's exp is in seconds). */
   const issuedTokens = new Map<string, number>();
   let loginCount = 0;
-  let pendingTasks = 0;
-  let idleWaiters: Array<() => void> = [];
-
-  // ------------------------------------------------------------ scheduling
-
-  function schedule(delayMs: number, task: () => void | Promise<void>): void {
-    pendingTasks++;
-    const timer = setTimeout(async () => {
-      timers.delete(timer);
-      try {
-        await task();
-      } catch (error) {
-        log(`[pontis-emulator] task failed: ${(error as Error).message}`);
-      } finally {
-        taskDone();
-      }
-    }, delayMs);
-    timer.unref?.();
-    timers.add(timer);
-  }
-
-  function taskDone(): void {
-    pendingTasks = Math.max(0, pendingTasks - 1);
-    if (pendingTasks === 0) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
-  }
 
   // ------------------------------------------------------------ merchants
 
@@ -437,11 +409,11 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
       if (signal.aborted) return resolve();
       const timer = setTimeout(done, maxMs);
       timer.unref?.();
-      timers.add(timer);
+      tasks.timers.add(timer);
       signal.addEventListener("abort", done, { once: true });
       function done() {
         clearTimeout(timer);
-        timers.delete(timer);
+        tasks.timers.delete(timer);
         signal.removeEventListener("abort", done);
         resolve();
       }
@@ -525,7 +497,7 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
     caller.merchant.byKey.set(key.toLowerCase(), payout);
     caller.merchant.byTransaction.set(payout.transactionId, payout);
     if (approval) {
-      schedule(approvalDelayMs, () => {
+      tasks.schedule(approvalDelayMs, () => {
         if (payout.status !== "pending_approval") return;
         payout.status = "pending";
         payout.statusMessage = "Approved; queued for processing";
@@ -591,13 +563,13 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
   function startProcessing(payout: EmulatedPontisPayout): void {
     const outcome = sandboxOutcome(payout.sourceAmount);
     if (outcome.status === "pending") return; // .03: stays pending, no callback
-    schedule(Math.floor(callbackDelayMs / 2), () => {
+    tasks.schedule(Math.floor(callbackDelayMs / 2), () => {
       if (payout.status === "pending") {
         payout.status = "processing";
         payout.statusMessage = "Sent to the beneficiary bank";
       }
     });
-    schedule(callbackDelayMs, () => {
+    tasks.schedule(callbackDelayMs, () => {
       if (payout.status !== "pending" && payout.status !== "processing") return;
       settleTo(payout, outcome.status, outcome.message);
     });
@@ -626,7 +598,7 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
     const url = payout.callbackUrl;
     const merchant = merchants.get(payout.merchant);
     if (!url || !merchant) return;
-    pendingTasks++;
+    tasks.begin();
     void (async () => {
       const record: PontisCallbackAttempt = { at: now().toISOString(), url, eventId: event.eventId, status: event.status };
       let delivered = false;
@@ -656,9 +628,9 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
       payout.callbackAttempts.push(record);
       if (!delivered && attempt < retryDelays.length) {
         log(`[pontis-emulator] callback for ${payout.transactionId} not delivered (${record.httpStatus ?? record.error}); retrying`);
-        schedule(retryDelays[attempt]!, () => deliverCallback(payout, event, attempt + 1));
+        tasks.schedule(retryDelays[attempt]!, () => deliverCallback(payout, event, attempt + 1));
       }
-    })().finally(taskDone);
+    })().finally(() => tasks.end());
   }
 
   // ------------------------------------------------------------ getPayoutStatus
@@ -727,14 +699,9 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
       for (const jti of issuedTokens.keys()) expiredTokens.add(jti);
     },
     logins: () => loginCount,
-    idle: () => (pendingTasks === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+    idle: () => tasks.idle(),
     close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      pendingTasks = 0;
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      tasks.close();
     },
   };
 }

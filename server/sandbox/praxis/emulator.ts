@@ -39,6 +39,7 @@ import {
   type PraxisNotificationStatus,
   type PraxisTransactionStatus,
 } from "@/server/connectors/praxis/wire";
+import { createEmulatorTasks } from "../tasks";
 
 // ---------------------------------------------------------------- options
 
@@ -220,40 +221,10 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
   const merchants = new Map<string, MerchantState>();
   const secrets = new Map<string, string>();
   const globalFaults: Required<PraxisFault>[] = (options.faults ?? []).map(normaliseFault);
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const tasks = createEmulatorTasks("praxis-emulator", log);
   let nextTraceId = 1_000_000_700;
-  let pendingTasks = 0;
   let closed = false;
-  let idleWaiters: Array<() => void> = [];
   const unixNow = () => Math.floor(now().getTime() / 1000);
-
-  // ------------------------------------------------------------ scheduling
-
-  function schedule(delayMs: number, task: () => void | Promise<void>): void {
-    if (closed) return;
-    pendingTasks++;
-    const timer = setTimeout(async () => {
-      timers.delete(timer);
-      try {
-        await task();
-      } catch (error) {
-        log(`[praxis-emulator] task failed: ${(error as Error).message}`);
-      } finally {
-        taskDone();
-      }
-    }, delayMs);
-    timer.unref?.();
-    timers.add(timer);
-  }
-
-  function taskDone(): void {
-    pendingTasks = Math.max(0, pendingTasks - 1);
-    if (pendingTasks === 0) {
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
-  }
 
   function merchantState(merchantId: string): MerchantState {
     let state = merchants.get(merchantId);
@@ -398,11 +369,11 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
       if (signal.aborted) return resolve();
       const timer = setTimeout(done, maxMs);
       timer.unref?.();
-      timers.add(timer);
+      tasks.timers.add(timer);
       signal.addEventListener("abort", done, { once: true });
       function done() {
         clearTimeout(timer);
-        timers.delete(timer);
+        tasks.timers.delete(timer);
         signal.removeEventListener("abort", done);
         resolve();
       }
@@ -517,7 +488,7 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
         }
         const final = outcome.final;
         if (final) {
-          schedule(callbackDelayMs, () => {
+          tasks.schedule(callbackDelayMs, () => {
             if (transaction.status === "pending" || transaction.status === "pending_async") settle(transaction, final);
           });
         }
@@ -594,7 +565,7 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
     const url = transaction.notificationUrl;
     const secret = secrets.get(transaction.merchantId);
     if (!url || !secret || closed) return;
-    pendingTasks++;
+    tasks.begin();
     void (async () => {
       const transactionStatus = notificationStatus(transaction.status);
       // Each (re)send is signed afresh, with its own timestamp.
@@ -631,9 +602,9 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
       transaction.notifications.push(record);
       if (!record.acknowledged && attempt < retryDelays.length) {
         log(`[praxis-emulator] notification for ${transaction.orderId} not acknowledged (${record.httpStatus ?? record.error}); resending later`);
-        schedule(retryDelays[attempt]!, () => deliverNotification(transaction, attempt + 1));
+        tasks.schedule(retryDelays[attempt]!, () => deliverNotification(transaction, attempt + 1));
       }
-    })().finally(taskDone);
+    })().finally(() => tasks.end());
   }
 
   // ------------------------------------------------------------ instance API
@@ -654,15 +625,10 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
       if (merchantId === undefined) globalFaults.push(normalised);
       else merchantState(merchantId).faults.push(normalised);
     },
-    idle: () => (pendingTasks === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+    idle: () => tasks.idle(),
     close() {
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      pendingTasks = 0;
-      const waiters = idleWaiters;
-      idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      tasks.close();
     },
   };
 }
