@@ -14,7 +14,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { formatUnits } from "@/server/domain/money";
 import { parseWithNumbers, plainDecimal, rawNumber, stringifyWithNumbers } from "@/server/connectors/muda/json";
 import { MUDA_PRODUCTS, type MudaProduct } from "@/server/connectors/muda/products";
-import { createEmulatorTasks } from "../tasks";
+import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -311,41 +311,16 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
       case "500":
         return envelope(500, "An unexpected error occurred");
       case "garbage":
-        return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", { status: 200, headers: { "content-type": "application/json" } });
+        return garbageResponse();
       case "timeout":
-        await waitForAbort(request.signal, 10 * 60_000);
+        await tasks.waitForAbort(request.signal, 10 * 60_000);
         return envelope(504, "Gateway timeout");
       case "slow":
-        await waitForAbort(request.signal, fault.delayMs);
+        await tasks.waitForAbort(request.signal, fault.delayMs);
         return processed ?? answer();
       case "drop-after-accept":
-        // Headers go out, then the connection breaks before the body completes.
-        return new Response(
-          new ReadableStream({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('{"status":'));
-              controller.error(new Error("connection dropped by fault injection"));
-            },
-          }),
-          { status: 200, headers: { "content-type": "application/json" } },
-        );
+        return droppedResponse('{"status":');
     }
-  }
-
-  function waitForAbort(signal: AbortSignal, maxMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const timer = setTimeout(done, maxMs);
-      timer.unref?.();
-      tasks.timers.add(timer);
-      signal.addEventListener("abort", done, { once: true });
-      function done() {
-        clearTimeout(timer);
-        tasks.timers.delete(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-    });
   }
 
   // ------------------------------------------------------------ routing

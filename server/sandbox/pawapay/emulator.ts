@@ -26,7 +26,7 @@ import {
   type EcdsaSignatureFormat,
 } from "@/server/connectors/pawapay/http-signature";
 import { EMULATED_MMOS, sandboxOutcome, type EmulatedMmo } from "./mmo";
-import { createEmulatorTasks } from "../tasks";
+import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -325,41 +325,16 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
       case "500":
         return errorResponse(500, ERROR_CODES.internal, "Internal error");
       case "garbage":
-        return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", { status: 200, headers: { "content-type": "application/json" } });
+        return garbageResponse();
       case "timeout":
-        await waitForAbort(request.signal, 10 * 60_000);
+        await tasks.waitForAbort(request.signal, 10 * 60_000);
         return errorResponse(504, ERROR_CODES.internal, "Gateway timeout");
       case "slow":
-        await waitForAbort(request.signal, fault.delayMs);
+        await tasks.waitForAbort(request.signal, fault.delayMs);
         return processed ?? answer();
       case "drop-after-accept":
-        // Headers go out, then the connection breaks before the body completes.
-        return new Response(
-          new ReadableStream({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('{"payoutId":'));
-              controller.error(new Error("connection dropped by fault injection"));
-            },
-          }),
-          { status: 200, headers: { "content-type": "application/json" } },
-        );
+        return droppedResponse('{"payoutId":');
     }
-  }
-
-  function waitForAbort(signal: AbortSignal, maxMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const timer = setTimeout(done, maxMs);
-      timer.unref?.();
-      tasks.timers.add(timer);
-      signal.addEventListener("abort", done, { once: true });
-      function done() {
-        clearTimeout(timer);
-        tasks.timers.delete(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-    });
   }
 
   // ------------------------------------------------------------ POST /payouts

@@ -37,7 +37,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID,
 import { currencyExponent, formatUnits, isKnownCurrency, parseAmount, toDecimalString } from "@/server/domain/money";
 import { generateSigningKey, signBody } from "@/server/connectors/paytota/signature";
 import { answerAmountText, JsonNumber, type AmountUnits } from "@/server/connectors/paytota/wire";
-import { createEmulatorTasks } from "../tasks";
+import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -353,40 +353,16 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
       case "500":
         return new Response("<h1>Server Error (500)</h1>", { status: 500, headers: { "content-type": "text/html" } });
       case "garbage":
-        return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", { status: 200, headers: { "content-type": "application/json" } });
+        return garbageResponse();
       case "timeout":
-        await waitForAbort(request.signal, 10 * 60_000);
+        await tasks.waitForAbort(request.signal, 10 * 60_000);
         return json(504, { detail: "Gateway timeout" });
       case "slow":
-        await waitForAbort(request.signal, fault.delayMs);
+        await tasks.waitForAbort(request.signal, fault.delayMs);
         return processed ?? answer();
       case "drop-after-accept":
-        return new Response(
-          new ReadableStream({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('{"status":'));
-              controller.error(new Error("connection dropped by fault injection"));
-            },
-          }),
-          { status: processed?.status ?? 200, headers: { "content-type": "application/json" } },
-        );
+        return droppedResponse('{"status":', processed?.status ?? 200);
     }
-  }
-
-  function waitForAbort(signal: AbortSignal, maxMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const timer = setTimeout(done, maxMs);
-      timer.unref?.();
-      tasks.timers.add(timer);
-      signal.addEventListener("abort", done, { once: true });
-      function done() {
-        clearTimeout(timer);
-        tasks.timers.delete(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-    });
   }
 
   // ------------------------------------------------------------ step 1: initiate

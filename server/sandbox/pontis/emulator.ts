@@ -25,7 +25,7 @@ import {
   requestSignature,
 } from "@/server/connectors/pontis/crypto";
 import { EMULATED_METHODS, sandboxOutcome } from "./methods";
-import { createEmulatorTasks } from "../tasks";
+import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -384,40 +384,16 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
           headers: { "content-type": "application/json", "retry-after": "0" },
         });
       case "garbage":
-        return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", { status: 200, headers: { "content-type": "application/json" } });
+        return garbageResponse();
       case "timeout":
-        await waitForAbort(request.signal, 10 * 60_000);
+        await tasks.waitForAbort(request.signal, 10 * 60_000);
         return reply(caller, 504, errorBody("internal_error", "Gateway timeout"));
       case "slow":
-        await waitForAbort(request.signal, fault.delayMs);
+        await tasks.waitForAbort(request.signal, fault.delayMs);
         return processed ?? answer();
       case "drop-after-accept":
-        return new Response(
-          new ReadableStream({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('{"ok":true,"data":{"transaction_id":'));
-              controller.error(new Error("connection dropped by fault injection"));
-            },
-          }),
-          { status: 201, headers: { "content-type": "application/json" } },
-        );
+        return droppedResponse('{"ok":true,"data":{"transaction_id":', 201);
     }
-  }
-
-  function waitForAbort(signal: AbortSignal, maxMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const timer = setTimeout(done, maxMs);
-      timer.unref?.();
-      tasks.timers.add(timer);
-      signal.addEventListener("abort", done, { once: true });
-      function done() {
-        clearTimeout(timer);
-        tasks.timers.delete(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-    });
   }
 
   // ------------------------------------------------------------ login

@@ -39,7 +39,7 @@ import {
   type PraxisNotificationStatus,
   type PraxisTransactionStatus,
 } from "@/server/connectors/praxis/wire";
-import { createEmulatorTasks } from "../tasks";
+import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -337,23 +337,15 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
       case "500":
         return new Response("<html><body><h1>500 Internal Server Error</h1></body></html>", { status: 500, headers: { "content-type": "text/html" } });
       case "garbage":
-        return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", { status: 200, headers: { "content-type": "application/json" } });
+        return garbageResponse();
       case "timeout":
-        await waitForAbort(request.signal, 10 * 60_000);
+        await tasks.waitForAbort(request.signal, 10 * 60_000);
         return plain(504, "Gateway timeout");
       case "slow":
-        await waitForAbort(request.signal, fault.delayMs);
+        await tasks.waitForAbort(request.signal, fault.delayMs);
         return processed ?? answer();
       case "drop-after-accept":
-        return new Response(
-          new ReadableStream({
-            start(controller) {
-              controller.enqueue(new TextEncoder().encode('{"description":"Ok","error_code":'));
-              controller.error(new Error("connection dropped by fault injection"));
-            },
-          }),
-          { status: 200, headers: { "content-type": "application/json" } },
-        );
+        return droppedResponse('{"description":"Ok","error_code":');
       case "negative-status":
         return signed(auth.secret, { description: "Internal error: the gateway did not answer in time", status: -1, version: PRAXIS_VERSION });
       case "bad-signature": {
@@ -362,22 +354,6 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
         return json(withSignature(body, `${auth.secret}-not-the-secret`));
       }
     }
-  }
-
-  function waitForAbort(signal: AbortSignal, maxMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const timer = setTimeout(done, maxMs);
-      timer.unref?.();
-      tasks.timers.add(timer);
-      signal.addEventListener("abort", done, { once: true });
-      function done() {
-        clearTimeout(timer);
-        tasks.timers.delete(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-    });
   }
 
   function controlFaults(auth: Authenticated): Response {

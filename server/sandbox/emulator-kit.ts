@@ -1,6 +1,8 @@
-// The emulators' background work (callbacks, later status changes, retries):
-// timers that never keep the process alive, a count of work under way so
-// tests can wait until an emulator is idle, and one close() that stops it all.
+// What every built-in emulator needs besides its provider's protocol: its
+// background work (callbacks, later status changes, retries) on timers that
+// never keep the process alive, a count of work under way so tests can wait
+// until it is idle, one close() that stops it all, and the injected faults'
+// broken answers.
 
 export interface EmulatorTasks {
   /** Timers owned by code that sets its own (e.g. a fault that holds an answer). */
@@ -14,6 +16,8 @@ export interface EmulatorTasks {
   idle(): Promise<void>;
   /** Cancels every timer and releases anyone waiting for idle(). */
   close(): void;
+  /** Waits until the client gives up on `signal`, or `maxMs` (a fault that holds the answer). */
+  waitForAbort(signal: AbortSignal, maxMs: number): Promise<void>;
 }
 
 export function createEmulatorTasks(name: string, log: (message: string) => void): EmulatorTasks {
@@ -58,6 +62,39 @@ export function createEmulatorTasks(name: string, log: (message: string) => void
       pending = 0;
       release();
     },
+    waitForAbort(signal, maxMs) {
+      return new Promise((resolve) => {
+        if (signal.aborted) return resolve();
+        const timer = setTimeout(done, maxMs);
+        timer.unref?.();
+        timers.add(timer);
+        signal.addEventListener("abort", done, { once: true });
+        function done() {
+          clearTimeout(timer);
+          timers.delete(timer);
+          signal.removeEventListener("abort", done);
+          resolve();
+        }
+      });
+    },
   };
   return tasks;
+}
+
+/** A "garbage" fault: the gateway's HTML error page served as if it were the provider's JSON. */
+export function garbageResponse(): Response {
+  return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", { status: 200, headers: { "content-type": "application/json" } });
+}
+
+/** A "drop-after-accept" fault: headers go out, then the connection breaks before the body completes. */
+export function droppedResponse(bodyStart: string, status = 200): Response {
+  return new Response(
+    new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(bodyStart));
+        controller.error(new Error("connection dropped by fault injection"));
+      },
+    }),
+    { status, headers: { "content-type": "application/json" } },
+  );
 }
