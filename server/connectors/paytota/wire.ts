@@ -2,6 +2,7 @@
 // conversions the connector and the emulator share. Parsing is lenient about
 // extra fields (the payout object is large and grows) and strict about the
 // fields a decision is made on: id, reference, status, execution_url.
+import { parseKeepingNumbers } from "../json-numbers";
 import { z } from "zod";
 import { currencyExponent, formatUnits, fromPreciseDecimalString, isKnownCurrency } from "@/server/domain/money";
 
@@ -110,40 +111,9 @@ export class JsonNumber {
   }
 }
 
-const NUMBER_MARK = "\u0000num:";
-
 /** JSON.parse, but every number becomes a JsonNumber holding its exact source text. Throws on invalid JSON. */
 export function parseJsonLossless(text: string): unknown {
-  let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (inString) {
-      out += ch;
-      if (ch === "\\") {
-        out += text[++i] ?? "";
-      } else if (ch === '"') {
-        inString = false;
-      }
-      continue;
-    }
-    if (ch === '"') {
-      inString = true;
-      out += ch;
-      continue;
-    }
-    if (ch === "-" || (ch >= "0" && ch <= "9")) {
-      const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-      if (!match) throw new SyntaxError(`Invalid number at position ${i}`);
-      out += JSON.stringify(NUMBER_MARK + match[0]);
-      i += match[0].length - 1;
-      continue;
-    }
-    out += ch;
-  }
-  return JSON.parse(out, (_key, value: unknown) =>
-    typeof value === "string" && value.startsWith(NUMBER_MARK) ? new JsonNumber(value.slice(NUMBER_MARK.length)) : value,
-  );
+  return parseKeepingNumbers(text, (numberText) => new JsonNumber(numberText));
 }
 
 // ---------------------------------------------------------------- countries

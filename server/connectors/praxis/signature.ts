@@ -21,6 +21,7 @@
 //   nested fields; a wrong guess makes a response unverifiable, i.e. "unknown",
 //   never wrongly trusted.
 import { createHash, timingSafeEqual } from "node:crypto";
+import { parseKeepingNumbers } from "../json-numbers";
 
 /** A JSON number kept as the exact text it had on the wire. */
 export class JsonNumber {
@@ -113,105 +114,11 @@ export class PraxisJsonError extends Error {}
 
 /** Parses JSON keeping every number as its source text (JsonNumber). Throws PraxisJsonError on bad input. */
 export function parsePraxisJson(text: string): PraxisValue {
-  let i = 0;
-  const fail = (what: string): never => {
-    throw new PraxisJsonError(`${what} at offset ${i}`);
-  };
-  const ws = () => {
-    while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
-  };
-  const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
-  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-
-  function value(depth: number): PraxisValue {
-    if (depth > 64) fail("Nesting too deep");
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      const out: Record<string, PraxisValue> = {};
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return out;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail("Expected a key");
-        const key = string();
-        ws();
-        if (text[i] !== ":") fail("Expected ':'");
-        i++;
-        // Object.defineProperty keeps a "__proto__" key an ordinary field.
-        Object.defineProperty(out, key, { value: value(depth + 1), enumerable: true, writable: true, configurable: true });
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return out;
-        }
-        fail("Expected ',' or '}'");
-      }
-    }
-    if (c === "[") {
-      i++;
-      const out: PraxisValue[] = [];
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return out;
-      }
-      for (;;) {
-        out.push(value(depth + 1));
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return out;
-        }
-        fail("Expected ',' or ']'");
-      }
-    }
-    if (c === '"') return string();
-    if (text.startsWith("true", i)) {
-      i += 4;
-      return true;
-    }
-    if (text.startsWith("false", i)) {
-      i += 5;
-      return false;
-    }
-    if (text.startsWith("null", i)) {
-      i += 4;
-      return null;
-    }
-    NUMBER.lastIndex = i;
-    const number = NUMBER.exec(text);
-    if (number) {
-      i += number[0].length;
-      return new JsonNumber(number[0]);
-    }
-    return fail("Unexpected character");
+  try {
+    return parseKeepingNumbers(text, (numberText) => new JsonNumber(numberText)) as PraxisValue;
+  } catch (error) {
+    throw new PraxisJsonError((error as Error).message);
   }
-
-  function string(): string {
-    STRING.lastIndex = i;
-    const match = STRING.exec(text);
-    if (!match) return fail("Bad string");
-    i += match[0].length;
-    return JSON.parse(match[0]) as string;
-  }
-
-  const result = value(0);
-  ws();
-  if (i !== text.length) fail("Trailing characters");
-  return result;
 }
 
 /** Parses a body that must be a JSON object; null when it is not. */
