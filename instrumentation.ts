@@ -3,13 +3,6 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  const { getRuntime } = await import("./server/runtime");
-  try {
-    await getRuntime();
-  } catch (error) {
-    // A desk that cannot open its database (the embedded one in use by
-    // another process, PostgreSQL unreachable) must not stay up answering 500s.
-    console.error(`\n[desk] cannot start: ${(error as Error).message}\n`);
-    process.exit(1);
-  }
+  const { bootOrExit } = await import("./server/runtime");
+  await bootOrExit();
 }

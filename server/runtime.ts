@@ -33,6 +33,20 @@ export function getRuntime(): Promise<Runtime> {
   return holder[globalKey];
 }
 
+/**
+ * Boots the runtime at server start. A desk that cannot open its database
+ * (the embedded one in use by another process, PostgreSQL unreachable) must
+ * not stay up answering 500s: it exits with the reason.
+ */
+export async function bootOrExit(): Promise<void> {
+  try {
+    await getRuntime();
+  } catch (error) {
+    console.error(`\n[desk] cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 export async function getDesk(): Promise<Desk> {
   return (await getRuntime()).desk;
 }
