@@ -98,3 +98,73 @@ export function droppedResponse(bodyStart: string, status = 200): Response {
     { status, headers: { "content-type": "application/json" } },
   );
 }
+
+/** A fault an emulator is told to inject: what goes wrong, on which calls, how often. */
+export interface EmulatorFault<Mode extends string, Operation extends string> {
+  mode: Mode;
+  /** How many matching requests it affects (default 1). */
+  count?: number;
+  /** Which requests it affects (default: the emulator's payout-creating call). */
+  operation?: Operation;
+  delayMs?: number;
+  /** Whether the provider acts on the request despite the broken answer (default: all but outright refusals). */
+  process?: boolean;
+}
+
+export interface FaultBook<Mode extends string, Operation extends string> {
+  normalise(fault: EmulatorFault<Mode, Operation>): Required<EmulatorFault<Mode, Operation>>;
+  /** A fault from a control request's fields (numbers as number or bigint), or null when they name none. */
+  parse(fields: { mode: unknown; operation?: unknown; count?: unknown; delayMs?: unknown; process?: unknown }): Required<EmulatorFault<Mode, Operation>> | null;
+  /** Takes the first fault matching `operation`, account list first; counts it down and drops it when spent. */
+  take(lists: Array<Array<Required<EmulatorFault<Mode, Operation>>>>, operation: Operation): Required<EmulatorFault<Mode, Operation>> | null;
+}
+
+export function faultBook<Mode extends string, Operation extends string>(spec: {
+  modes: readonly Mode[];
+  operations: readonly Operation[];
+  defaultOperation: Operation;
+  /** Modes in which the provider refuses outright, so by default nothing is processed. */
+  refusals: readonly Mode[];
+}): FaultBook<Mode, Operation> {
+  const normalise = (fault: EmulatorFault<Mode, Operation>): Required<EmulatorFault<Mode, Operation>> => ({
+    mode: fault.mode,
+    count: fault.count ?? 1,
+    operation: fault.operation ?? spec.defaultOperation,
+    delayMs: fault.delayMs ?? 5000,
+    process: fault.process ?? !spec.refusals.includes(fault.mode),
+  });
+  const positiveCount = (value: unknown): number | null => {
+    const n = typeof value === "bigint" ? Number(value) : typeof value === "number" ? value : NaN;
+    return Number.isFinite(n) && n > 0 ? Math.floor(n) : null;
+  };
+  return {
+    normalise,
+    parse(fields) {
+      const mode = String(fields.mode ?? "") as Mode;
+      if (!spec.modes.includes(mode)) return null;
+      const operation = (fields.operation ?? spec.defaultOperation) as Operation;
+      if (!spec.operations.includes(operation)) return null;
+      const count = positiveCount(fields.count);
+      // delayMs was taken as given (not floored) by the emulators' own parsers.
+      const delayMs = typeof fields.delayMs === "bigint" ? Number(fields.delayMs) : typeof fields.delayMs === "number" ? fields.delayMs : null;
+      return normalise({
+        mode,
+        operation,
+        ...(count !== null ? { count } : {}),
+        ...(delayMs !== null && delayMs >= 0 ? { delayMs } : {}),
+        ...(typeof fields.process === "boolean" ? { process: fields.process } : {}),
+      });
+    },
+    take(lists, operation) {
+      for (const list of lists) {
+        const index = list.findIndex((f) => f.operation === operation || f.operation === "any");
+        if (index >= 0) {
+          const fault = list[index]!;
+          if (--fault.count <= 0) list.splice(index, 1);
+          return fault;
+        }
+      }
+      return null;
+    },
+  };
+}

@@ -14,7 +14,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { formatUnits } from "@/server/domain/money";
 import { parseWithNumbers, plainDecimal, rawNumber, stringifyWithNumbers } from "@/server/connectors/muda/json";
 import { MUDA_PRODUCTS, type MudaProduct } from "@/server/connectors/muda/products";
-import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
+import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -285,15 +285,7 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
   // ------------------------------------------------------------ faults
 
   function takeFault(merchant: MerchantState, operation: Exclude<MudaFaultOperation, "any">): Required<MudaFault> | null {
-    for (const list of [merchant.faults, globalFaults]) {
-      const index = list.findIndex((f) => f.operation === operation || f.operation === "any");
-      if (index >= 0) {
-        const fault = list[index]!;
-        if (--fault.count <= 0) list.splice(index, 1);
-        return fault;
-      }
-    }
-    return null;
+    return FAULTS.take([merchant.faults, globalFaults], operation);
   }
 
   /** Runs `answer` under the client's next matching fault, if any. */
@@ -744,32 +736,14 @@ function base64url(text: string): string {
   return Buffer.from(text, "utf8").toString("base64url");
 }
 
-function normaliseFault(fault: MudaFault): Required<MudaFault> {
-  return {
-    mode: fault.mode,
-    count: fault.count ?? 1,
-    operation: fault.operation ?? "payout",
-    delayMs: fault.delayMs ?? 5000,
-    process: fault.process ?? fault.mode !== "500",
-  };
-}
 
 const FAULT_MODES: readonly MudaFaultMode[] = ["500", "garbage", "timeout", "slow", "drop-after-accept"];
 const FAULT_OPERATIONS: readonly MudaFaultOperation[] = ["payout", "status", "balance", "token", "any"];
+const FAULTS = faultBook<MudaFaultMode, MudaFaultOperation>({ modes: FAULT_MODES, operations: FAULT_OPERATIONS, defaultOperation: "payout", refusals: ["500"] });
+const normaliseFault = FAULTS.normalise;
 
 function parseFault(body: unknown): Required<MudaFault> | null {
-  if (!isRecord(body)) return null;
-  const mode = String(body.mode) as MudaFaultMode;
-  if (!FAULT_MODES.includes(mode)) return null;
-  const operation = (body.operation ?? "payout") as MudaFaultOperation;
-  if (!FAULT_OPERATIONS.includes(operation)) return null;
-  return normaliseFault({
-    mode,
-    operation,
-    ...(typeof body.count === "number" && body.count > 0 ? { count: Math.floor(body.count) } : {}),
-    ...(typeof body.delayMs === "number" && body.delayMs >= 0 ? { delayMs: body.delayMs } : {}),
-    ...(typeof body.process === "boolean" ? { process: body.process } : {}),
-  });
+  return isRecord(body) ? FAULTS.parse(body as { mode: unknown }) : null;
 }
 
 async function readJson(request: Request): Promise<unknown> {

@@ -26,7 +26,7 @@ import {
   type EcdsaSignatureFormat,
 } from "@/server/connectors/pawapay/http-signature";
 import { EMULATED_MMOS, sandboxOutcome, type EmulatedMmo } from "./mmo";
-import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
+import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -219,15 +219,7 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
   }
 
   function takeFault(merchant: MerchantState, operation: Exclude<PawapayFaultOperation, "any">): Required<PawapayFault> | null {
-    for (const list of [merchant.faults, globalFaults]) {
-      const index = list.findIndex((f) => f.operation === operation || f.operation === "any");
-      if (index >= 0) {
-        const fault = list[index]!;
-        if (--fault.count <= 0) list.splice(index, 1);
-        return fault;
-      }
-    }
-    return null;
+    return FAULTS.take([merchant.faults, globalFaults], operation);
   }
 
   // ------------------------------------------------------------ routing
@@ -719,32 +711,14 @@ function randomDigits(n: number): string {
   return out;
 }
 
-function normaliseFault(fault: PawapayFault): Required<PawapayFault> {
-  return {
-    mode: fault.mode,
-    count: fault.count ?? 1,
-    operation: fault.operation ?? "payout",
-    delayMs: fault.delayMs ?? 5000,
-    process: fault.process ?? fault.mode !== "500",
-  };
-}
 
 const FAULT_MODES: readonly PawapayFaultMode[] = ["500", "garbage", "timeout", "slow", "drop-after-accept", "enqueue"];
 const FAULT_OPERATIONS: readonly PawapayFaultOperation[] = ["payout", "status", "balances", "any"];
+const FAULTS = faultBook<PawapayFaultMode, PawapayFaultOperation>({ modes: FAULT_MODES, operations: FAULT_OPERATIONS, defaultOperation: "payout", refusals: ["500"] });
+const normaliseFault = FAULTS.normalise;
 
 function parseFault(body: unknown): Required<PawapayFault> | null {
-  if (!isRecord(body)) return null;
-  const mode = String(body.mode) as PawapayFaultMode;
-  if (!FAULT_MODES.includes(mode)) return null;
-  const operation = (body.operation ?? "payout") as PawapayFaultOperation;
-  if (!FAULT_OPERATIONS.includes(operation)) return null;
-  return normaliseFault({
-    mode,
-    operation,
-    ...(typeof body.count === "number" && body.count > 0 ? { count: Math.floor(body.count) } : {}),
-    ...(typeof body.delayMs === "number" && body.delayMs >= 0 ? { delayMs: body.delayMs } : {}),
-    ...(typeof body.process === "boolean" ? { process: body.process } : {}),
-  });
+  return isRecord(body) ? FAULTS.parse(body as { mode: unknown }) : null;
 }
 
 async function readJson(request: Request): Promise<unknown> {

@@ -37,7 +37,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID,
 import { currencyExponent, formatUnits, isKnownCurrency, parseAmount, toDecimalString } from "@/server/domain/money";
 import { generateSigningKey, signBody } from "@/server/connectors/paytota/signature";
 import { answerAmountText, JsonNumber, type AmountUnits } from "@/server/connectors/paytota/wire";
-import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
+import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -243,15 +243,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
   }
 
   function takeFault(company: CompanyState, operation: Exclude<PaytotaFaultOperation, "any">): Required<PaytotaFault> | null {
-    for (const list of [company.faults, globalFaults]) {
-      const index = list.findIndex((f) => f.operation === operation || f.operation === "any");
-      if (index >= 0) {
-        const fault = list[index]!;
-        if (--fault.count <= 0) list.splice(index, 1);
-        return fault;
-      }
-    }
-    return null;
+    return FAULTS.take([company.faults, globalFaults], operation);
   }
 
   // ------------------------------------------------------------ routing
@@ -800,32 +792,14 @@ function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-function normaliseFault(fault: PaytotaFault): Required<PaytotaFault> {
-  return {
-    mode: fault.mode,
-    count: fault.count ?? 1,
-    operation: fault.operation ?? "initiate",
-    delayMs: fault.delayMs ?? 5000,
-    process: fault.process ?? fault.mode !== "500",
-  };
-}
 
 const FAULT_MODES: readonly PaytotaFaultMode[] = ["500", "garbage", "timeout", "slow", "drop-after-accept"];
 const FAULT_OPERATIONS: readonly PaytotaFaultOperation[] = ["initiate", "execute", "status", "lookup", "balance", "statements", "publicKey", "any"];
+const FAULTS = faultBook<PaytotaFaultMode, PaytotaFaultOperation>({ modes: FAULT_MODES, operations: FAULT_OPERATIONS, defaultOperation: "initiate", refusals: ["500"] });
+const normaliseFault = FAULTS.normalise;
 
 function parseFault(body: unknown): Required<PaytotaFault> | null {
-  if (!isRecord(body)) return null;
-  const mode = String(body.mode) as PaytotaFaultMode;
-  if (!FAULT_MODES.includes(mode)) return null;
-  const operation = (body.operation ?? "initiate") as PaytotaFaultOperation;
-  if (!FAULT_OPERATIONS.includes(operation)) return null;
-  return normaliseFault({
-    mode,
-    operation,
-    ...(typeof body.count === "number" && body.count > 0 ? { count: Math.floor(body.count) } : {}),
-    ...(typeof body.delayMs === "number" && body.delayMs >= 0 ? { delayMs: body.delayMs } : {}),
-    ...(typeof body.process === "boolean" ? { process: body.process } : {}),
-  });
+  return isRecord(body) ? FAULTS.parse(body as { mode: unknown }) : null;
 }
 
 async function readJson(request: Request): Promise<unknown> {

@@ -25,7 +25,7 @@ import {
   requestSignature,
 } from "@/server/connectors/pontis/crypto";
 import { EMULATED_METHODS, sandboxOutcome } from "./methods";
-import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
+import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -359,15 +359,7 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
   }
 
   function takeFault(merchant: MerchantState, operation: Exclude<PontisFaultOperation, "any">): Required<PontisFault> | null {
-    for (const list of [merchant.faults, globalFaults]) {
-      const index = list.findIndex((f) => f.operation === operation || f.operation === "any");
-      if (index >= 0) {
-        const fault = list[index]!;
-        if (--fault.count <= 0) list.splice(index, 1);
-        return fault;
-      }
-    }
-    return null;
+    return FAULTS.take([merchant.faults, globalFaults], operation);
   }
 
   async function withFault(request: Request, caller: Caller, operation: Exclude<PontisFaultOperation, "any">, answer: () => Promise<Response>): Promise<Response> {
@@ -697,30 +689,12 @@ const DEFAULT_MESSAGES: Record<EmulatedPontisStatus, string> = {
 
 const FAULT_MODES: readonly PontisFaultMode[] = ["500", "429", "garbage", "timeout", "slow", "drop-after-accept"];
 const FAULT_OPERATIONS: readonly PontisFaultOperation[] = ["send", "status", "login", "any"];
+const FAULTS = faultBook<PontisFaultMode, PontisFaultOperation>({ modes: FAULT_MODES, operations: FAULT_OPERATIONS, defaultOperation: "send", refusals: ["500", "429"] });
+const normaliseFault = FAULTS.normalise;
 
-function normaliseFault(fault: PontisFault): Required<PontisFault> {
-  return {
-    mode: fault.mode,
-    count: fault.count ?? 1,
-    operation: fault.operation ?? "send",
-    delayMs: fault.delayMs ?? 5000,
-    process: fault.process ?? !(fault.mode === "500" || fault.mode === "429"),
-  };
-}
 
 function parseFault(body: unknown): Required<PontisFault> | null {
-  if (!isRecord(body)) return null;
-  const mode = String(body.mode) as PontisFaultMode;
-  if (!FAULT_MODES.includes(mode)) return null;
-  const operation = (body.operation ?? "send") as PontisFaultOperation;
-  if (!FAULT_OPERATIONS.includes(operation)) return null;
-  return normaliseFault({
-    mode,
-    operation,
-    ...(typeof body.count === "number" && body.count > 0 ? { count: Math.floor(body.count) } : {}),
-    ...(typeof body.delayMs === "number" && body.delayMs >= 0 ? { delayMs: body.delayMs } : {}),
-    ...(typeof body.process === "boolean" ? { process: body.process } : {}),
-  });
+  return isRecord(body) ? FAULTS.parse(body as { mode: unknown }) : null;
 }
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

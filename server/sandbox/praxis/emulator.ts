@@ -39,7 +39,7 @@ import {
   type PraxisNotificationStatus,
   type PraxisTransactionStatus,
 } from "@/server/connectors/praxis/wire";
-import { createEmulatorTasks, droppedResponse, garbageResponse } from "../emulator-kit";
+import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -317,15 +317,7 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
   // ------------------------------------------------------------ faults
 
   function takeFault(merchant: MerchantState, operation: "payout" | "status"): Required<PraxisFault> | null {
-    for (const list of [merchant.faults, globalFaults]) {
-      const index = list.findIndex((f) => f.operation === operation || f.operation === "any");
-      if (index >= 0) {
-        const fault = list[index]!;
-        if (--fault.count <= 0) list.splice(index, 1);
-        return fault;
-      }
-    }
-    return null;
+    return FAULTS.take([merchant.faults, globalFaults], operation);
   }
 
   async function withFault(request: Request, auth: Authenticated, operation: "payout" | "status", answer: () => Promise<Response> | Response): Promise<Response> {
@@ -613,31 +605,17 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
 
 const FAULT_MODES: readonly PraxisFaultMode[] = ["500", "garbage", "timeout", "slow", "drop-after-accept", "negative-status", "bad-signature"];
 const FAULT_OPERATIONS: readonly PraxisFaultOperation[] = ["payout", "status", "any"];
+const FAULTS = faultBook<PraxisFaultMode, PraxisFaultOperation>({ modes: FAULT_MODES, operations: FAULT_OPERATIONS, defaultOperation: "payout", refusals: ["500"] });
+const normaliseFault = FAULTS.normalise;
 
-function normaliseFault(fault: PraxisFault): Required<PraxisFault> {
-  return {
-    mode: fault.mode,
-    count: fault.count ?? 1,
-    operation: fault.operation ?? "payout",
-    delayMs: fault.delayMs ?? 5000,
-    process: fault.process ?? fault.mode !== "500",
-  };
-}
 
 function parseFault(fields: PraxisFields): Required<PraxisFault> | null {
-  const mode = (textField(fields, "mode") ?? "") as PraxisFaultMode;
-  if (!FAULT_MODES.includes(mode)) return null;
-  const operation = (textField(fields, "operation") ?? "payout") as PraxisFaultOperation;
-  if (!FAULT_OPERATIONS.includes(operation)) return null;
-  const count = integerField(fields, "count");
-  const delayMs = integerField(fields, "delayMs");
-  const process = fields.process;
-  return normaliseFault({
-    mode,
-    operation,
-    ...(count !== null && count > 0n ? { count: Number(count) } : {}),
-    ...(delayMs !== null && delayMs >= 0n ? { delayMs: Number(delayMs) } : {}),
-    ...(typeof process === "boolean" ? { process } : {}),
+  return FAULTS.parse({
+    mode: textField(fields, "mode"),
+    operation: textField(fields, "operation") ?? undefined,
+    count: integerField(fields, "count"),
+    delayMs: integerField(fields, "delayMs"),
+    process: fields.process,
   });
 }
 
