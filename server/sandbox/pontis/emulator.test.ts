@@ -310,7 +310,11 @@ describe("the sandbox lifecycle and callbacks", () => {
     const transactionId = sent.json.data.transaction_id as string;
     refuse.set(transactionId, 2);
     await waitFor(() => callbacks.find((c) => c.body.includes(transactionId)));
-    const attempts = emulator.payout(transactionId)!.callbackAttempts;
+    // The receiver has the body before the emulator has read its answer: wait for the record.
+    const attempts = await waitFor(() => {
+      const list = emulator.payout(transactionId)!.callbackAttempts;
+      return list.length === 3 && list;
+    });
     expect(attempts.map((a) => a.httpStatus)).toEqual([503, 503, 204]);
     expect(new Set(attempts.map((a) => a.eventId)).size).toBe(1);
   });
