@@ -146,7 +146,7 @@ export type CallbackResult =
       /** Why it was refused (bad signature, stale, unparsable…). */
       reason: string;
       /**
-       * True for a provider whose callbacks are unsigned by design (e.g. Muda):
+       * True for a callback that is unsigned by design (Muda) or by the account (pawaPay without signing):
        * the callback is acknowledged, never applied, and confirmed by a status query.
        */
       hint?: boolean;

@@ -84,13 +84,10 @@ describe("embedded PGlite folder", () => {
 });
 
 describe("migrated in-memory clones", () => {
-  it("are fully migrated, independent of each other, and fast", async () => {
+  it("are fully migrated and independent of each other", async () => {
     const a = await cloneMemoryPglite(); // may build the template
-    const started = performance.now();
     const b = await cloneMemoryPglite();
-    const elapsed = performance.now() - started;
     try {
-      expect(elapsed).toBeLessThan(2000); // typically ~0.3 s; generous for 2 loaded cores
       const applied = await b.query<{ n: number }>(`SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL`);
       expect(applied.rows[0]!.n).toBeGreaterThan(0);
       await a.exec(`INSERT INTO "Setting" (key, value, "updatedAt") VALUES ('only-in-a', 'x', now())`);

@@ -1,7 +1,7 @@
 // The foundation's path, through the tRPC routers (createCaller), the real
 // services, a real database (PGlite, and PostgreSQL when TEST_DATABASE_URL is
 // set) and the pawaPay emulator over real HTTP, callbacks included.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { testDatabases } from "@/server/db/testing";
@@ -180,20 +180,31 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     });
   });
 
-  it("refuses a forged callback and changes nothing", async () => {
+  it("refuses a forged callback and changes nothing; an unsigned one is only a reason to ask", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456129"));
     await t.caller("approver").approvals.approve({ payoutId: created.id });
     await t.jobs.runAll(t.desk, 1);
     t.jobs.queued = [];
     const body = JSON.stringify({ payoutId: created.id, status: "FAILED", failureReason: { failureCode: "OTHER_ERROR" } });
-    const response = await fetch(`${t.url}/api/webhooks/${t.pawapayConnectionId}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body,
+    const post = (headers: Record<string, string>) =>
+      fetch(`${t.url}/api/webhooks/${t.pawapayConnectionId}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+
+    const forged = await post({
+      "content-digest": `sha-512=:${createHash("sha512").update(body).digest("base64")}:`,
+      "signature-date": new Date().toISOString(),
+      "signature-input": `sig-pp=("@method" "@authority" "@path" "signature-date" "content-digest" "content-type");alg="ecdsa-p256-sha256";keyid="nobody";created=${Math.floor(Date.now() / 1000)}`,
+      signature: `sig-pp=:${Buffer.alloc(64, 7).toString("base64")}:`,
     });
-    expect(response.status).toBe(401);
+    expect(forged.status).toBe(401);
     expect(await statusOf(created.id)).toBe("processing");
     // It makes the desk ask the provider instead.
+    expect(t.jobs.queued).toEqual([expect.objectContaining({ name: "status", payoutId: created.id })]);
+    t.jobs.queued = [];
+
+    const unsigned = await post({});
+    expect(unsigned.status).toBe(200);
+    expect(await unsigned.json()).toMatchObject({ message: expect.stringMatching(/confirmed with the provider/) });
+    expect(await statusOf(created.id)).toBe("processing");
     expect(t.jobs.queued).toEqual([expect.objectContaining({ name: "status", payoutId: created.id })]);
     t.jobs.queued = [];
   });

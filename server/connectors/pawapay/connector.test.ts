@@ -369,11 +369,16 @@ describe("callbacks", () => {
     expect(calls.filter((call) => call.operation === "publicKeys")).toHaveLength(1);
   });
 
-  it("refuses an unsigned callback unless the connection allows them", async () => {
+  it("takes an unsigned callback only as a hint to ask pawaPay, unless the connection trusts them", async () => {
     const callback = await realCallback();
     const headers = new Headers({ "content-type": "application/json" });
     const unsigned = { ...callback, headers };
-    expect(await connector().parseCallback!(unsigned)).toMatchObject({ verified: false, reason: expect.stringMatching(/not signed/) });
+    expect(await connector().parseCallback!(unsigned)).toMatchObject({
+      verified: false,
+      hint: true,
+      payoutId: JSON.parse(callback.rawBody).payoutId,
+      reason: expect.stringMatching(/not signed/),
+    });
     expect(await connector({ credentials: { requireSignedCallbacks: "false" } }).parseCallback!(unsigned)).toMatchObject({
       verified: true,
       result: { state: "succeeded" },

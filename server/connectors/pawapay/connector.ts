@@ -64,7 +64,8 @@ const KEY_REFRESH_MIN_INTERVAL_MS = 30_000;
  *   or "raw" (r‖s, the RFC 9421 form).
  * - contentDigestAlgorithm: "sha-512" (default) or "sha-256".
  * - correspondents: see resolveCorrespondents.
- * - requireSignedCallbacks: "false" to accept unsigned callbacks (default: refuse them).
+ * - requireSignedCallbacks: "false" to trust unsigned callbacks (default: an unsigned callback is only
+ *   a hint, confirmed by a status query before anything changes).
  * - callbackClockSkewSeconds (default 60), callbackMaxAgeSeconds (default none).
  */
 export function createPawapayConnector(config: ConnectionConfig, deps: ConnectorDeps = {}): PayoutConnector {
@@ -412,7 +413,11 @@ export function createPawapayConnector(config: ConnectionConfig, deps: Connector
     const refuse = (reason: string): CallbackResult => ({ verified: false, reason, ...(payoutId ? { payoutId } : {}) });
 
     if (!hasSignature(input.headers)) {
-      if (requireSignedCallbacks) return refuse("The callback is not signed and this connection requires signed callbacks");
+      // Not evidence, but a sign that something happened: the desk asks pawaPay (a status query) and
+      // answers 2xx, so an account without callback signing is not resent the same callback forever.
+      if (requireSignedCallbacks) {
+        return { ...refuse("The callback is not signed; its status will be confirmed with pawaPay"), hint: true };
+      }
       // Explicitly configured to trust unsigned callbacks; a digest, if sent, must still match.
       if (input.headers.has("content-digest")) {
         const digest = verifyContentDigest(input.headers.get("content-digest"), input.rawBody);
