@@ -410,7 +410,7 @@ export function createPawapayConnector(config: ConnectionConfig, deps: Connector
     }
     const parsed = payoutObjectSchema.safeParse(body);
     const payoutId = isRecord(body) && typeof body.payoutId === "string" ? body.payoutId : undefined;
-    const refuse = (reason: string): CallbackResult => ({ verified: false, reason, ...(payoutId ? { payoutId } : {}) });
+    const refuse = (reason: string): Extract<CallbackResult, { verified: false }> => ({ verified: false, reason, ...(payoutId ? { payoutId } : {}) });
 
     if (!hasSignature(input.headers)) {
       // Not evidence, but a sign that something happened: the desk asks pawaPay (a status query) and
