@@ -116,6 +116,8 @@ describe.each(testDatabases())("balances on %s", (kind) => {
 
     let overview = await balanceOverview(t.desk);
     expect(overview.find((c) => c.connectionId === failing)?.lastError?.message).toContain("HTTP 500");
+    // Stored, so the page shows it whichever process read (the worker, or another web process).
+    expect(await t.desk.db.balanceReadFailure.findUnique({ where: { connectionId: failing } })).toMatchObject({ message: expect.stringContaining("HTTP 500") });
     expect(overview.find((c) => c.connectionId === healthy)?.currencies.find((p) => p.currency === "ZMW")?.balanceMinor).toBe(100_000_000n);
 
     // The next good read clears the error.

@@ -47,9 +47,13 @@ async function readAll(desk: Desk, connectionId?: string): Promise<RefreshOutcom
 async function readOne(desk: Desk, connection: Connection, asked: boolean): Promise<RefreshOutcome | null> {
   const at = new Date();
   const label = PROVIDER_LABELS[connection.provider as ProviderKind];
-  const fail = (error: string): RefreshOutcome => {
-    lastErrors(desk).set(connection.id, { at, message: error });
+  const fail = async (error: string): Promise<RefreshOutcome> => {
     console.error(`[balances] ${connection.name}: ${error}`);
+    await desk.db.balanceReadFailure.upsert({
+      where: { connectionId: connection.id },
+      create: { connectionId: connection.id, message: error, at },
+      update: { message: error, at },
+    });
     return { connectionId: connection.id, name: connection.name, ok: false, error, at };
   };
   if (!isProviderSupported(connection.provider as ProviderKind)) {
@@ -62,17 +66,19 @@ async function readOne(desk: Desk, connection: Connection, asked: boolean): Prom
     }
     const balances = await connector.balances();
     // One timestamp per read: the rows of one answer belong together (see balanceOverview).
-    await desk.db.balanceSnapshot.createMany({
-      data: balances.map((b) => ({
-        connectionId: connection.id,
-        currency: b.currency,
-        amountMinor: b.amountMinor,
-        label: b.label ?? "",
-        raw: b.raw === undefined ? undefined : jsonOf(b.raw),
-        at,
-      })),
-    });
-    lastErrors(desk).delete(connection.id);
+    await desk.db.$transaction([
+      desk.db.balanceSnapshot.createMany({
+        data: balances.map((b) => ({
+          connectionId: connection.id,
+          currency: b.currency,
+          amountMinor: b.amountMinor,
+          label: b.label ?? "",
+          raw: b.raw === undefined ? undefined : jsonOf(b.raw),
+          at,
+        })),
+      }),
+      desk.db.balanceReadFailure.deleteMany({ where: { connectionId: connection.id } }),
+    ]);
     return { connectionId: connection.id, name: connection.name, ok: true, balances: balances.length, at };
   } catch (error) {
     return fail(error instanceof Error ? error.message : String(error));
@@ -110,7 +116,7 @@ export interface CurrencyPosition {
 /** Per connection and currency: the latest balance and what the desk has committed against it. */
 export async function balanceOverview(desk: Desk) {
   const [connections, latestReads, committed] = await Promise.all([
-    desk.db.connection.findMany({ orderBy: { name: "asc" } }),
+    desk.db.connection.findMany({ orderBy: { name: "asc" }, include: { balanceReadFailure: true } }),
     desk.db.balanceSnapshot.groupBy({ by: ["connectionId", "currency"], _max: { at: true } }),
     desk.db.payout.groupBy({
       by: ["connectionId", "currency", "status"],
@@ -158,7 +164,6 @@ export async function balanceOverview(desk: Desk) {
     }
   }
 
-  const errors = lastErrors(desk);
   return connections.map((c) => {
     const currencies = [...(positions.get(c.id)?.values() ?? [])].sort((a, b) => a.currency.localeCompare(b.currency));
     for (const p of currencies) {
@@ -173,7 +178,7 @@ export async function balanceOverview(desk: Desk) {
       environment: c.environment,
       enabled: c.enabled,
       reportsBalances: reportsBalances(desk, c),
-      lastError: errors.get(c.id) ?? null,
+      lastError: c.balanceReadFailure ? { at: c.balanceReadFailure.at, message: c.balanceReadFailure.message } : null,
       currencies,
     };
   });
@@ -205,23 +210,11 @@ function jsonOf(value: unknown) {
   return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
 }
 
-// Per desk and per process. The last failed read is shown on the page until a
-// read succeeds; it is not stored, so a restart (or a separate worker process)
-// forgets it, and the next scheduled read finds it again.
-const errorsKey = Symbol.for("payout-desk.balance-errors");
+// Per desk and per process: a read under way, which a second ask joins.
 const readsKey = Symbol.for("payout-desk.balance-reads");
 type Holder = {
-  [errorsKey]?: WeakMap<Desk, Map<string, { at: Date; message: string }>>;
   [readsKey]?: WeakMap<Desk, Map<string, Promise<RefreshOutcome[]>>>;
 };
-
-function lastErrors(desk: Desk) {
-  const holder = globalThis as Holder;
-  const byDesk = (holder[errorsKey] ??= new WeakMap());
-  let map = byDesk.get(desk);
-  if (!map) byDesk.set(desk, (map = new Map()));
-  return map;
-}
 
 function inFlightReads(desk: Desk) {
   const holder = globalThis as Holder;
