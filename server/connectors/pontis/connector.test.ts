@@ -645,7 +645,11 @@ describe("callbacks", () => {
     const sent = await connector().submit(payout(1000n));
     refuseCallbacks.set(sent.providerReference!, 1);
     const callback = await waitFor(callbackFor(sent.providerReference!));
-    const attempts = emulator.payout(sent.providerReference!)!.callbackAttempts;
+    // The receiver has the body before the emulator has read its answer: wait for the record.
+    const attempts = await waitFor(() => {
+      const list = emulator.payout(sent.providerReference!)!.callbackAttempts;
+      return list.length === 2 && list;
+    });
     expect(attempts.map((a) => a.httpStatus)).toEqual([503, 200]);
     expect(attempts[0]!.eventId).toBe(attempts[1]!.eventId);
     const parsed = await connector().parseCallback!(callback);
