@@ -49,11 +49,14 @@ async function readOne(desk: Desk, connection: Connection, asked: boolean): Prom
   const label = PROVIDER_LABELS[connection.provider as ProviderKind];
   const fail = async (error: string): Promise<RefreshOutcome> => {
     console.error(`[balances] ${connection.name}: ${error}`);
-    await desk.db.balanceReadFailure.upsert({
-      where: { connectionId: connection.id },
-      create: { connectionId: connection.id, message: error, at },
-      update: { message: error, at },
-    });
+    await desk.db.balanceReadFailure
+      .upsert({
+        where: { connectionId: connection.id },
+        create: { connectionId: connection.id, message: error, at },
+        update: { message: error, at },
+      })
+      // Two processes recording the same connection's failure at once: one of them wins, either says it.
+      .catch((cause) => console.error(`[balances] could not record the failed read of ${connection.name}`, cause));
     return { connectionId: connection.id, name: connection.name, ok: false, error, at };
   };
   if (!isProviderSupported(connection.provider as ProviderKind)) {
