@@ -81,6 +81,63 @@ export function createEmulatorTasks(name: string, log: (message: string) => void
   return tasks;
 }
 
+/** One delivery of a callback, as an emulator keeps it for its tests and control API. */
+export interface CallbackAttempt {
+  at: string;
+  url: string;
+  httpStatus?: number;
+  error?: string;
+}
+
+export interface CallbackDelivery<A extends CallbackAttempt> {
+  url: string;
+  /** Names the callback in the log, e.g. "[pawapay-emulator] callback for <id>". */
+  label: string;
+  /** The waits before the second, third… attempt; none left, it is given up. */
+  retryDelaysMs: readonly number[];
+  /** The record of one attempt, made before it is sent. */
+  start(at: string): A;
+  /** The attempt's request, built afresh each time: signatures and timestamps belong to one attempt. */
+  request(attempt: A): { headers: Record<string, string>; body: string } | Promise<{ headers: Record<string, string>; body: string }>;
+  /** Whether the receiver took it; default: any 2xx (the answer's body is read and dropped). */
+  accepted?(response: Response): Promise<boolean>;
+  /** Keeps the attempt, once its answer (or failure) is known. */
+  keep(attempt: A, accepted: boolean): void;
+}
+
+/**
+ * Sends callbacks the way providers do: an attempt now, then one after each
+ * retry delay until the receiver takes it. Each attempt counts as work under
+ * way, so idle() waits for its record.
+ */
+export function createCallbackSender(env: { tasks: EmulatorTasks; post: typeof fetch; now: () => Date; log: (message: string) => void }) {
+  return function deliver<A extends CallbackAttempt>(delivery: CallbackDelivery<A>, attempt = 0): void {
+    env.tasks.begin();
+    void (async () => {
+      const record = delivery.start(env.now().toISOString());
+      let accepted = false;
+      try {
+        const { headers, body } = await delivery.request(record);
+        const response = await env.post(delivery.url, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) });
+        record.httpStatus = response.status;
+        if (delivery.accepted) {
+          accepted = await delivery.accepted(response);
+        } else {
+          await response.arrayBuffer().catch(() => undefined);
+          accepted = response.ok;
+        }
+      } catch (error) {
+        record.error = (error as Error).message;
+      }
+      delivery.keep(record, accepted);
+      if (!accepted && attempt < delivery.retryDelaysMs.length) {
+        env.log(`${delivery.label} not taken (${record.httpStatus ?? record.error}); sending again later`);
+        env.tasks.schedule(delivery.retryDelaysMs[attempt]!, () => deliver(delivery, attempt + 1));
+      }
+    })().finally(() => env.tasks.end());
+  };
+}
+
 /** A "garbage" fault: the gateway's HTML error page served as if it were the provider's JSON. */
 export function garbageResponse(): Response {
   return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", { status: 200, headers: { "content-type": "application/json" } });

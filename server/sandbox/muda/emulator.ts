@@ -14,7 +14,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { formatUnits } from "@/server/domain/money";
 import { parseWithNumbers, plainDecimal, rawNumber, stringifyWithNumbers } from "@/server/connectors/muda/json";
 import { MUDA_PRODUCTS, type MudaProduct } from "@/server/connectors/muda/products";
-import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
+import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -90,12 +90,7 @@ export interface MudaEmulatorOptions {
 
 export type MudaTransactionStatus = "PENDING" | "PROCESSING" | "ON_HOLD" | "SUCCESS" | "FAILED";
 
-export interface CallbackAttempt {
-  at: string;
-  url: string;
-  httpStatus?: number;
-  error?: string;
-}
+export type { CallbackAttempt } from "../emulator-kit";
 
 export interface EmulatedTransaction {
   merchant: string;
@@ -202,6 +197,7 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
   const merchants = new Map<string, MerchantState>();
   const globalFaults: Required<MudaFault>[] = (options.faults ?? []).map(normaliseFault);
   const tasks = createEmulatorTasks("muda-emulator", log);
+  const sendCallback = createCallbackSender({ tasks, post: postCallback, now, log });
 
   // ------------------------------------------------------------ clients
 
@@ -465,7 +461,7 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
 
     switch (outcome) {
       case "success-now":
-        tasks.schedule(Math.min(callbackDelayMs, 50), () => deliverCallback(transaction, 0));
+        tasks.schedule(Math.min(callbackDelayMs, 50), () => deliverCallback(transaction));
         break;
       case "fail":
         settleLater(transaction, callbackDelayMs, "FAILED", "The recipient's mobile money account could not receive the payout");
@@ -571,7 +567,7 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
         merchant.balances.set(transaction.currency, (merchant.balances.get(transaction.currency) ?? 0n) + refund);
       }
     }
-    deliverCallback(transaction, 0);
+    deliverCallback(transaction);
   }
 
   function release(transaction: EmulatedTransaction, decision: "approve" | "reject"): boolean {
@@ -592,44 +588,31 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
 
   // ------------------------------------------------------------ webhooks (unsigned, like Muda's)
 
-  function deliverCallback(transaction: EmulatedTransaction, attempt: number): void {
+  function deliverCallback(transaction: EmulatedTransaction): void {
     const url = transaction.callbackUrl;
     if (!url) return;
-    tasks.begin();
-    void (async () => {
-      const body = stringifyWithNumbers({
-        type: "transaction_status",
-        timestamp: now().toISOString(),
-        reference_id: transaction.referenceId,
-        status: transaction.status,
-        amount: rawNumber(transaction.amount),
-        currency: transaction.currency,
-        transaction_id: transaction.transId,
-        trans_type: "PUSH",
-        account_number: transaction.accountNumber,
-        ...(transaction.reason ? { reason: transaction.reason } : {}),
-      });
-      const record: CallbackAttempt = { at: now().toISOString(), url };
-      let delivered = false;
-      try {
-        const response = await postCallback(url, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        await response.arrayBuffer().catch(() => undefined);
-        record.httpStatus = response.status;
-        delivered = response.ok;
-      } catch (error) {
-        record.error = (error as Error).message;
-      }
-      transaction.callbackAttempts.push(record);
-      if (!delivered && attempt < retryDelays.length) {
-        log(`[muda-emulator] webhook for ${transaction.referenceId} not delivered (${record.httpStatus ?? record.error}); retrying`);
-        tasks.schedule(retryDelays[attempt]!, () => deliverCallback(transaction, attempt + 1));
-      }
-    })().finally(() => tasks.end());
+    sendCallback({
+      url,
+      label: `[muda-emulator] webhook for ${transaction.referenceId}`,
+      retryDelaysMs: retryDelays,
+      start: (at): CallbackAttempt => ({ at, url }),
+      request: () => ({
+        headers: { "Content-Type": "application/json" },
+        body: stringifyWithNumbers({
+          type: "transaction_status",
+          timestamp: now().toISOString(),
+          reference_id: transaction.referenceId,
+          status: transaction.status,
+          amount: rawNumber(transaction.amount),
+          currency: transaction.currency,
+          transaction_id: transaction.transId,
+          trans_type: "PUSH",
+          account_number: transaction.accountNumber,
+          ...(transaction.reason ? { reason: transaction.reason } : {}),
+        }),
+      }),
+      keep: (attempt) => transaction.callbackAttempts.push(attempt),
+    });
   }
 
   // ------------------------------------------------------------ instance API

@@ -26,7 +26,7 @@ import {
   type EcdsaSignatureFormat,
 } from "@/server/connectors/pawapay/http-signature";
 import { EMULATED_MMOS, sandboxOutcome, type EmulatedMmo } from "./mmo";
-import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
+import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -101,12 +101,7 @@ export interface PawapayEmulatorOptions {
 
 export type EmulatedPayoutStatus = "ACCEPTED" | "ENQUEUED" | "SUBMITTED" | "COMPLETED" | "FAILED";
 
-export interface CallbackAttempt {
-  at: string;
-  url: string;
-  httpStatus?: number;
-  error?: string;
-}
+export type { CallbackAttempt } from "../emulator-kit";
 
 export interface EmulatedPayout {
   merchant: string;
@@ -191,6 +186,7 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
   const merchants = new Map<string, MerchantState>();
   const globalFaults: Required<PawapayFault>[] = (options.faults ?? []).map(normaliseFault);
   const tasks = createEmulatorTasks("pawapay-emulator", log);
+  const sendCallback = createCallbackSender({ tasks, post: postCallback, now, log });
   /** Merchants whose next payout is accepted as ENQUEUED (set by an "enqueue" fault). */
   const enqueueNext = new Set<string>();
 
@@ -507,7 +503,7 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
       } else {
         fail(payout, outcome.failureCode, outcome.failureMessage);
       }
-      deliverCallback(payout, 0);
+      deliverCallback(payout);
     });
   }
 
@@ -521,15 +517,16 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
     }
   }
 
-  function deliverCallback(payout: EmulatedPayout, attempt: number): void {
+  function deliverCallback(payout: EmulatedPayout): void {
     const url = payout.callbackUrl;
     if (!url) return;
-    tasks.begin();
-    void (async () => {
-      const body = JSON.stringify(payoutObject(payout));
-      const record: CallbackAttempt = { at: now().toISOString(), url };
-      let delivered = false;
-      try {
+    sendCallback({
+      url,
+      label: `[pawapay-emulator] callback for ${payout.payoutId}`,
+      retryDelaysMs: retryDelays,
+      start: (at): CallbackAttempt => ({ at, url }),
+      request() {
+        const body = JSON.stringify(payoutObject(payout));
         const at = now();
         const headers: Record<string, string> = {
           "Content-Type": "application/json",
@@ -547,24 +544,10 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
             ecdsaFormat,
           },
         );
-        const response = await postCallback(url, {
-          method: "POST",
-          headers: { ...headers, "Signature-Input": signed["Signature-Input"], Signature: signed.Signature },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        await response.arrayBuffer().catch(() => undefined);
-        record.httpStatus = response.status;
-        delivered = response.ok;
-      } catch (error) {
-        record.error = (error as Error).message;
-      }
-      payout.callbackAttempts.push(record);
-      if (!delivered && attempt < retryDelays.length) {
-        log(`[pawapay-emulator] callback for ${payout.payoutId} not delivered (${record.httpStatus ?? record.error}); retrying`);
-        tasks.schedule(retryDelays[attempt]!, () => deliverCallback(payout, attempt + 1));
-      }
-    })().finally(() => tasks.end());
+        return { headers: { ...headers, "Signature-Input": signed["Signature-Input"], Signature: signed.Signature }, body };
+      },
+      keep: (attempt) => payout.callbackAttempts.push(attempt),
+    });
   }
 
   // ------------------------------------------------------------ other endpoints
@@ -581,7 +564,7 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
     if (!payout.callbackUrl) {
       return json(200, { payoutId, status: "REJECTED", rejectionReason: { rejectionCode: "CALLBACK_URL_NOT_CONFIGURED", rejectionMessage: "No callback URL is configured" } });
     }
-    deliverCallback(payout, 0);
+    deliverCallback(payout);
     return json(200, { payoutId, status: "ACCEPTED" });
   }
 
@@ -592,7 +575,7 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
       return json(200, { payoutId, status: "REJECTED", rejectionReason: { rejectionCode: "INVALID_STATE", rejectionMessage: `The payout is ${payout.status}, not ENQUEUED` } });
     }
     fail(payout, "MANUALLY_CANCELLED", "The enqueued payout was cancelled by the merchant");
-    deliverCallback(payout, 0);
+    deliverCallback(payout);
     return json(200, { payoutId, status: "ACCEPTED" });
   }
 

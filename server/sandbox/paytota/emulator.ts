@@ -37,7 +37,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID,
 import { currencyExponent, formatUnits, isKnownCurrency, parseAmount, toDecimalString } from "@/server/domain/money";
 import { generateSigningKey, signBody } from "@/server/connectors/paytota/signature";
 import { answerAmountText, JsonNumber, type AmountUnits } from "@/server/connectors/paytota/wire";
-import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
+import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -111,12 +111,7 @@ export interface PaytotaEmulatorOptions {
 
 export type EmulatedPayoutStatus = "initialized" | "pending" | "success" | "error";
 
-export interface CallbackAttempt {
-  at: string;
-  url: string;
-  httpStatus?: number;
-  error?: string;
-}
+export type { CallbackAttempt } from "../emulator-kit";
 
 export interface EmulatedPayout {
   company: string;
@@ -216,6 +211,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
   const payoutsById = new Map<string, EmulatedPayout>();
   const globalFaults: Required<PaytotaFault>[] = (options.faults ?? []).map(normaliseFault);
   const tasks = createEmulatorTasks("paytota-emulator", log);
+  const sendCallback = createCallbackSender({ tasks, post: postCallback, now, log });
 
   // ------------------------------------------------------------ companies
 
@@ -448,7 +444,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
     if (suffix(payout) === "111" || available < payout.amountMinor) {
       const error = { code: "insufficient_funds", message: "Insufficient funds to proceed with operation." };
       finish(payout, "error", error);
-      deliverCallback(payout, 0);
+      deliverCallback(payout);
       return json(200, { status: "error", error });
     }
     // Reserved at execution (so concurrent payouts cannot overdraw), given back if the payout fails.
@@ -485,7 +481,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
         default:
           finish(payout, "success");
       }
-      deliverCallback(payout, 0);
+      deliverCallback(payout);
     });
   }
 
@@ -504,33 +500,20 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
 
   // ------------------------------------------------------------ callbacks
 
-  function deliverCallback(payout: EmulatedPayout, attempt: number): void {
+  function deliverCallback(payout: EmulatedPayout): void {
     const url = payout.callbackUrl;
     if (!url) return;
-    tasks.begin();
-    void (async () => {
-      const body = toJsonText(payoutObject(payout, `payout.${payout.status}`));
-      const record: CallbackAttempt = { at: now().toISOString(), url };
-      let delivered = false;
-      try {
-        const response = await postCallback(url, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", "X-Signature": signBody(body, signing.privateKey) },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        await response.arrayBuffer().catch(() => undefined);
-        record.httpStatus = response.status;
-        delivered = response.ok;
-      } catch (error) {
-        record.error = (error as Error).message;
-      }
-      payout.callbackAttempts.push(record);
-      if (!delivered && attempt < retryDelays.length) {
-        log(`[paytota-emulator] callback for ${payout.id} not delivered (${record.httpStatus ?? record.error}); retrying`);
-        tasks.schedule(retryDelays[attempt]!, () => deliverCallback(payout, attempt + 1));
-      }
-    })().finally(() => tasks.end());
+    sendCallback({
+      url,
+      label: `[paytota-emulator] callback for ${payout.id}`,
+      retryDelaysMs: retryDelays,
+      start: (at): CallbackAttempt => ({ at, url }),
+      request() {
+        const body = toJsonText(payoutObject(payout, `payout.${payout.status}`));
+        return { headers: { "Content-Type": "application/json", "X-Signature": signBody(body, signing.privateKey) }, body };
+      },
+      keep: (attempt) => payout.callbackAttempts.push(attempt),
+    });
   }
 
   // ------------------------------------------------------------ payout object

@@ -25,7 +25,7 @@ import {
   requestSignature,
 } from "@/server/connectors/pontis/crypto";
 import { EMULATED_METHODS, sandboxOutcome } from "./methods";
-import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
+import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -112,13 +112,9 @@ export type EmulatedPontisStatus = "pending_approval" | "pending" | "processing"
 
 const FINAL_STATUSES: readonly EmulatedPontisStatus[] = ["completed", "failed", "rejected", "canceled", "reversed"];
 
-export interface PontisCallbackAttempt {
-  at: string;
-  url: string;
+export interface PontisCallbackAttempt extends CallbackAttempt {
   eventId: string;
   status: string;
-  httpStatus?: number;
-  error?: string;
 }
 
 export interface EmulatedPontisPayout {
@@ -190,6 +186,7 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
   const merchants = new Map<string, MerchantState>();
   const globalFaults: Required<PontisFault>[] = (options.faults ?? []).map(normaliseFault);
   const tasks = createEmulatorTasks("pontis-emulator", log);
+  const sendCallback = createCallbackSender({ tasks, post: postCallback, now, log });
   const expiredTokens = new Set<string>();
   /** jti → epoch ms the token stops working (tracked to the millisecond; the JWT's exp is in seconds). */
   const issuedTokens = new Map<string, number>();
@@ -551,7 +548,7 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
     if (merchant && wasFunded && ["failed", "rejected", "canceled", "reversed"].includes(status)) merchant.balanceMinor += payout.amountMinor;
     if (FINAL_STATUSES.includes(status)) {
       const body = JSON.stringify({ transaction_id: payout.transactionId, status, status_message: message });
-      deliverCallback(payout, { eventId: randomUUID(), status, body }, 0);
+      deliverCallback(payout, { eventId: randomUUID(), status, body });
     }
   }
 
@@ -562,22 +559,22 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
     body: string;
   }
 
-  function deliverCallback(payout: EmulatedPontisPayout, event: CallbackEvent, attempt: number): void {
+  function deliverCallback(payout: EmulatedPontisPayout, event: CallbackEvent): void {
     const url = payout.callbackUrl;
     const merchant = merchants.get(payout.merchant);
     if (!url || !merchant) return;
-    tasks.begin();
-    void (async () => {
-      const record: PontisCallbackAttempt = { at: now().toISOString(), url, eventId: event.eventId, status: event.status };
-      let delivered = false;
-      try {
+    sendCallback({
+      url,
+      label: `[pontis-emulator] callback for ${payout.transactionId}`,
+      retryDelaysMs: retryDelays,
+      start: (at): PontisCallbackAttempt => ({ at, url, eventId: event.eventId, status: event.status }),
+      async request() {
         const account = await options.accounts(merchant.apiKey);
         if (!account) throw new Error("the merchant is gone");
         const hmacKey = decodeKey(account.hmacKey, "hmacKey");
         // Signed afresh at each attempt, so a redelivery is not stale.
         const timestamp = String(Math.floor(now().getTime() / 1000));
-        const response = await postCallback(url, {
-          method: "POST",
+        return {
           headers: {
             "content-type": "application/json",
             "x-pontis-timestamp": timestamp,
@@ -585,20 +582,10 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
             "x-pontis-event-id": event.eventId,
           },
           body: event.body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        await response.arrayBuffer().catch(() => undefined);
-        record.httpStatus = response.status;
-        delivered = response.ok;
-      } catch (problem) {
-        record.error = (problem as Error).message;
-      }
-      payout.callbackAttempts.push(record);
-      if (!delivered && attempt < retryDelays.length) {
-        log(`[pontis-emulator] callback for ${payout.transactionId} not delivered (${record.httpStatus ?? record.error}); retrying`);
-        tasks.schedule(retryDelays[attempt]!, () => deliverCallback(payout, event, attempt + 1));
-      }
-    })().finally(() => tasks.end());
+        };
+      },
+      keep: (attempt) => payout.callbackAttempts.push(attempt),
+    });
   }
 
   // ------------------------------------------------------------ getPayoutStatus

@@ -39,7 +39,7 @@ import {
   type PraxisNotificationStatus,
   type PraxisTransactionStatus,
 } from "@/server/connectors/praxis/wire";
-import { createEmulatorTasks, droppedResponse, faultBook, garbageResponse } from "../emulator-kit";
+import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -104,14 +104,10 @@ export interface PraxisEmulatorOptions {
 
 // ---------------------------------------------------------------- state
 
-export interface NotificationAttempt {
-  at: string;
-  url: string;
+export interface NotificationAttempt extends CallbackAttempt {
   transactionStatus: PraxisNotificationStatus;
-  httpStatus?: number;
   /** True when the merchant answered a validly signed status 0. */
   acknowledged: boolean;
-  error?: string;
 }
 
 export interface EmulatedPraxisTransaction {
@@ -222,6 +218,7 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
   const secrets = new Map<string, string>();
   const globalFaults: Required<PraxisFault>[] = (options.faults ?? []).map(normaliseFault);
   const tasks = createEmulatorTasks("praxis-emulator", log);
+  const sendNotification = createCallbackSender({ tasks, post: postNotification, now, log });
   let nextTraceId = 1_000_000_700;
   let closed = false;
   const unixNow = () => Math.floor(now().getTime() / 1000);
@@ -472,7 +469,7 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
     transaction.redirectUrl = null;
     transaction.errorCode = status === "rejected" ? "1" : "0";
     transaction.errorDetails = details ?? `[TEST] Transaction status: ${status}`;
-    deliverNotification(transaction, 0);
+    deliverNotification(transaction);
   }
 
   /** The Direct API answer, in the order and shape of Praxis's sandbox examples. */
@@ -529,50 +526,46 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
     return "pending";
   }
 
-  function deliverNotification(transaction: EmulatedPraxisTransaction, attempt: number): void {
+  function deliverNotification(transaction: EmulatedPraxisTransaction): void {
     const url = transaction.notificationUrl;
     const secret = secrets.get(transaction.merchantId);
     if (!url || !secret || closed) return;
-    tasks.begin();
-    void (async () => {
-      const transactionStatus = notificationStatus(transaction.status);
+    sendNotification({
+      url,
+      label: `[praxis-emulator] notification for ${transaction.orderId}`,
+      retryDelaysMs: retryDelays,
+      start: (at): NotificationAttempt => ({ at, url, transactionStatus: notificationStatus(transaction.status), acknowledged: false }),
       // Each (re)send is signed afresh, with its own timestamp.
-      const body = withSignature(
-        {
-          amount: transaction.amount,
-          currency: transaction.currency,
-          error_code: transaction.errorCode,
-          error_details: transaction.errorDetails,
-          merchant_id: transaction.merchantId,
-          order_id: transaction.orderId,
-          timestamp: unixNow(),
-          trace_id: transaction.traceId,
-          transaction_id: transaction.transactionId,
-          transaction_status: transactionStatus,
-        },
-        secret,
-      );
-      const record: NotificationAttempt = { at: now().toISOString(), url, transactionStatus, acknowledged: false };
-      try {
-        const response = await postNotification(url, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: toPraxisJson(body),
-          signal: AbortSignal.timeout(10_000),
-        });
-        record.httpStatus = response.status;
+      request: (attempt) => ({
+        headers: { "Content-Type": "application/json" },
+        body: toPraxisJson(
+          withSignature(
+            {
+              amount: transaction.amount,
+              currency: transaction.currency,
+              error_code: transaction.errorCode,
+              error_details: transaction.errorDetails,
+              merchant_id: transaction.merchantId,
+              order_id: transaction.orderId,
+              timestamp: unixNow(),
+              trace_id: transaction.traceId,
+              transaction_id: transaction.transactionId,
+              transaction_status: attempt.transactionStatus,
+            },
+            secret,
+          ),
+        ),
+      }),
+      // Only a signed {status: 0} counts as received; anything else is resent.
+      async accepted(response) {
         const reply = parsePraxisObject(await response.text());
-        // Only a signed {status: 0} counts as received; anything else is resent.
-        record.acknowledged = response.ok && reply !== null && integerField(reply, "status") === 0n && verifyPraxis(reply, secret);
-      } catch (error) {
-        record.error = (error as Error).message;
-      }
-      transaction.notifications.push(record);
-      if (!record.acknowledged && attempt < retryDelays.length) {
-        log(`[praxis-emulator] notification for ${transaction.orderId} not acknowledged (${record.httpStatus ?? record.error}); resending later`);
-        tasks.schedule(retryDelays[attempt]!, () => deliverNotification(transaction, attempt + 1));
-      }
-    })().finally(() => tasks.end());
+        return response.ok && reply !== null && integerField(reply, "status") === 0n && verifyPraxis(reply, secret);
+      },
+      keep(attempt, acknowledged) {
+        attempt.acknowledged = acknowledged;
+        transaction.notifications.push(attempt);
+      },
+    });
   }
 
   // ------------------------------------------------------------ instance API
