@@ -138,6 +138,15 @@ export function createCallbackSender(env: { tasks: EmulatorTasks; post: typeof f
   };
 }
 
+/** A request's JSON body, or null when it is not JSON (the emulator answers that with its provider's error). */
+export async function readJson(request: Request): Promise<unknown> {
+  try {
+    return JSON.parse(await request.text());
+  } catch {
+    return null;
+  }
+}
+
 /** A "garbage" fault: the gateway's HTML error page served as if it were the provider's JSON. */
 export function garbageResponse(): Response {
   return new Response("<html><body><h1>502 Bad Gateway</h1></body></html>", { status: 200, headers: { "content-type": "application/json" } });
@@ -154,6 +163,53 @@ export function droppedResponse(bodyStart: string, status = 200): Response {
     }),
     { status, headers: { "content-type": "application/json" } },
   );
+}
+
+/** The faults every emulator injects; a provider may add its own. */
+export type CommonFaultMode = "500" | "garbage" | "timeout" | "slow" | "drop-after-accept";
+
+/** How one provider words the broken answers of the common faults. */
+export interface FaultAnswers<Mode extends string> {
+  /** Its own answer to an internal error. */
+  serverError(): Response;
+  /** What it answers at the end of a timeout fault's hold, if the client still listens. */
+  gatewayTimeout(): Response;
+  /** The connection broken after the provider accepted: the start of the answer that never completes. */
+  dropped(processed: Response | null): Response;
+  /** The provider's own fault modes. */
+  other?(mode: Exclude<Mode, CommonFaultMode>, processed: Response | null): Response | Promise<Response>;
+}
+
+/**
+ * Answers a request under an injected fault. When the fault says the provider
+ * acts on the request anyway, `answer` runs first (the payout exists), and only
+ * the answer is broken: that is the case a client must never take for a refusal.
+ */
+export async function answerUnderFault<Mode extends string>(
+  tasks: EmulatorTasks,
+  request: Request,
+  fault: Required<EmulatorFault<Mode, string>>,
+  answer: () => Response | Promise<Response>,
+  answers: FaultAnswers<Mode>,
+): Promise<Response> {
+  const processed = fault.process ? await answer() : null;
+  const mode = fault.mode as string;
+  switch (mode) {
+    case "500":
+      return answers.serverError();
+    case "garbage":
+      return garbageResponse();
+    case "timeout":
+      await tasks.waitForAbort(request.signal, 10 * 60_000);
+      return answers.gatewayTimeout();
+    case "slow":
+      await tasks.waitForAbort(request.signal, fault.delayMs);
+      return processed ?? answer();
+    case "drop-after-accept":
+      return answers.dropped(processed);
+  }
+  if (!answers.other) throw new Error(`No answer for the fault mode ${mode}`);
+  return answers.other(mode as Exclude<Mode, CommonFaultMode>, processed);
 }
 
 /** A fault an emulator is told to inject: what goes wrong, on which calls, how often. */

@@ -14,7 +14,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { formatUnits } from "@/server/domain/money";
 import { parseWithNumbers, plainDecimal, rawNumber, stringifyWithNumbers } from "@/server/connectors/muda/json";
 import { MUDA_PRODUCTS, type MudaProduct } from "@/server/connectors/muda/products";
-import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, readJson, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -294,21 +294,11 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
     const fault = takeFault(merchant, operation);
     if (!fault) return answer();
     log(`[muda-emulator] fault ${fault.mode} on ${operation}`);
-    const processed = fault.process ? await answer() : null;
-    switch (fault.mode) {
-      case "500":
-        return envelope(500, "An unexpected error occurred");
-      case "garbage":
-        return garbageResponse();
-      case "timeout":
-        await tasks.waitForAbort(request.signal, 10 * 60_000);
-        return envelope(504, "Gateway timeout");
-      case "slow":
-        await tasks.waitForAbort(request.signal, fault.delayMs);
-        return processed ?? answer();
-      case "drop-after-accept":
-        return droppedResponse('{"status":');
-    }
+    return answerUnderFault(tasks, request, fault, answer, {
+      serverError: () => envelope(500, "An unexpected error occurred"),
+      gatewayTimeout: () => envelope(504, "Gateway timeout"),
+      dropped: () => droppedResponse('{"status":'),
+    });
   }
 
   // ------------------------------------------------------------ routing
@@ -719,7 +709,6 @@ function base64url(text: string): string {
   return Buffer.from(text, "utf8").toString("base64url");
 }
 
-
 const FAULT_MODES: readonly MudaFaultMode[] = ["500", "garbage", "timeout", "slow", "drop-after-accept"];
 const FAULT_OPERATIONS: readonly MudaFaultOperation[] = ["payout", "status", "balance", "token", "any"];
 const FAULTS = faultBook<MudaFaultMode, MudaFaultOperation>({ modes: FAULT_MODES, operations: FAULT_OPERATIONS, defaultOperation: "payout", refusals: ["500"] });
@@ -727,14 +716,6 @@ const normaliseFault = FAULTS.normalise;
 
 function parseFault(body: unknown): Required<MudaFault> | null {
   return isRecord(body) ? FAULTS.parse(body as { mode: unknown }) : null;
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  try {
-    return JSON.parse(await request.text());
-  } catch {
-    return null;
-  }
 }
 
 function json(status: number, body: unknown): Response {

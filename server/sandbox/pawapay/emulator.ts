@@ -26,7 +26,7 @@ import {
   type EcdsaSignatureFormat,
 } from "@/server/connectors/pawapay/http-signature";
 import { EMULATED_MMOS, sandboxOutcome, type EmulatedMmo } from "./mmo";
-import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, readJson, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -308,21 +308,11 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
       return answer();
     }
     log(`[pawapay-emulator] fault ${fault.mode} on ${operation}`);
-    const processed = fault.process ? await answer() : null;
-    switch (fault.mode) {
-      case "500":
-        return errorResponse(500, ERROR_CODES.internal, "Internal error");
-      case "garbage":
-        return garbageResponse();
-      case "timeout":
-        await tasks.waitForAbort(request.signal, 10 * 60_000);
-        return errorResponse(504, ERROR_CODES.internal, "Gateway timeout");
-      case "slow":
-        await tasks.waitForAbort(request.signal, fault.delayMs);
-        return processed ?? answer();
-      case "drop-after-accept":
-        return droppedResponse('{"payoutId":');
-    }
+    return answerUnderFault(tasks, request, fault, answer, {
+      serverError: () => errorResponse(500, ERROR_CODES.internal, "Internal error"),
+      gatewayTimeout: () => errorResponse(504, ERROR_CODES.internal, "Gateway timeout"),
+      dropped: () => droppedResponse('{"payoutId":'),
+    });
   }
 
   // ------------------------------------------------------------ POST /payouts
@@ -694,7 +684,6 @@ function randomDigits(n: number): string {
   return out;
 }
 
-
 const FAULT_MODES: readonly PawapayFaultMode[] = ["500", "garbage", "timeout", "slow", "drop-after-accept", "enqueue"];
 const FAULT_OPERATIONS: readonly PawapayFaultOperation[] = ["payout", "status", "balances", "any"];
 const FAULTS = faultBook<PawapayFaultMode, PawapayFaultOperation>({ modes: FAULT_MODES, operations: FAULT_OPERATIONS, defaultOperation: "payout", refusals: ["500"] });
@@ -702,14 +691,6 @@ const normaliseFault = FAULTS.normalise;
 
 function parseFault(body: unknown): Required<PawapayFault> | null {
   return isRecord(body) ? FAULTS.parse(body as { mode: unknown }) : null;
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  try {
-    return JSON.parse(await request.text());
-  } catch {
-    return null;
-  }
 }
 
 function json(status: number, body: unknown): Response {

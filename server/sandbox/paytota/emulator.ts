@@ -37,7 +37,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID,
 import { currencyExponent, formatUnits, isKnownCurrency, parseAmount, toDecimalString } from "@/server/domain/money";
 import { generateSigningKey, signBody } from "@/server/connectors/paytota/signature";
 import { answerAmountText, JsonNumber, type AmountUnits } from "@/server/connectors/paytota/wire";
-import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, readJson, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -336,21 +336,11 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
     const fault = takeFault(company, operation);
     if (!fault) return answer();
     log(`[paytota-emulator] fault ${fault.mode} on ${operation}`);
-    const processed = fault.process ? await answer() : null;
-    switch (fault.mode) {
-      case "500":
-        return new Response("<h1>Server Error (500)</h1>", { status: 500, headers: { "content-type": "text/html" } });
-      case "garbage":
-        return garbageResponse();
-      case "timeout":
-        await tasks.waitForAbort(request.signal, 10 * 60_000);
-        return json(504, { detail: "Gateway timeout" });
-      case "slow":
-        await tasks.waitForAbort(request.signal, fault.delayMs);
-        return processed ?? answer();
-      case "drop-after-accept":
-        return droppedResponse('{"status":', processed?.status ?? 200);
-    }
+    return answerUnderFault(tasks, request, fault, answer, {
+      serverError: () => new Response("<h1>Server Error (500)</h1>", { status: 500, headers: { "content-type": "text/html" } }),
+      gatewayTimeout: () => json(504, { detail: "Gateway timeout" }),
+      dropped: (processed) => droppedResponse('{"status":', processed?.status ?? 200),
+    });
   }
 
   // ------------------------------------------------------------ step 1: initiate
@@ -775,7 +765,6 @@ function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-
 const FAULT_MODES: readonly PaytotaFaultMode[] = ["500", "garbage", "timeout", "slow", "drop-after-accept"];
 const FAULT_OPERATIONS: readonly PaytotaFaultOperation[] = ["initiate", "execute", "status", "lookup", "balance", "statements", "publicKey", "any"];
 const FAULTS = faultBook<PaytotaFaultMode, PaytotaFaultOperation>({ modes: FAULT_MODES, operations: FAULT_OPERATIONS, defaultOperation: "initiate", refusals: ["500"] });
@@ -783,14 +772,6 @@ const normaliseFault = FAULTS.normalise;
 
 function parseFault(body: unknown): Required<PaytotaFault> | null {
   return isRecord(body) ? FAULTS.parse(body as { mode: unknown }) : null;
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  try {
-    return JSON.parse(await request.text());
-  } catch {
-    return null;
-  }
 }
 
 /** JSON text in which JsonNumber values are written as the exact numbers they hold. */

@@ -25,7 +25,7 @@ import {
   requestSignature,
 } from "@/server/connectors/pontis/crypto";
 import { EMULATED_METHODS, sandboxOutcome } from "./methods";
-import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -363,26 +363,16 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
     const fault = takeFault(caller.merchant, operation);
     if (!fault) return answer();
     log(`[pontis-emulator] fault ${fault.mode} on ${operation}`);
-    const processed = fault.process ? await answer() : null;
-    switch (fault.mode) {
-      case "500":
-        return reply(caller, 500, errorBody("internal_error", "Internal error"));
-      case "429":
-        return new Response(JSON.stringify(errorBody("rate_limited", "Too many requests")), {
+    return answerUnderFault(tasks, request, fault, answer, {
+      serverError: () => reply(caller, 500, errorBody("internal_error", "Internal error")),
+      gatewayTimeout: () => reply(caller, 504, errorBody("internal_error", "Gateway timeout")),
+      dropped: () => droppedResponse('{"ok":true,"data":{"transaction_id":', 201),
+      other: (_mode: "429") =>
+        new Response(JSON.stringify(errorBody("rate_limited", "Too many requests")), {
           status: 429,
           headers: { "content-type": "application/json", "retry-after": "0" },
-        });
-      case "garbage":
-        return garbageResponse();
-      case "timeout":
-        await tasks.waitForAbort(request.signal, 10 * 60_000);
-        return reply(caller, 504, errorBody("internal_error", "Gateway timeout"));
-      case "slow":
-        await tasks.waitForAbort(request.signal, fault.delayMs);
-        return processed ?? answer();
-      case "drop-after-accept":
-        return droppedResponse('{"ok":true,"data":{"transaction_id":', 201);
-    }
+        }),
+    });
   }
 
   // ------------------------------------------------------------ login

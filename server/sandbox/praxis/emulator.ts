@@ -39,7 +39,7 @@ import {
   type PraxisNotificationStatus,
   type PraxisTransactionStatus,
 } from "@/server/connectors/praxis/wire";
-import { createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, garbageResponse, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, type CallbackAttempt } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -321,28 +321,23 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
     const fault = takeFault(auth.merchant, operation);
     if (!fault) return answer();
     log(`[praxis-emulator] fault ${fault.mode} on ${operation}`);
-    const processed = fault.process ? await answer() : null;
-    switch (fault.mode) {
-      case "500":
-        return new Response("<html><body><h1>500 Internal Server Error</h1></body></html>", { status: 500, headers: { "content-type": "text/html" } });
-      case "garbage":
-        return garbageResponse();
-      case "timeout":
-        await tasks.waitForAbort(request.signal, 10 * 60_000);
-        return plain(504, "Gateway timeout");
-      case "slow":
-        await tasks.waitForAbort(request.signal, fault.delayMs);
-        return processed ?? answer();
-      case "drop-after-accept":
-        return droppedResponse('{"description":"Ok","error_code":');
-      case "negative-status":
-        return signed(auth.secret, { description: "Internal error: the gateway did not answer in time", status: -1, version: PRAXIS_VERSION });
-      case "bad-signature": {
-        const response = processed ?? (await answer());
-        const body = parsePraxisObject(await response.text()) ?? { description: "Ok", status: 0, version: PRAXIS_VERSION };
-        return json(withSignature(body, `${auth.secret}-not-the-secret`));
-      }
-    }
+    return answerUnderFault(tasks, request, fault, answer, {
+      serverError: () =>
+        new Response("<html><body><h1>500 Internal Server Error</h1></body></html>", { status: 500, headers: { "content-type": "text/html" } }),
+      gatewayTimeout: () => plain(504, "Gateway timeout"),
+      dropped: () => droppedResponse('{"description":"Ok","error_code":'),
+      async other(mode, processed) {
+        switch (mode) {
+          case "negative-status":
+            return signed(auth.secret, { description: "Internal error: the gateway did not answer in time", status: -1, version: PRAXIS_VERSION });
+          case "bad-signature": {
+            const response = processed ?? (await answer());
+            const body = parsePraxisObject(await response.text()) ?? { description: "Ok", status: 0, version: PRAXIS_VERSION };
+            return json(withSignature(body, `${auth.secret}-not-the-secret`));
+          }
+        }
+      },
+    });
   }
 
   function controlFaults(auth: Authenticated): Response {
