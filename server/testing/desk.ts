@@ -16,6 +16,7 @@ import { appRouter } from "@/server/trpc/router";
 import { createCallerFactory, fieldErrorsOf } from "@/server/trpc/init";
 import { TRPCError } from "@trpc/server";
 import type { Role } from "@/server/auth/roles";
+import { waitFor } from "./wait";
 
 export interface QueuedJob {
   name: "submit" | "status";
@@ -119,14 +120,8 @@ export async function startTestDesk(kind: TestDatabaseKind = "pglite"): Promise<
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  return waitFor(check, timeoutMs, 100);
 }
 
 /** How a refused call reaches the browser: the tRPC code and the per-field messages. */

@@ -9,6 +9,7 @@ import { createMudaEmulator, sandboxAccountFor, type MudaEmulator, type MudaEmul
 import type { CallbackInput, ConnectionConfig, PayoutRequest, ProviderCallRecord } from "../types";
 import { clearMudaTokenCache, createMudaConnector, mapTransaction, mudaConnectorFactory, MUDA_WEBHOOK_REASON, sandboxCredentials } from "./index";
 import { parseWithNumbers, plainDecimal, rawNumber, stringifyWithNumbers } from "./json";
+import { waitFor } from "@/server/testing/wait";
 
 const BASE_PATH = "/api/sandbox/muda";
 
@@ -90,16 +91,6 @@ function payout(amountMinor: bigint, overrides: Partial<PayoutRequest> = {}): Pa
     createdAt: new Date(),
     ...overrides,
   };
-}
-
-async function waitFor<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const webhookFor = (payoutId: string, status?: string) => () =>

@@ -17,6 +17,7 @@ import {
   verifyMessageSignature,
   type SignatureAlgorithm,
 } from "./http-signature";
+import { waitFor } from "@/server/testing/wait";
 
 const SEED_BODY =
   '{"payoutId":"f4401bd2-1568-4140-bf2d-eb77d2b2b639","amount":"15","currency":"ZMW","correspondent":"MTN_MOMO_ZMB",' +
@@ -101,16 +102,6 @@ function payout(phone: string, overrides: Partial<PayoutRequest> = {}): PayoutRe
     createdAt: new Date(),
     ...overrides,
   };
-}
-
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const callbackFor = (payoutId: string) => () => received.find((c) => c.rawBody.includes(payoutId));

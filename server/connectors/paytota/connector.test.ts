@@ -9,6 +9,7 @@ import { serveWebHandler, type ServedHandler } from "@/server/sandbox/http";
 import { createPaytotaEmulator, type PaytotaEmulator, type PaytotaEmulatorAccount } from "@/server/sandbox/paytota";
 import type { CallbackInput, ConnectionConfig, PayoutRequest, ProviderCallRecord } from "../types";
 import { clearPaytotaKeyCache, createPaytotaConnector, generateSigningKey, KEY_REFRESH_MIN_INTERVAL_MS, paytotaConnectorFactory, sandboxCredentials, signBody } from "./index";
+import { waitFor } from "@/server/testing/wait";
 
 const BRAND = "edd6c020-eac6-4b4e-9716-47928f3401de";
 
@@ -83,16 +84,6 @@ function payout(phone: string, overrides: Partial<PayoutRequest> = {}): PayoutRe
     createdAt: new Date(),
     ...overrides,
   };
-}
-
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
 }
 
 const callbackFor = (reference: string, status?: string) => () =>

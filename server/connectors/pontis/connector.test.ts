@@ -18,6 +18,7 @@ import {
   sandboxCredentials,
   type PontisConnectorDeps,
 } from "./index";
+import { waitFor } from "@/server/testing/wait";
 
 const BASE_PATH = "/api/sandbox/pontis";
 
@@ -118,16 +119,6 @@ const imps = (amountMinor: bigint, overrides: Partial<PayoutRequest> = {}) =>
     recipient: { name: "Asha Rao", accountNumber: "123456789012", country: "IN", details: { ifsc: "HDFC0001234" } },
     ...overrides,
   });
-
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
 
 const callbackFor = (transactionId: string, status?: string) => () =>
   received.find((c) => c.rawBody.includes(transactionId) && (!status || c.rawBody.includes(`"status":"${status}"`)));

@@ -19,6 +19,7 @@ import {
   verifyPraxis,
   withSignature,
 } from "./index";
+import { waitFor } from "@/server/testing/wait";
 
 const CREDENTIALS = sandboxCredentials();
 const OTHER = sandboxCredentials();
@@ -96,16 +97,6 @@ function payout(phone: string, overrides: Partial<PayoutRequest> = {}): PayoutRe
     createdAt: new Date(),
     ...overrides,
   };
-}
-
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
 }
 
 const notificationFor = (orderId: string) => () => received.find((r) => r.parsed.payoutId === orderId && r.parsed.verified);

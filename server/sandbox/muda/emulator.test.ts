@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveWebHandler, type ServedHandler } from "../http";
 import { createMudaEmulator, sandboxOutcome, type MudaEmulator, type MudaEmulatorAccount } from "./index";
+import { waitFor } from "@/server/testing/wait";
 
 const BASE_PATH = "/api/sandbox/muda";
 
@@ -95,16 +96,6 @@ function payoutBody(amount: string, overrides: Record<string, string> = {}): { r
     .map(([k, v]) => `"${k}":${v}`)
     .join(",")}}`;
   return { reference, body };
-}
-
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
 }
 
 describe("sign-in", () => {

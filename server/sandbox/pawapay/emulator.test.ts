@@ -13,6 +13,7 @@ import {
 } from "@/server/connectors/pawapay/http-signature";
 import { serveWebHandler, type ServedHandler } from "../http";
 import { createPawapayEmulator, type PawapayEmulator, type PawapayEmulatorAccount } from "./index";
+import { waitFor } from "@/server/testing/wait";
 
 const BASE_PATH = "/api/sandbox/pawapay";
 const merchantKey = generatePawapaySigningKey("ecdsa-p256-sha256");
@@ -97,16 +98,6 @@ async function call(method: string, path: string, options: { token?: string | nu
 }
 
 const payout = (payload: unknown, token = "open") => call("POST", "/payouts", { body: payload, token });
-
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
 
 describe("authentication and routing", () => {
   it("answers 401 in pawaPay's error shape without a valid token", async () => {

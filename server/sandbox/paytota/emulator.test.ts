@@ -7,6 +7,7 @@ import { serveWebHandler, type ServedHandler } from "@/server/sandbox/http";
 import { readPublicKeyAnswer, verifyBody } from "@/server/connectors/paytota/signature";
 import { JsonNumber } from "@/server/connectors/paytota/wire";
 import { createPaytotaEmulator, sandboxAccountFor, toJsonText, type PaytotaEmulator } from "./index";
+import { waitFor as waitForWithin } from "@/server/testing/wait";
 
 const BRAND = "edd6c020-eac6-4b4e-9716-47928f3401de";
 let emulator: PaytotaEmulator;
@@ -60,15 +61,7 @@ async function execute(url: string, body: unknown = { payout_type: "mobile" }) {
   return { status: response.status, json: (await response.json()) as Record<string, any> };
 }
 
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 3000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const waitFor = <T>(probe: () => T | undefined | null | false, timeoutMs = 3000) => waitForWithin(probe, timeoutMs);
 
 describe("authentication", () => {
   it("needs a known Bearer secret key, except on the execution URL", async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeKey, decryptPayload, encryptPayload, requestSignature, sandboxCredentials } from "@/server/connectors/pontis";
 import { serveWebHandler, type ServedHandler } from "../http";
 import { createPontisEmulator, sandboxAccountFor, sandboxOutcome, type PontisEmulator, type PontisEmulatorAccount } from "./index";
+import { waitFor } from "@/server/testing/wait";
 
 const BASE_PATH = "/api/sandbox/pontis";
 
@@ -98,16 +99,6 @@ function sendBody(overrides: Record<string, unknown> = {}) {
     recipient_details: { name: "Juan dela Cruz", account_number: "1234567890" },
     ...overrides,
   };
-}
-
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
 }
 
 const errorShape = (code: string) => ({ ok: false, request_id: expect.stringMatching(/^[0-9A-Z]{26}$/), error: { code, message: expect.any(String) } });

@@ -17,6 +17,7 @@ import {
 } from "@/server/connectors/praxis";
 import { serveWebHandler, type ServedHandler } from "../http";
 import { createPraxisEmulator, sandboxAccountFor, sandboxBaseUrl, type PraxisEmulator, type PraxisEmulatorAccount } from "./index";
+import { waitFor } from "@/server/testing/wait";
 
 const MERCHANT = sandboxCredentials();
 const FIXED = sandboxCredentials();
@@ -100,16 +101,6 @@ async function post(path: string, fields: PraxisFields | string, secret: string 
 const direct = (fields: PraxisFields, secret?: string | null) => post("/api/direct", fields, secret);
 const findOrder = (orderId: string, path = "/api/find-order") =>
   post(path, { application_key: MERCHANT.applicationKey, merchant_id: MERCHANT.merchantId, order_id: orderId, timestamp: now(), version: "1.2" });
-
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error("waitFor timed out");
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
 
 describe("authentication, signature, timestamp", () => {
   it("refuses an unknown merchant with an unsigned positive status", async () => {
