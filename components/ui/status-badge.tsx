@@ -11,6 +11,7 @@ const TONES: Record<PayoutStatus, string> = {
   succeeded: "bg-emerald-50 text-emerald-800 ring-emerald-600/20",
   failed: "bg-rose-50 text-rose-800 ring-rose-600/20",
   cancelled: "bg-slate-100 text-slate-700 ring-slate-500/20",
+  reversed: "bg-fuchsia-50 text-fuchsia-800 ring-fuchsia-600/30",
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -2,12 +2,15 @@ import { describe, expect, it } from "vitest";
 import { PAYOUT_STATUSES, FINAL_STATUSES, allowedTransitions, assertTransition, canTransition, isFinal, type PayoutStatus } from "./payout-state";
 
 describe("payout state machine", () => {
-  it("lets final states go nowhere", () => {
+  it("lets final states go nowhere, but a paid payout may be reversed", () => {
     for (const s of FINAL_STATUSES) {
-      expect(allowedTransitions(s)).toEqual([]);
-      for (const to of PAYOUT_STATUSES) expect(canTransition(s, to)).toBe(false);
+      const allowed = s === "succeeded" ? ["reversed"] : [];
+      expect(allowedTransitions(s)).toEqual(allowed);
+      for (const to of PAYOUT_STATUSES) expect(canTransition(s, to)).toBe(allowed.includes(to));
     }
-    expect([...FINAL_STATUSES].sort()).toEqual(["cancelled", "failed", "rejected", "succeeded"]);
+    expect([...FINAL_STATUSES].sort()).toEqual(["cancelled", "failed", "rejected", "reversed", "succeeded"]);
+    // Reachable only from succeeded.
+    expect(PAYOUT_STATUSES.filter((from) => canTransition(from, "reversed"))).toEqual(["succeeded"]);
   });
   it("walks the happy path and refuses shortcuts", () => {
     const path: PayoutStatus[] = ["pending_approval", "approved", "submitting", "processing", "succeeded"];
@@ -32,6 +35,7 @@ describe("payout state machine", () => {
         "submitting>processing", "submitting>provider_pending_approval", "submitting>succeeded", "submitting>failed", "submitting>unknown",
         "processing>provider_pending_approval", "processing>succeeded", "processing>failed", "processing>cancelled",
         "provider_pending_approval>processing", "provider_pending_approval>succeeded", "provider_pending_approval>failed", "provider_pending_approval>cancelled",
+        "succeeded>reversed",
         "unknown>submitting", "unknown>processing", "unknown>provider_pending_approval", "unknown>succeeded", "unknown>failed", "unknown>cancelled",
       ].sort(),
     );

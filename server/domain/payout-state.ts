@@ -12,11 +12,12 @@ export const PAYOUT_STATUSES = [
   "succeeded",
   "failed",
   "cancelled",
+  "reversed",
 ] as const;
 
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 
-export const FINAL_STATUSES: ReadonlySet<PayoutStatus> = new Set(["rejected", "succeeded", "failed", "cancelled"]);
+export const FINAL_STATUSES: ReadonlySet<PayoutStatus> = new Set(["rejected", "succeeded", "failed", "cancelled", "reversed"]);
 
 /** Who may cause a transition; the service checks the source it applies. */
 export type TransitionSource = "user" | "provider_response" | "callback" | "status_query" | "system";
@@ -35,9 +36,13 @@ const TRANSITIONS: Readonly<Record<PayoutStatus, readonly PayoutStatus[]>> = {
   // says it never saw the payout (resent with the same idempotency key).
   unknown: ["submitting", "processing", "provider_pending_approval", "succeeded", "failed", "cancelled"],
   rejected: [],
-  succeeded: [],
+  // The one way out of a final status: the provider paid, then took the money
+  // back (PontisGlobe `reversed`). Its own status, so statements can tell the
+  // difference; nothing else ever leaves succeeded.
+  succeeded: ["reversed"],
   failed: [],
   cancelled: [],
+  reversed: [],
 };
 
 export function isFinal(status: PayoutStatus): boolean {
@@ -85,4 +90,5 @@ export const STATUS_LABELS: Readonly<Record<PayoutStatus, string>> = {
   succeeded: "Succeeded",
   failed: "Failed",
   cancelled: "Cancelled",
+  reversed: "Reversed",
 };
