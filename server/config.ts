@@ -15,6 +15,10 @@ export interface DeskConfig {
   inProcessWorkers: boolean;
   /** A payout in flight longer than this is flagged for attention. */
   stuckAfterMinutes: number;
+  /** An approved payout not sent within this (and a status check this late) is flagged and looked at again. */
+  sendWithinSeconds: number;
+  /** Payouts of one connection a worker process acts on at once (a connection's own setting wins). */
+  sendConcurrency: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): DeskConfig {
@@ -25,14 +29,26 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DeskConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     embedded: !env.DATABASE_URL,
     inProcessWorkers: env.DESK_WORKERS !== "off",
-    stuckAfterMinutes: positiveNumber(env.DESK_STUCK_AFTER_MINUTES, "DESK_STUCK_AFTER_MINUTES") ?? 30,
+    stuckAfterMinutes: positiveNumber(env.DESK_STUCK_AFTER_MINUTES, "DESK_STUCK_AFTER_MINUTES", "minutes") ?? 30,
+    sendWithinSeconds: positiveNumber(env.DESK_SEND_WITHIN_SECONDS, "DESK_SEND_WITHIN_SECONDS", "seconds") ?? 120,
+    sendConcurrency: wholeNumber(env.DESK_SEND_CONCURRENCY, "DESK_SEND_CONCURRENCY", 1, 64) ?? DEFAULT_SEND_CONCURRENCY,
   };
 }
 
-function positiveNumber(value: string | undefined, name: string): number | undefined {
+/** Payouts of one connection in progress at once per worker process, unless the connection says otherwise. */
+export const DEFAULT_SEND_CONCURRENCY = 8;
+
+function positiveNumber(value: string | undefined, name: string, unit: string): number | undefined {
   if (value === undefined || value === "") return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of minutes, not "${value}"`);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of ${unit}, not "${value}"`);
+  return n;
+}
+
+function wholeNumber(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, not "${value}"`);
   return n;
 }
 

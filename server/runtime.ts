@@ -1,15 +1,14 @@
-// The composition root of the running desk: one database, one job queue,
-// the workers, and the first-start seeding. Opened lazily on first use (never
+// The composition root of the running desk: one database, the workers (the
+// payout dispatcher, which takes its work from the payout rows), and the
+// first-start seeding. Opened lazily on first use (never
 // at import: `next build` imports modules and must not open the embedded
 // database), once per process.
-import type PgBoss from "pg-boss";
 import { getDb } from "@/server/db/client";
 import { readConfig } from "@/server/config";
 import { parseKey } from "@/server/security/secret-box";
 import { applyLocalSecrets } from "@/server/security/local-secrets";
-import { PgBossScheduler, startBoss } from "@/server/jobs/queue";
 import { startWorkers } from "@/server/jobs/workers";
-import type { Desk } from "@/server/services/types";
+import type { Desk, JobScheduler } from "@/server/services/types";
 import { DEMO_USERS, seedDemoUsers } from "@/server/services/users";
 import { ensureSandboxConnections, registrationInfo, upsertConnection } from "@/server/services/connections";
 import { configuredConnections } from "@/server/services/configured-connections";
@@ -17,7 +16,6 @@ import { supportedProviders } from "@/server/connectors/registry";
 
 interface Runtime {
   desk: Desk;
-  boss: PgBoss;
   stop(): Promise<void>;
 }
 
@@ -55,12 +53,19 @@ async function boot(): Promise<Runtime> {
   applyLocalSecrets();
   const config = readConfig();
   const db = await getDb();
-  const boss = await startBoss(db.kind === "postgres" ? { connectionString: config.databaseUrl } : { sql: db.sql });
+  // Wakes this process's dispatcher when there is one; a web process without
+  // workers has nothing to wake (the worker processes poll the payout rows).
+  const waker: JobScheduler & { target: JobScheduler | null } = {
+    target: null,
+    wake() {
+      this.target?.wake();
+    },
+  };
   const desk: Desk = {
     db: db.prisma,
     config,
     credentialsKey: parseKey(process.env.DESK_CREDENTIALS_KEY),
-    jobs: new PgBossScheduler(boss),
+    jobs: waker,
   };
 
   if (db.kind === "pglite" && (await seedDemoUsers(desk.db))) {
@@ -80,13 +85,12 @@ async function boot(): Promise<Runtime> {
   }
   await ensureSandboxConnections(desk, supportedProviders());
 
-  const stopWorkers = config.inProcessWorkers ? await startWorkers(boss, desk) : () => {};
+  const workers = config.inProcessWorkers ? startWorkers(desk) : null;
+  waker.target = workers?.dispatcher ?? null;
   return {
     desk,
-    boss,
     async stop() {
-      stopWorkers();
-      await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+      await workers?.stop();
       await db.close();
     },
   };

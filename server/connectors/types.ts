@@ -59,6 +59,7 @@ export interface PayoutRequest {
  * - processing: accepted / in flight, not final.
  * - provider_pending_approval: held by the provider for its own approval.
  * - succeeded / failed: final at the provider.
+ * - reversed: it was paid, then the provider took the money back (PontisGlobe).
  * - not_found: the provider positively says it never saw this payout
  *   (only then may the desk resend, with the same id).
  * - unknown: we could not learn the outcome (timeout, 5xx, unverifiable answer).
@@ -68,6 +69,7 @@ export type ProviderState =
   | "provider_pending_approval"
   | "succeeded"
   | "failed"
+  | "reversed"
   | "not_found"
   | "unknown";
 
@@ -103,6 +105,15 @@ export interface ConnectorDeps {
   onCall?: (call: ProviderCallRecord) => void | Promise<void>;
   /** Per-request timeout in milliseconds (default 15 s). */
   timeoutMs?: number;
+  /**
+   * Records on the payout, durably, the provider's id of a payout the
+   * connector has just created, before the connector acts on it (Paytota
+   * executes a created payout only after this resolves). Throws when it
+   * cannot, or when the payout already holds another id (another attempt got
+   * there first). Given this, a connector may rely on it: a payout the desk
+   * holds no provider id for was never executed by the desk.
+   */
+  holdProviderReference?: (payoutId: string, providerReference: string) => Promise<void>;
 }
 
 export interface FieldIssue {
@@ -229,6 +240,12 @@ export interface PayoutConnector {
   recipientFields?(): RecipientField[];
   /** Provider rules checked before a payout is created, so the maker sees them at once. */
   validate(request: PayoutRequest): FieldIssue[];
+  /**
+   * The provider's published maximum for one payout, in minor units of
+   * `currency`, or null where its documentation names none (the desk's own
+   * default applies then). Absent: none published. Never a guess.
+   */
+  payoutMaximum?(currency: string, channel: string | null): bigint | null;
   /** Sends the payout. Never throws for transport faults: returns state "unknown". */
   submit(request: PayoutRequest): Promise<ProviderResult>;
   /** Asks the provider for the payout's status by our payout id. */

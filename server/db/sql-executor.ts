@@ -1,5 +1,5 @@
 // Raw SQL over either database the desk runs on. The migration runner and the
-// job queue (pg-boss) need plain SQL, and on the embedded default it must go
+// job runner need plain SQL, and on the embedded default it must go
 // through the SAME PGlite instance Prisma uses: PGlite serialises queries and
 // makes outsiders wait while a transaction is open, so sharing is safe, while
 // a second instance on the same folder would silently lose writes.

@@ -77,13 +77,9 @@ export async function decide(desk: Desk, actor: Actor, input: DecisionInput, ip?
     return { status: "approved" as const };
   });
 
-  if (result.status === "approved") {
-    // After commit: the submit job claims the payout. If this enqueue is lost
-    // (crash), the sweeper re-enqueues approved payouts, so nothing is dropped.
-    await desk.jobs.submitPayout(input.payoutId).catch((error) => {
-      console.error("[approvals] could not enqueue the submit job; the sweeper will retry", error);
-    });
-  }
+  // The approval made the payout due (in the same transaction); this only
+  // spares the workers their next poll.
+  if (result.status === "approved") desk.jobs.wake();
   return result;
 }
 

@@ -6,6 +6,7 @@ import type { CallbackInput, CallbackResult, PayoutConnector } from "@/server/co
 import type { Desk } from "./types";
 import { applyProviderResult } from "./payout-status";
 import { openConnector } from "./connections";
+import { askProviderSoon } from "./payout-work";
 
 export interface CallbackReplyOut {
   httpStatus: number;
@@ -57,7 +58,7 @@ export async function receiveCallback(desk: Desk, connectionId: string, input: C
 
   if (!parsed.verified) {
     // Never applied; but it says something may have happened: ask the provider.
-    if (payout) await desk.jobs.checkStatus(payout.id, { delaySeconds: 0 });
+    if (payout && (await askProviderSoon(desk.db, payout.id))) desk.jobs.wake();
     return reply(connector, input, parsed.hint ? "hint" : "refused", parsed.reason);
   }
   if (!payout) {
@@ -67,7 +68,7 @@ export async function receiveCallback(desk: Desk, connectionId: string, input: C
 
   const outcome = await applyProviderResult(desk.db, payout.id, parsed.result, "callback");
   await desk.db.callbackReceipt.update({ where: { id: receipt.id }, data: { outcome: outcome.kind, processedAt: new Date() } });
-  if (outcome.kind === "not_found" || parsed.result.state === "unknown") await desk.jobs.checkStatus(payout.id, { delaySeconds: 0 });
+  if ((outcome.kind === "not_found" || parsed.result.state === "unknown") && (await askProviderSoon(desk.db, payout.id))) desk.jobs.wake();
   return reply(connector, input, "applied");
 }
 

@@ -51,7 +51,7 @@ export async function changeStatusInTx(tx: Tx, change: StatusChange): Promise<Ch
         ...change.patch,
         status: change.to,
         version: { increment: 1 },
-        ...(isFinal(change.to) ? { finalizedAt: now, attentionSince: null } : {}),
+        ...workFor(change.to, now),
       },
     });
     if (updated.count === 0) continue; // someone else moved it: read again
@@ -70,6 +70,22 @@ export async function changeStatusInTx(tx: Tx, change: StatusChange): Promise<Ch
     return { changed: true, from, to: change.to, version: payout.version + 1 };
   }
   throw new Conflict("The payout kept changing while we tried to update it; try again");
+}
+
+/**
+ * What the work queue (the payout row itself, see payout-work.ts) must know
+ * of a new status: an approved payout is due for sending now; a final one is
+ * owed nothing more, so no status check of it is ever made, and whoever
+ * holds it lets go. Written with the status, so the two never disagree.
+ */
+function workFor(to: PayoutStatus, now: Date): Prisma.PayoutUncheckedUpdateManyInput {
+  if (to === "approved") return { dueAt: now, approvedAt: now, checkAttempt: 0 };
+  if (isFinal(to)) {
+    // A reversal keeps the payout's original finalisation time: it was final when paid.
+    const finalised = to === "reversed" ? {} : { finalizedAt: now };
+    return { ...finalised, dueAt: null, leaseOwner: null, leaseUntil: null, attentionSince: null, attentionReason: null };
+  }
+  return {};
 }
 
 /** changeStatusInTx in its own transaction. */
@@ -99,7 +115,9 @@ export type ProviderApplyOutcome =
   | { kind: "changed"; from: PayoutStatus; to: PayoutStatus }
   | { kind: "unchanged"; current: PayoutStatus }
   | { kind: "not_found"; current: PayoutStatus }
-  | { kind: "contradiction"; current: PayoutStatus };
+  | { kind: "contradiction"; current: PayoutStatus }
+  /** The payout has not been sent yet (waiting for approval or for a worker): nothing a provider says applies. */
+  | { kind: "premature"; current: PayoutStatus };
 
 /**
  * Applies what a provider said (response, callback or status query) through
@@ -122,9 +140,46 @@ export async function applyProviderResult(
     };
     const target = targetStatus(current, result);
 
+    if (current === "pending_approval" || current === "approved") {
+      // Never sent, so nothing a provider says can be about it (a forged or
+      // misdirected message): the state machine would refuse it; say so plainly.
+      return { kind: "premature", current } as const;
+    }
+
+    if (result.state === "reversed" && (current === "succeeded" || !isFinal(current))) {
+      // Paid, then taken back. A payout the desk never saw paid passes through
+      // succeeded first, so its history says what happened in order.
+      if (current !== "succeeded") {
+        const paid = await changeStatusInTx(tx, {
+          payoutId,
+          to: "succeeded",
+          from: [current],
+          source,
+          payload: result.raw,
+          note: "The provider reports a reversal, so the payout had been paid",
+          patch,
+        });
+        if (!paid.changed) return { kind: "unchanged", current: paid.current } as const;
+      }
+      const reversed = await changeStatusInTx(tx, {
+        payoutId,
+        to: "reversed",
+        from: ["succeeded"],
+        source,
+        payload: result.raw,
+        note: describeResult(result),
+        patch: { ...patch, failureCode: result.failureCode ?? "REVERSED", failureMessage: result.failureMessage ?? null },
+      });
+      return reversed.changed
+        ? ({ kind: "changed", from: current, to: "reversed" } as const)
+        : ({ kind: "unchanged", current: reversed.current } as const);
+    }
+
     if (isFinal(current)) {
       const agrees =
-        (current === "succeeded" && result.state === "succeeded") || (current === "failed" && result.state === "failed");
+        (current === "succeeded" && result.state === "succeeded") ||
+        (current === "failed" && result.state === "failed") ||
+        (current === "reversed" && (result.state === "reversed" || result.state === "succeeded"));
       if (agrees) return { kind: "unchanged", current } as const;
       await noteProviderEvent(
         tx,
@@ -183,6 +238,9 @@ export function targetStatus(current: PayoutStatus, result: ProviderResult): Pay
       // in flight stays where it is when a later query cannot be answered.
       return current === "submitting" ? "unknown" : null;
     case "not_found":
+      return null;
+    case "reversed":
+      // Handled before: a reversal moves succeeded → reversed, never a plain target.
       return null;
   }
 }

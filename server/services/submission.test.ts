@@ -2,14 +2,15 @@
 // database and the pawaPay emulator over HTTP with faults injected: every
 // fault ends in the right state, and the emulator never holds two payouts.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
 import type { PawapayEmulator, PawapayFault } from "@/server/sandbox/pawapay";
 import { sandboxEmulator } from "./sandbox-hosting";
 import { openConnector, openCredentials } from "./connections";
 import { changeStatus } from "./payout-status";
-import { checkPayoutStatus, flagStuckPayouts, payoutRequest, submitPayout } from "./submission";
+import { checkPayoutStatus, payoutRequest, submitPayout } from "./submission";
+import { sweep, takeDueWork } from "./payout-work";
 
 describe.each(testDatabases())("submission safety on %s", (kind) => {
   let t: TestDesk;
@@ -26,9 +27,6 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
   afterAll(async () => {
     await t?.close();
   });
-  beforeEach(() => {
-    t.jobs.queued = [];
-  });
 
   async function approvedPayout(phone = "260763456789") {
     const created = await t.caller("maker").payouts.create({
@@ -40,7 +38,6 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
       description: "Fault drill",
     });
     await t.caller("approver").approvals.approve({ payoutId: created.id });
-    t.jobs.queued = [];
     return created.id;
   }
 
@@ -81,18 +78,28 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
 
   it("recovers a worker killed between sending and recording, without a second payout", async () => {
     const id = await approvedPayout();
-    // The worker claims the payout and sends it ... and dies before recording the answer.
-    await changeStatus(t.desk.db, { payoutId: id, to: "submitting", from: ["approved"], source: "system", patch: { submittedAt: new Date() } });
+    // A worker takes the payout, claims it and sends it ... and dies before recording the answer.
+    const [taken] = await takeDueWork(t.desk.db, { owner: "dead-worker", limit: 1, payoutId: id });
+    expect(taken?.status).toBe("approved");
+    await changeStatus(t.desk.db, {
+      payoutId: id,
+      to: "submitting",
+      from: ["approved"],
+      source: "system",
+      patch: { submittedAt: new Date(), leaseOwner: "dead-worker", leaseUntil: new Date(Date.now() + 30_000) },
+    });
     const payout = await t.desk.db.payout.findUniqueOrThrow({ where: { id }, include: { connection: true } });
     const answer = await openConnector(t.desk, payout.connection, id).submit(payoutRequest(payout));
     expect(answer.state).toBe("processing");
     expect(await statusOf(id)).toBe("submitting");
 
-    // A restarted worker must not send it again while the claim is fresh...
+    // While its lease runs, no other worker takes the payout, and nothing resends it...
+    expect(await t.work.run({ payoutId: id })).toBe(0);
     expect(await submitPayout(t.desk, id)).toBe("submitting");
-    // ...and once the claim is stale, asks the provider instead of resending.
-    await t.desk.db.payout.update({ where: { id }, data: { updatedAt: new Date(Date.now() - 10 * 60_000) } });
-    await checkPayoutStatus(t.desk, id, 0);
+    expect(await checkPayoutStatus(t.desk, id)).toBe("submitting");
+    // ...and once the lease has run out, the next worker asks the provider instead of resending.
+    await t.desk.db.payout.update({ where: { id }, data: { leaseUntil: new Date(Date.now() - 1000) } });
+    expect(await t.work.run({ payoutId: id, max: 1 })).toBe(1);
     expect(["processing", "succeeded"]).toContain(await statusOf(id));
     await eventually(async () => (await statusOf(id)) === "succeeded");
     expect(copiesAtProvider(id)).toBe(1);
@@ -130,11 +137,16 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
     await submitPayout(t.desk, id);
     expect(await statusOf(id)).toBe("processing");
     await t.desk.db.payout.update({ where: { id }, data: { submittedAt: new Date(Date.now() - 31 * 60_000) } });
-    expect(await flagStuckPayouts(t.desk)).toBeGreaterThanOrEqual(1);
+    expect((await sweep(t.desk.db, LIMITS)).stuck).toBeGreaterThanOrEqual(1);
     const flagged = await t.desk.db.payout.findUniqueOrThrow({ where: { id } });
     expect(flagged.attentionSince).not.toBeNull();
-    expect(await flagStuckPayouts(t.desk)).toBe(0); // once
+    expect(flagged.attentionReason).toBe("stuck");
+    expect((await sweep(t.desk.db, LIMITS)).stuck).toBe(0); // once
     await changeStatus(t.desk.db, { payoutId: id, to: "failed", source: "status_query", note: "drill" });
-    expect((await t.desk.db.payout.findUniqueOrThrow({ where: { id } })).attentionSince).toBeNull();
+    const ended = await t.desk.db.payout.findUniqueOrThrow({ where: { id } });
+    expect(ended.attentionSince).toBeNull();
+    expect(ended.dueAt).toBeNull();
   });
 });
+
+const LIMITS = { sendWithinSeconds: 120, checkOverdueSeconds: 120, stuckAfterMinutes: 30 };

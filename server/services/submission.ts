@@ -6,12 +6,13 @@
 // resent — with the same id — only when the provider says it never saw it.
 import type { Payout } from "@/server/db/generated/client";
 import type { PayoutRequest } from "@/server/connectors/types";
-import { IN_FLIGHT_STATUSES, isFinal, type PayoutStatus } from "@/server/domain/payout-state";
+import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import type { Desk } from "./types";
 import { applyProviderResult, changeStatus, noteProviderEvent } from "./payout-status";
 import { openConnector } from "./connections";
 import { DEFAULT_POLL_DELAYS_SECONDS, pollDelaysFor } from "@/server/connectors/registry";
 import type { ProviderKind } from "@/server/connectors/types";
+import { finishWork, LEASE_SECONDS, type DueWork } from "./payout-work";
 
 /** Delay before the n-th status check of a payout still in flight (seconds), on the provider's schedule. */
 export function statusCheckDelay(attempt: number, schedule: readonly number[] = DEFAULT_POLL_DELAYS_SECONDS): number {
@@ -38,23 +39,85 @@ export function payoutRequest(payout: Payout): PayoutRequest {
 }
 
 /**
- * The submit job. Claims the payout (approved → submitting) so that only one
- * worker ever sends it, sends it, and records what the provider said.
+ * Who acts on a payout, and the due time they saw when they took it. The
+ * dispatcher passes its own; a direct call (a test, a person's "check now")
+ * acts as this process.
  */
-export async function submitPayout(desk: Desk, payoutId: string): Promise<PayoutStatus> {
+export interface WorkContext {
+  owner: string;
+  seenDueAt: Date | null;
+}
+
+const DIRECT_OWNER = `direct:${process.pid}`;
+
+/** Seconds before a payout whose work failed on our side (database trouble, a bug) is tried again. */
+const RETRY_AFTER_ERROR_SECONDS = 10;
+
+/**
+ * The dispatcher's one entry: acts on a payout it took from the queue,
+ * according to the status it had when taken.
+ */
+export async function workOnPayout(desk: Desk, work: DueWork, owner: string): Promise<PayoutStatus> {
+  const ctx: WorkContext = { owner, seenDueAt: work.dueAt };
+  try {
+    switch (work.status) {
+      case "approved":
+        return await submitPayout(desk, work.id, ctx);
+      case "submitting":
+      case "processing":
+      case "provider_pending_approval":
+      case "unknown":
+        // A payout taken while `submitting` is one whose sender's lease ran out: that worker died.
+        return await checkPayoutStatus(desk, work.id, work.checkAttempt, ctx);
+      default:
+        await finishWork(desk.db, { id: work.id, owner, seenDueAt: work.dueAt, next: new Date(), checkAttempt: work.checkAttempt });
+        return work.status;
+    }
+  } catch (error) {
+    // Let go so the payout is taken up again soon; the safe path on a retry is
+    // decided by its status (a `submitting` payout is asked about, never resent blindly).
+    await finishWork(desk.db, {
+      id: work.id,
+      owner,
+      seenDueAt: work.dueAt,
+      next: new Date(Date.now() + RETRY_AFTER_ERROR_SECONDS * 1000),
+      checkAttempt: work.checkAttempt,
+    }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Sends an approved payout. Claims it first (approved → submitting, under the
+ * payout's version) so that only one worker ever sends it, sends it, records
+ * what the provider said, and sets when to ask about it next.
+ */
+export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkContext): Promise<PayoutStatus> {
+  const work = ctx ?? (await directContext(desk, payoutId));
   const claim = await changeStatus(desk.db, {
     payoutId,
     to: "submitting",
     from: ["approved"],
     source: "system",
     note: "Sending to the provider",
-    patch: { submittedAt: new Date() },
+    patch: {
+      submittedAt: new Date(),
+      leaseOwner: work.owner,
+      leaseUntil: new Date(Date.now() + LEASE_SECONDS * 1000),
+      // The only flag an approved payout can carry is "not sent"; it is being sent now.
+      attentionSince: null,
+      attentionReason: null,
+    },
   });
-  if (!claim.changed) return claim.current; // already claimed, sent or cancelled
-  return send(desk, payoutId, { firstAttempt: true });
+  if (!claim.changed) {
+    // Already claimed, sent, or withdrawn: nothing to send. Let go of it if it is ours.
+    await finishWork(desk.db, { id: payoutId, owner: work.owner, seenDueAt: work.seenDueAt, next: new Date(Date.now() + 5_000), checkAttempt: 0 });
+    return claim.current;
+  }
+  return send(desk, payoutId, { firstAttempt: true }, work);
 }
 
-async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean }): Promise<PayoutStatus> {
+async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean }, work: WorkContext): Promise<PayoutStatus> {
   const payout = await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId }, include: { connection: true } });
   const connector = openConnector(desk, payout.connection, payout.id);
   let result;
@@ -66,36 +129,40 @@ async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean 
     result = { state: "unknown" as const, failureMessage: `Connector error: ${(error as Error).message}` };
   }
   await applyProviderResult(desk.db, payoutId, result, "provider_response");
-  return scheduleFollowUp(desk, payoutId, 0);
+  return followUp(desk, payoutId, payout.connection.provider as ProviderKind, 0, work, false);
 }
 
-/** Queues the next status check for a payout still in flight. */
-async function scheduleFollowUp(desk: Desk, payoutId: string, attempt: number): Promise<PayoutStatus> {
-  const { status, connection } = await desk.db.payout.findUniqueOrThrow({
-    where: { id: payoutId },
-    select: { status: true, connection: { select: { provider: true } } },
+/** Sets when to ask the provider next (on its backoff schedule) and lets go of the payout. */
+async function followUp(desk: Desk, payoutId: string, provider: ProviderKind, attempt: number, work: WorkContext, checked: boolean): Promise<PayoutStatus> {
+  const delaySeconds = statusCheckDelay(attempt, pollDelaysFor(provider));
+  await finishWork(desk.db, {
+    id: payoutId,
+    owner: work.owner,
+    seenDueAt: work.seenDueAt,
+    next: new Date(Date.now() + delaySeconds * 1000),
+    checkAttempt: attempt + 1,
+    checked,
   });
-  if (!isFinal(status)) {
-    const delaySeconds = statusCheckDelay(attempt, pollDelaysFor(connection.provider as ProviderKind));
-    await desk.jobs.checkStatus(payoutId, { delaySeconds, attempt: attempt + 1 });
-  }
-  return status;
+  return (await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId }, select: { status: true } })).status as PayoutStatus;
 }
 
-/** The status job: asks the provider, applies the answer, resends only if the provider never saw it. */
-export async function checkPayoutStatus(desk: Desk, payoutId: string, attempt = 0): Promise<PayoutStatus> {
+/** The status check: asks the provider, applies the answer, resends only if the provider never saw it. */
+export async function checkPayoutStatus(desk: Desk, payoutId: string, attempt?: number, ctx?: WorkContext): Promise<PayoutStatus> {
   const payout = await desk.db.payout.findUnique({ where: { id: payoutId }, include: { connection: true } });
   if (!payout) return "cancelled";
+  const work = ctx ?? { owner: DIRECT_OWNER, seenDueAt: payout.dueAt };
+  const tries = attempt ?? payout.checkAttempt;
+  const provider = payout.connection.provider as ProviderKind;
   const status = payout.status as PayoutStatus;
-  if (isFinal(status) || status === "pending_approval") return status;
-  if (status === "approved") {
-    await desk.jobs.submitPayout(payoutId);
+  if (isFinal(status) || status === "pending_approval") {
+    await finishWork(desk.db, { id: payoutId, owner: work.owner, seenDueAt: work.seenDueAt, next: new Date(), checkAttempt: tries });
     return status;
   }
+  if (status === "approved") return submitPayout(desk, payoutId, work);
   if (status === "submitting") {
-    const staleAfterMs = (desk.submittingStaleSeconds ?? 120) * 1000;
-    if (Date.now() - payout.updatedAt.getTime() < staleAfterMs) return scheduleFollowUp(desk, payoutId, attempt);
-    // The worker that claimed it stopped before recording an answer.
+    const heldByAnother = payout.leaseOwner !== null && payout.leaseOwner !== work.owner && payout.leaseUntil !== null && payout.leaseUntil > new Date();
+    if (heldByAnother) return status; // a live worker is sending it right now
+    // The worker that claimed it stopped before recording an answer (its lease ran out).
     await changeStatus(desk.db, {
       payoutId,
       to: "unknown",
@@ -106,7 +173,7 @@ export async function checkPayoutStatus(desk: Desk, payoutId: string, attempt = 
   }
 
   const connector = openConnector(desk, payout.connection, payout.id);
-  if (!connector.capabilities.statusQuery) return scheduleFollowUp(desk, payoutId, attempt);
+  if (!connector.capabilities.statusQuery) return followUp(desk, payoutId, provider, tries, work, true);
   let result;
   try {
     // The whole request: a provider that can only be asked by its own reference (PontisGlobe) finds it by resending with the same idempotency key.
@@ -125,66 +192,22 @@ export async function checkPayoutStatus(desk: Desk, payoutId: string, attempt = 
         source: "status_query",
         note: "The provider has no record of this payout; sending again with the same id",
         payload: result.raw,
+        patch: { leaseOwner: work.owner, leaseUntil: new Date(Date.now() + LEASE_SECONDS * 1000) },
       });
-      if (resend.changed) return send(desk, payoutId, { firstAttempt: false });
+      if (resend.changed) return send(desk, payoutId, { firstAttempt: false }, work);
     } else if (!isFinal(current)) {
       await desk.db.$transaction((tx) =>
         noteProviderEvent(tx, payoutId, current, "status_query", "The provider says it has no record of this payout; still checking", result.raw),
       );
     }
-    return scheduleFollowUp(desk, payoutId, attempt);
+    return followUp(desk, payoutId, provider, tries, work, true);
   }
 
   await applyProviderResult(desk.db, payoutId, result, "status_query");
-  return scheduleFollowUp(desk, payoutId, attempt);
+  return followUp(desk, payoutId, provider, tries, work, true);
 }
 
-/**
- * Periodic safety net: re-queues approved payouts whose submit job was lost,
- * and asks about payouts stuck in flight. Jobs are de-duplicated per payout,
- * so running this often is harmless.
- */
-export async function sweep(desk: Desk): Promise<{ submits: number; checks: number; flagged: number }> {
-  const now = Date.now();
-  const approved = await desk.db.payout.findMany({
-    where: { status: "approved", updatedAt: { lt: new Date(now - 30_000) } },
-    select: { id: true },
-    take: 500,
-  });
-  for (const p of approved) await desk.jobs.submitPayout(p.id);
-  const inFlight = await desk.db.payout.findMany({
-    where: {
-      OR: [
-        { status: "submitting", updatedAt: { lt: new Date(now - (desk.submittingStaleSeconds ?? 120) * 1000) } },
-        { status: { in: ["unknown", "processing", "provider_pending_approval"] }, updatedAt: { lt: new Date(now - 10 * 60_000) } },
-      ],
-    },
-    select: { id: true },
-    take: 500,
-  });
-  for (const p of inFlight) await desk.jobs.checkStatus(p.id, { delaySeconds: 0, attempt: 4 });
-  const flagged = await flagStuckPayouts(desk, new Date(now));
-  return { submits: approved.length, checks: inFlight.length, flagged };
-}
-
-/**
- * Flags payouts that have been with the provider longer than the desk's stuck
- * age, so a person looks at them; the flag clears when the payout is final.
- */
-export async function flagStuckPayouts(desk: Desk, now = new Date()): Promise<number> {
-  const before = new Date(now.getTime() - desk.config.stuckAfterMinutes * 60_000);
-  const stuck = await desk.db.payout.findMany({
-    where: { status: { in: [...IN_FLIGHT_STATUSES] }, attentionSince: null, submittedAt: { lt: before } },
-    select: { id: true, status: true },
-    take: 500,
-  });
-  for (const payout of stuck) {
-    await desk.db.$transaction(async (tx) => {
-      const updated = await tx.payout.updateMany({ where: { id: payout.id, attentionSince: null }, data: { attentionSince: now } });
-      if (updated.count === 1) {
-        await noteProviderEvent(tx, payout.id, payout.status as PayoutStatus, "system", `In flight for more than ${desk.config.stuckAfterMinutes} minutes: flagged for attention`);
-      }
-    });
-  }
-  return stuck.length;
+async function directContext(desk: Desk, payoutId: string): Promise<WorkContext> {
+  const payout = await desk.db.payout.findUnique({ where: { id: payoutId }, select: { dueAt: true } });
+  return { owner: DIRECT_OWNER, seenDueAt: payout?.dueAt ?? null };
 }

@@ -15,16 +15,13 @@ export interface Actor {
 }
 
 /**
- * Work the services hand to the background queue; implemented in server/jobs.
- * Never call these inside a database transaction: on the embedded PGlite the
- * queue shares the one connection and would wait for that transaction to end.
- * Enqueue after commit; the sweeper covers a crash in between.
+ * Wakes the workers. The work itself is recorded on the payout row (its due
+ * time, see payout-work.ts), in the same transaction as the change that makes
+ * it due, so a lost wake-up delays nothing more than the workers' next poll.
  */
 export interface JobScheduler {
-  /** Asks a worker to send an approved payout to its provider. */
-  submitPayout(payoutId: string): Promise<void>;
-  /** Asks a worker to query the provider for a payout's status after a delay. */
-  checkStatus(payoutId: string, opts?: { delaySeconds?: number; attempt?: number }): Promise<void>;
+  /** Payouts became due (approved, or a status check is wanted now). Never throws. */
+  wake(): void;
 }
 
 /** Everything a use case needs, built once per process (or per test). */
@@ -36,6 +33,4 @@ export interface Desk {
   jobs: JobScheduler;
   /** Passed to every connector (tests inject fetch or timeouts). */
   connectorDeps?: Pick<ConnectorDeps, "fetch" | "timeoutMs" | "now">;
-  /** Seconds a payout may sit in `submitting` before it is declared unknown. */
-  submittingStaleSeconds?: number;
 }

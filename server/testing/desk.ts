@@ -11,54 +11,67 @@ import { ensureSandboxConnections } from "@/server/services/connections";
 import { supportedProviders } from "@/server/connectors/registry";
 import { receiveCallback } from "@/server/services/callbacks";
 import { sandboxEmulator } from "@/server/services/sandbox-hosting";
-import { checkPayoutStatus, submitPayout } from "@/server/services/submission";
+import { workOnPayout } from "@/server/services/submission";
+import { takeDueWork } from "@/server/services/payout-work";
 import { appRouter } from "@/server/trpc/router";
 import { createCallerFactory, fieldErrorsOf } from "@/server/trpc/init";
 import { TRPCError } from "@trpc/server";
 import type { Role } from "@/server/auth/roles";
 import { waitFor } from "./wait";
 
-export interface QueuedJob {
-  name: "submit" | "status";
-  payoutId: string;
-  delaySeconds: number;
-  attempt: number;
+/** Counts wake-ups instead of waking workers: tests run the work themselves with `work.run`. */
+export class ManualWork implements JobScheduler {
+  wakes = 0;
+  wake() {
+    this.wakes++;
+  }
 }
 
-/** Records jobs instead of queueing them; `runAll` runs what is queued, now. */
-export class ManualJobs implements JobScheduler {
-  queued: QueuedJob[] = [];
-  history: QueuedJob[] = [];
-  async submitPayout(payoutId: string) {
-    this.push({ name: "submit", payoutId, delaySeconds: 0, attempt: 0 });
-  }
-  async checkStatus(payoutId: string, opts: { delaySeconds?: number; attempt?: number } = {}) {
-    this.push({ name: "status", payoutId, delaySeconds: opts.delaySeconds ?? 0, attempt: opts.attempt ?? 0 });
-  }
-  private push(job: QueuedJob) {
-    // Like the real queue's "stately" policy: one waiting job per payout and kind.
-    if (this.queued.some((j) => j.name === job.name && j.payoutId === job.payoutId)) return;
-    this.queued.push(job);
-    this.history.push(job);
-  }
-  /** Runs queued jobs (ignoring delays) until none are left or `max` ran. */
-  async runAll(desk: Desk, max = 20): Promise<number> {
-    let ran = 0;
-    while (this.queued.length > 0 && ran < max) {
-      const job = this.queued.shift()!;
-      ran++;
-      if (job.name === "submit") await submitPayout(desk, job.payoutId);
-      else await checkPayoutStatus(desk, job.payoutId, job.attempt);
-    }
-    return ran;
-  }
+export interface TestWork {
+  /** Payouts with work recorded (due now or later), oldest due first. */
+  due(payoutId?: string): Promise<Array<{ id: string; status: string; dueAt: Date; checkAttempt: number }>>;
+  /**
+   * Does the due work now, one payout at a time, as a worker would (same
+   * function, same lease). `all` also does work due later (the next status
+   * check on the provider's schedule); `payoutId` limits it to one payout.
+   * Returns how many pieces of work ran.
+   */
+  run(opts?: { all?: boolean; max?: number; payoutId?: string }): Promise<number>;
+}
+
+function testWork(desk: Desk): TestWork {
+  return {
+    async due(payoutId) {
+      const rows = await desk.db.payout.findMany({
+        where: { dueAt: { not: null }, ...(payoutId ? { id: payoutId } : {}) },
+        orderBy: { dueAt: "asc" },
+        select: { id: true, status: true, dueAt: true, checkAttempt: true },
+      });
+      return rows.map((r) => ({ ...r, dueAt: r.dueAt! }));
+    },
+    async run(opts = {}) {
+      const max = opts.max ?? 20;
+      let ran = 0;
+      while (ran < max) {
+        const now = opts.all ? new Date(Date.now() + 365 * 24 * 3600_000) : new Date();
+        const [work] = await takeDueWork(desk.db, { owner: "test-worker", limit: 1, now, payoutId: opts.payoutId });
+        if (!work) break;
+        ran++;
+        await workOnPayout(desk, work, "test-worker");
+      }
+      return ran;
+    },
+  };
 }
 
 const createCaller = createCallerFactory(appRouter);
 
 export interface TestDesk {
   desk: Desk;
-  jobs: ManualJobs;
+  /** Wake-ups the services asked for. */
+  jobs: ManualWork;
+  /** The payout work queue, driven by hand. */
+  work: TestWork;
   url: string;
   users: Record<Role, Actor>;
   caller(role: Role | Actor | null): ReturnType<typeof createCaller>;
@@ -68,10 +81,10 @@ export interface TestDesk {
 
 export async function startTestDesk(kind: TestDatabaseKind = "pglite"): Promise<TestDesk> {
   const database = await createTestDatabase(kind);
-  const jobs = new ManualJobs();
+  const jobs = new ManualWork();
   const desk: Desk = {
     db: database.prisma,
-    config: { appUrl: "http://127.0.0.1:0", credentialsKey: undefined, databaseUrl: undefined, embedded: true, inProcessWorkers: false, stuckAfterMinutes: 30 },
+    config: { appUrl: "http://127.0.0.1:0", credentialsKey: undefined, databaseUrl: undefined, embedded: true, inProcessWorkers: false, stuckAfterMinutes: 30, sendWithinSeconds: 120, sendConcurrency: 4 },
     credentialsKey: randomBytes(32),
     jobs,
     connectorDeps: { timeoutMs: 5_000 },
@@ -108,6 +121,7 @@ export async function startTestDesk(kind: TestDatabaseKind = "pglite"): Promise<
   return {
     desk,
     jobs,
+    work: testWork(desk),
     url: desk.config.appUrl,
     users,
     pawapayConnectionId: pawapay.id,

@@ -2,7 +2,7 @@
 // services, a real database (PGlite, and PostgreSQL when TEST_DATABASE_URL is
 // set) and the pawaPay emulator over real HTTP, callbacks included.
 import { createHash, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { testDatabases } from "@/server/db/testing";
 import { eventually, refusal, startTestDesk, type TestDesk } from "@/server/testing/desk";
@@ -16,10 +16,11 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
   afterAll(async () => {
     await t?.close();
   });
-  // Each test drives its own payout's jobs; follow-ups of earlier tests are dropped.
-  beforeEach(() => {
-    t.jobs.queued = [];
-  });
+  /** Whether the payout's next piece of work (send, status check) is due now rather than later. */
+  async function dueNow(id: string) {
+    const [work] = await t.work.due(id);
+    return work !== undefined && work.dueAt.getTime() <= Date.now();
+  }
 
   const newPayout = (phone: string, extra: Partial<{ amount: string; description: string; id: string }> = {}) => ({
     id: extra.id ?? randomUUID(),
@@ -38,11 +39,14 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456789"));
     expect(created.status).toBe("pending_approval");
 
+    const wakes = t.jobs.wakes;
     await t.caller("approver").approvals.approve({ payoutId: created.id });
     expect(await statusOf(created.id)).toBe("approved");
-    expect(t.jobs.queued.map((j) => j.name)).toEqual(["submit"]);
+    // The approval made it due for sending in the same transaction, and woke the workers.
+    expect(await dueNow(created.id)).toBe(true);
+    expect(t.jobs.wakes).toBe(wakes + 1);
 
-    await t.jobs.runAll(t.desk, 1);
+    await t.work.run({ payoutId: created.id, max: 1 });
     expect(["processing", "succeeded"]).toContain(await statusOf(created.id));
     await eventually(async () => (await statusOf(created.id)) === "succeeded");
 
@@ -61,8 +65,10 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
   it("ends failed with the provider's reason for 260763456079", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456079", { amount: "20.50" }));
     await t.caller("approver").approvals.approve({ payoutId: created.id });
-    await t.jobs.runAll(t.desk, 1);
+    await t.work.run({ payoutId: created.id, max: 1 });
     await eventually(async () => (await statusOf(created.id)) === "failed");
+    // Final: nothing more is owed to it, so no status check of it is ever made.
+    expect(await t.work.due(created.id)).toEqual([]);
     const payout = await t.desk.db.payout.findUniqueOrThrow({ where: { id: created.id } });
     expect(payout.failureCode).toBe("RECIPIENT_NOT_FOUND");
   });
@@ -70,12 +76,14 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
   it("keeps polling a payout pawaPay leaves SUBMITTED (260763456129)", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456129"));
     await t.caller("approver").approvals.approve({ payoutId: created.id });
-    await t.jobs.runAll(t.desk, 1);
+    await t.work.run({ payoutId: created.id, max: 1 });
     expect(await statusOf(created.id)).toBe("processing");
-    await t.jobs.runAll(t.desk, 1); // one status query
+    expect(await dueNow(created.id)).toBe(false); // the first check waits for the provider's schedule
+    await t.work.run({ payoutId: created.id, max: 1, all: true }); // one status query
     expect(await statusOf(created.id)).toBe("processing");
-    expect(t.jobs.queued.some((j) => j.name === "status" && j.payoutId === created.id && j.delaySeconds > 5)).toBe(true);
-    t.jobs.queued = [];
+    const [next] = await t.work.due(created.id);
+    expect(next?.checkAttempt).toBe(2);
+    expect(next!.dueAt.getTime()).toBeGreaterThan(Date.now() + 5_000); // backing off
   });
 
   it("refuses the maker's approval: by role, and by the own-payout rule on the server", async () => {
@@ -103,7 +111,6 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     expect(loser.reason).toMatchObject({ code: "CONFLICT" });
     expect(await t.desk.db.approval.count({ where: { payoutId: created.id } })).toBe(1);
     await expect(t.caller("approver").approvals.reject({ payoutId: created.id, reason: "late" })).rejects.toMatchObject({ code: "CONFLICT" });
-    t.jobs.queued = [];
   });
 
   it("requires a reason to reject, and records it", async () => {
@@ -114,7 +121,7 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     });
     await t.caller("approver").approvals.reject({ payoutId: created.id, reason: "Duplicate of last week's" });
     expect(await statusOf(created.id)).toBe("rejected");
-    expect(t.jobs.queued).toEqual([]);
+    expect(await t.work.due(created.id)).toEqual([]);
   });
 
   it("names the field and the rule for bad input, and creates nothing", async () => {
@@ -183,8 +190,8 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
   it("refuses a forged callback and changes nothing; an unsigned one is only a reason to ask", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456129"));
     await t.caller("approver").approvals.approve({ payoutId: created.id });
-    await t.jobs.runAll(t.desk, 1);
-    t.jobs.queued = [];
+    await t.work.run({ payoutId: created.id, max: 1 });
+    expect(await dueNow(created.id)).toBe(false);
     const body = JSON.stringify({ payoutId: created.id, status: "FAILED", failureReason: { failureCode: "OTHER_ERROR" } });
     const post = (headers: Record<string, string>) =>
       fetch(`${t.url}/api/webhooks/${t.pawapayConnectionId}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
@@ -198,14 +205,14 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     expect(forged.status).toBe(401);
     expect(await statusOf(created.id)).toBe("processing");
     // It makes the desk ask the provider instead.
-    expect(t.jobs.queued).toEqual([expect.objectContaining({ name: "status", payoutId: created.id })]);
-    t.jobs.queued = [];
+    expect(await dueNow(created.id)).toBe(true);
+    await t.work.run({ payoutId: created.id, max: 1 });
+    expect(await dueNow(created.id)).toBe(false);
 
     const unsigned = await post({});
     expect(unsigned.status).toBe(200);
     expect(await unsigned.json()).toMatchObject({ message: expect.stringMatching(/confirmed with the provider/) });
     expect(await statusOf(created.id)).toBe("processing");
-    expect(t.jobs.queued).toEqual([expect.objectContaining({ name: "status", payoutId: created.id })]);
-    t.jobs.queued = [];
+    expect(await dueNow(created.id)).toBe(true);
   });
 });

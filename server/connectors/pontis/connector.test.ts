@@ -272,7 +272,7 @@ describe("payouts through the emulator", () => {
     expect(countAt(emulator, request.payoutId)).toBe(1);
   });
 
-  it("canceled, rejected and a reversal after completion are failed with their own codes", async () => {
+  it("canceled and rejected are failed with their own codes; a reversal after completion is reversed", async () => {
     const c = connector();
     const paid = await c.submit(payout(3000n));
     await waitFor(callbackFor(paid.providerReference!, "completed"));
@@ -280,9 +280,9 @@ describe("payouts through the emulator", () => {
     const reversal = await waitFor(callbackFor(paid.providerReference!, "reversed"));
     expect(await c.parseCallback!(reversal)).toMatchObject({
       verified: true,
-      result: { state: "failed", providerStatus: "reversed", failureCode: "REVERSED", failureMessage: expect.stringMatching(/reversed the payout after it completed/) },
+      result: { state: "reversed", providerStatus: "reversed", failureCode: "REVERSED", failureMessage: expect.stringMatching(/reversed the payout after it completed/) },
     });
-    expect(await c.status({ payoutId: "x", providerReference: paid.providerReference })).toMatchObject({ state: "failed", failureCode: "REVERSED" });
+    expect(await c.status({ payoutId: "x", providerReference: paid.providerReference })).toMatchObject({ state: "reversed", failureCode: "REVERSED" });
 
     for (const [status, code] of [
       ["canceled", "CANCELED"],

@@ -118,9 +118,9 @@ export const TRANSACTION_STATUSES = ["pending_approval", "pending", "processing"
 /**
  * A transaction status in the desk's words.
  * - canceled is final and nothing was paid: failed, failureCode CANCELED.
- * - reversed follows completed: the money came back. It is reported as
- *   failed with failureCode REVERSED so that the desk, which never rewrites a
- *   final status, records the contradiction as its own event.
+ * - reversed follows completed: the money came back. The desk moves a
+ *   succeeded payout to its own final status `reversed` (statements need the
+ *   difference), with failureCode REVERSED and Pontis' words.
  * - any other word is unknown, never guessed final.
  */
 export function mapTransactionStatus(status: string, statusMessage: string | undefined, transactionId: string | undefined, raw: unknown): ProviderResult {
@@ -142,7 +142,7 @@ export function mapTransactionStatus(status: string, statusMessage: string | und
       return { state: "failed", ...base, failureCode: "CANCELED", failureMessage: message ?? "The payout was canceled at PontisGlobe; nothing was paid" };
     case "reversed":
       return {
-        state: "failed",
+        state: "reversed",
         ...base,
         failureCode: "REVERSED",
         failureMessage: `PontisGlobe reversed the payout after it completed: the money came back to the wallet${message ? ` (${message})` : ""}`,

@@ -1,0 +1,186 @@
+// The worker loop of one process: takes due payouts from the payout rows
+// (server/services/payout-work.ts) and acts on them, several at once per
+// connection, never more than the connection's concurrency in this process.
+//
+// Why no job queue library for this: the payout row already is the truth
+// (its status and version decide whether a send may happen), so it is also
+// the queue. A separate job row could be orphaned by a dead worker and, under
+// pg-boss's stately policy, block every other payout's job (pg-boss#536); a
+// lease on the row cannot: it runs out, and the payout is taken up again.
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { Desk, JobScheduler } from "@/server/services/types";
+import { dueCounts, LEASE_SECONDS, renewLeases, sweep, takeDueWork, type DueWork } from "@/server/services/payout-work";
+import { workOnPayout } from "@/server/services/submission";
+import { connectionSendConcurrency } from "@/server/services/connection-settings";
+import { beat, type WorkerStats } from "./heartbeat";
+
+export interface DispatcherOptions {
+  /** How long to wait for new work when none is due (a wake() cuts it short). */
+  idlePollMs?: number;
+  /** Seconds between sweeps (flags, repairs). */
+  sweepEverySeconds?: number;
+  /** Seconds between heartbeats (and lease renewals). */
+  heartbeatEverySeconds?: number;
+}
+
+/** A piece of work longer than this stops renewing its lease, so a hung call cannot hold a payout for ever. */
+const MAX_WORK_SECONDS = 300;
+const CONNECTIONS_CACHE_MS = 10_000;
+
+export class Dispatcher implements JobScheduler {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  readonly stats: WorkerStats = { processed: 0n, errors: 0n, lastError: null, lastErrorAt: null, startedAt: new Date() };
+  private readonly active = new Map<string, { connectionId: string; startedAt: number; done: Promise<void> }>();
+  private readonly perConnection = new Map<string, number>();
+  private connections: { at: number; concurrency: Map<string, number> } = { at: 0, concurrency: new Map() };
+  private stopped = false;
+  private nudged = false;
+  private nudge: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private timers: ReturnType<typeof setInterval>[] = [];
+
+  constructor(
+    private readonly desk: Desk,
+    private readonly opts: DispatcherOptions = {},
+  ) {}
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run();
+    const heartbeat = setInterval(() => void this.heartbeat(), (this.opts.heartbeatEverySeconds ?? 5) * 1000);
+    const sweeper = setInterval(() => void this.sweep(), (this.opts.sweepEverySeconds ?? 15) * 1000);
+    heartbeat.unref();
+    sweeper.unref();
+    this.timers.push(heartbeat, sweeper);
+    void this.heartbeat();
+  }
+
+  /** Something became due: look now rather than at the next poll. */
+  wake(): void {
+    this.nudged = true;
+    this.nudge?.();
+  }
+
+  /** Stops taking work and waits (up to `waitMs`) for the work under way; leases of unfinished work run out on their own. */
+  async stop(waitMs = 10_000): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.wake();
+    await this.loop;
+    const pending = [...this.active.values()].map((a) => a.done);
+    await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, waitMs).unref())]);
+  }
+
+  /** Payouts this process is acting on right now. */
+  get inProgress(): number {
+    return this.active.size;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let took = 0;
+      try {
+        took = await this.takeWork();
+      } catch (error) {
+        this.recordError("taking due payouts", error);
+        await this.nap(1000);
+        continue;
+      }
+      // Nothing taken: either nothing is due, or every connection with work is at its limit
+      // (a finishing payout wakes us). Something taken: look again at once.
+      if (took === 0) await this.nap(this.opts.idlePollMs ?? 250);
+    }
+  }
+
+  private async takeWork(): Promise<number> {
+    const due = await dueCounts(this.desk.db);
+    if (due.size === 0) return 0;
+    const concurrency = await this.concurrency();
+    let took = 0;
+    for (const [connectionId, waiting] of due) {
+      const free = (concurrency.get(connectionId) ?? this.desk.config.sendConcurrency) - (this.perConnection.get(connectionId) ?? 0);
+      if (free <= 0 || this.stopped) continue;
+      const works = await takeDueWork(this.desk.db, { owner: this.owner, connectionId, limit: Math.min(free, waiting) });
+      for (const work of works) this.launch(work);
+      took += works.length;
+    }
+    return took;
+  }
+
+  private launch(work: DueWork): void {
+    this.perConnection.set(work.connectionId, (this.perConnection.get(work.connectionId) ?? 0) + 1);
+    const done = workOnPayout(this.desk, work, this.owner)
+      .then(() => {
+        this.stats.processed++;
+      })
+      .catch((error) => this.recordError(`payout ${work.id} (${work.status})`, error))
+      .finally(() => {
+        this.active.delete(work.id);
+        this.perConnection.set(work.connectionId, (this.perConnection.get(work.connectionId) ?? 1) - 1);
+        this.wake();
+      });
+    this.active.set(work.id, { connectionId: work.connectionId, startedAt: Date.now(), done });
+  }
+
+  private async concurrency(): Promise<Map<string, number>> {
+    if (Date.now() - this.connections.at > CONNECTIONS_CACHE_MS) {
+      const rows = await this.desk.db.connection.findMany({ select: { id: true, settings: true } });
+      this.connections = {
+        at: Date.now(),
+        concurrency: new Map(rows.map((r) => [r.id, connectionSendConcurrency(r.settings, this.desk.config.sendConcurrency)])),
+      };
+    }
+    return this.connections.concurrency;
+  }
+
+  private nap(ms: number): Promise<void> {
+    if (this.nudged || this.stopped) {
+      this.nudged = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.nudge = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    }).then(() => {
+      this.nudge = null;
+      this.nudged = false;
+    });
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      const now = Date.now();
+      const renewable = [...this.active.entries()].filter(([, a]) => now - a.startedAt < MAX_WORK_SECONDS * 1000).map(([id]) => id);
+      await renewLeases(this.desk.db, this.owner, renewable, LEASE_SECONDS);
+      await beat(this.desk.db, this.owner, this.stats);
+    } catch (error) {
+      this.recordError("heartbeat", error);
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      await sweep(this.desk.db, {
+        sendWithinSeconds: this.desk.config.sendWithinSeconds,
+        checkOverdueSeconds: this.desk.config.sendWithinSeconds,
+        stuckAfterMinutes: this.desk.config.stuckAfterMinutes,
+      });
+    } catch (error) {
+      this.recordError("sweep", error);
+    }
+  }
+
+  /** Every queue error is logged and counted; the count reaches /api/health through the heartbeat. */
+  private recordError(what: string, error: unknown): void {
+    this.stats.errors++;
+    const message = error instanceof Error ? error.message : String(error);
+    this.stats.lastError = `${what}: ${message}`.slice(0, 1000);
+    this.stats.lastErrorAt = new Date();
+    console.error(`[jobs] ${what} failed:`, error);
+  }
+}
