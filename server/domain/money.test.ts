@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { currencyExponent, formatMoney, fromPreciseDecimalString, parseAmount, toDecimalString, toShortDecimalString } from "./money";
+import { currencyExponent, formatMoney, fromPreciseDecimalString, MAX_STORABLE_MINOR, MoneyError, parseAmount, toDecimalString, toShortDecimalString } from "./money";
 
 describe("money", () => {
   it("knows ISO 4217 exponents", () => {
@@ -36,5 +36,26 @@ describe("money", () => {
     expect(fromPreciseDecimalString("4621.0000000", "UGX")).toBe(4621n);
     expect(fromPreciseDecimalString("21798.03", "ZMW")).toBe(2179803n);
     expect(() => fromPreciseDecimalString("1.005", "USD")).toThrow();
+  });
+  it("refuses amounts PostgreSQL's bigint cannot hold, naming the rule", () => {
+    // int8's largest value in ZMW minor units is exactly representable and accepted here; payout limits are the service's.
+    expect(parseAmount("92233720368547758.07", "ZMW")).toBe(MAX_STORABLE_MINOR);
+    for (const [amount, currency] of [
+      ["92233720368547758.08", "ZMW"],
+      ["9999999999999999999", "ZMW"],
+      ["9223372036854775808", "UGX"],
+      ["9".repeat(400), "UGX"],
+    ] as const) {
+      let error: unknown;
+      try {
+        parseAmount(amount, currency);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, amount).toBeInstanceOf(MoneyError);
+      expect((error as MoneyError).rule).toBe("amount.range");
+      expect((error as MoneyError).message).toContain(`at most ${formatMoney(MAX_STORABLE_MINOR, currency)}`);
+      expect((error as MoneyError).message.length).toBeLessThan(200);
+    }
   });
 });

@@ -43,6 +43,13 @@ export function isKnownCurrency(currency: string): boolean {
 const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
 
 /**
+ * The largest amount in minor units the desk can store: PostgreSQL's bigint
+ * (int8). Anything above it is refused as money, not left to fail in the
+ * database. Payout limits (far lower) are the services' business.
+ */
+export const MAX_STORABLE_MINOR = 2n ** 63n - 1n;
+
+/**
  * Parses a decimal amount typed by a person ("1,250.50", "1250.5", "1250")
  * into minor units. Refuses more decimals than the currency has, negative
  * numbers, exponents and anything that is not plainly a number; never rounds.
@@ -70,7 +77,19 @@ export function parseAmount(input: string, currency: string): bigint {
       "amount.decimals",
     );
   }
-  return BigInt(whole) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, "0") || "0");
+  // More digits than int8 has can only be out of range; say so before making a huge BigInt.
+  if (whole.replace(/^0+/, "").length > 19) throw outOfRange(trimmed, currency);
+  const minor = BigInt(whole) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, "0") || "0");
+  if (minor > MAX_STORABLE_MINOR) throw outOfRange(trimmed, currency);
+  return minor;
+}
+
+function outOfRange(amount: string, currency: string): MoneyError {
+  const shown = amount.length > 40 ? `${amount.slice(0, 40)}…` : amount;
+  return new MoneyError(
+    `${shown} ${currency} is more than any amount the desk can record (at most ${formatMoney(MAX_STORABLE_MINOR, currency)})`,
+    "amount.range",
+  );
 }
 
 /** Minor units as a plain decimal string with exactly the currency's decimals: 1250n USD → "12.50". */
