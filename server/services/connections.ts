@@ -60,7 +60,23 @@ export function openConnector(desk: Desk, connection: Connection, payoutId?: str
   return connectorFactory(config.provider)(config, {
     ...desk.connectorDeps,
     onCall: (call) => recordCall(desk, connection.id, payoutId, call),
+    holdProviderReference: (id, reference) => holdProviderReference(desk, connection.id, id, reference),
   });
+}
+
+/**
+ * Writes a provider's id on the payout before the connector acts on it (see
+ * ConnectorDeps.holdProviderReference): with Paytota, a payout that holds no
+ * id was therefore never executed, which is what lets a lost answer be
+ * redone. Only over no id or the same one: a second attempt that created
+ * another payout at the provider must not replace the id of the first.
+ */
+async function holdProviderReference(desk: Desk, connectionId: string, payoutId: string, reference: string): Promise<void> {
+  const held = await desk.db.payout.updateMany({
+    where: { id: payoutId, connectionId, OR: [{ providerReference: null }, { providerReference: reference }] },
+    data: { providerReference: reference },
+  });
+  if (held.count !== 1) throw new Error("the payout already holds another provider id");
 }
 
 async function recordCall(desk: Desk, connectionId: string, payoutId: string | undefined, call: ProviderCallRecord): Promise<void> {

@@ -2,7 +2,10 @@
 // two-step payout (initiate, execute), the sandbox's magic numbers, signed
 // callbacks received by a local receiver, the "initialized but never
 // executed" rule, lookups by reference, injected transport faults on both
-// steps, balances in minor units and statements.
+// steps, balances in minor units and statements. Connectors get a
+// holdProviderReference like the desk's (a map standing in for the payout
+// row) unless a test says the desk does not hold ids; lost-initiate.test.ts
+// drives the fault matrix for a lost initiate answer to the end.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { serveWebHandler, type ServedHandler } from "@/server/sandbox/http";
@@ -25,6 +28,8 @@ const accounts = new Map<string, PaytotaEmulatorAccount>();
 const received: CallbackInput[] = [];
 const seen: Array<{ method: string; url: string; headers: Headers; body: string }> = [];
 let calls: ProviderCallRecord[] = [];
+/** The ids the "desk" holds, by payout id (what holdProviderReference writes on the payout row). */
+let held = new Map<string, string>();
 let clock = () => new Date();
 
 beforeAll(async () => {
@@ -57,10 +62,17 @@ afterAll(async () => {
 
 beforeEach(() => {
   calls = [];
+  held = new Map();
   clock = () => new Date();
 });
 
-function connector(options: { key?: string; credentials?: Record<string, string>; timeoutMs?: number; url?: string } = {}) {
+async function holdLikeTheDesk(payoutId: string, reference: string): Promise<void> {
+  const current = held.get(payoutId);
+  if (current && current !== reference) throw new Error("the payout already holds another provider id");
+  held.set(payoutId, reference);
+}
+
+function connector(options: { key?: string; credentials?: Record<string, string>; timeoutMs?: number; url?: string; hold?: false | ((payoutId: string, reference: string) => Promise<void>) } = {}) {
   const config: ConnectionConfig = {
     id: "conn-1",
     provider: "paytota",
@@ -70,7 +82,13 @@ function connector(options: { key?: string; credentials?: Record<string, string>
     credentials: { secretKey: options.key ?? "sk-main", brandId: BRAND, clientEmail: "payouts@desk.example", ...options.credentials },
     callbackUrl: `${receiverServer.url}/api/webhooks/conn-1`,
   };
-  return createPaytotaConnector(config, { onCall: (call) => void calls.push(call), timeoutMs: options.timeoutMs ?? 3000, now: () => clock() });
+  const hold = options.hold === undefined ? holdLikeTheDesk : options.hold;
+  return createPaytotaConnector(config, {
+    onCall: (call) => void calls.push(call),
+    timeoutMs: options.timeoutMs ?? 3000,
+    now: () => clock(),
+    ...(hold ? { holdProviderReference: hold } : {}),
+  });
 }
 
 function payout(phone: string, overrides: Partial<PayoutRequest> = {}): PayoutRequest {
@@ -111,8 +129,9 @@ describe("the calls on the wire", () => {
     expect(execute.body).toBe('{"payout_type":"mobile"}');
     expect(execute.headers.get("authorization")).toBeNull();
 
-    // A brand-new payout is looked up by reference first, then created once and executed once.
-    expect(calls.map((c) => c.operation)).toEqual(["lookup", "initiate", "execute"]);
+    // Created once and executed once, with its id held in between; no undocumented lookup.
+    expect(calls.map((c) => c.operation)).toEqual(["initiate", "execute"]);
+    expect(held.get(request.payoutId)).toBe(created.id);
     expect(JSON.stringify(calls)).not.toContain("sk-main");
     expect(created.executions).toBe(1);
   });
@@ -259,19 +278,48 @@ describe("never two payouts for one id", () => {
     expect(calls.map((c) => c.operation)).toEqual(["status", "status", "execute"]);
   });
 
-  it("crash before the reference was recorded: the lookup by reference finds the initialized payout and executes it", async () => {
+  it("initiate answer lost: not_found (nothing can have run); the resend initiates again and executes that one, never the orphan", async () => {
     const request = payout("256700123123");
     await emulator.injectFault({ mode: "drop-after-accept", operation: "initiate" }, "sk-main");
     const first = await connector().submit(request);
     expect(first.state).toBe("unknown");
     expect(first.providerReference).toBeUndefined();
-    const created = emulator.payoutByReference(request.payoutId)!;
-    expect(created.status).toBe("initialized");
+    expect(held.has(request.payoutId)).toBe(false);
+    const orphan = emulator.payoutByReference(request.payoutId)!;
+    expect(orphan.status).toBe("initialized");
 
-    expect(await connector().status({ payoutId: request.payoutId })).toMatchObject({ state: "not_found", providerReference: created.id });
-    expect(await connector().submit(request)).toMatchObject({ state: "processing", providerReference: created.id });
-    expect(atEmulator(emulator, request.payoutId)).toHaveLength(1);
-    expect(created.executions).toBe(1);
+    const status = await connector().status({ payoutId: request.payoutId });
+    expect(status).toMatchObject({ state: "not_found" });
+    expect(status.providerReference).toBeUndefined(); // the orphan's id is not taken
+    const resent = await connector().submit({ ...request, firstAttempt: false });
+    expect(resent).toMatchObject({ state: "processing" });
+    expect(resent.providerReference).not.toBe(orphan.id);
+    expect(held.get(request.payoutId)).toBe(resent.providerReference);
+    expect(emulator.payout(resent.providerReference!)!.executions).toBe(1);
+    expect(orphan.executions).toBe(0);
+    expect(orphan.status).toBe("initialized");
+  });
+
+  it("a payout Paytota shows executing is taken as this payout's, never initiated again", async () => {
+    const request = payout("256700123123");
+    // The desk lost the id after executing (say, a database restored from a backup): the lookup is the safety net.
+    const first = await connector({ hold: false }).submit(request);
+    expect(first).toMatchObject({ state: "processing" });
+    expect(await connector().status({ payoutId: request.payoutId })).toMatchObject({ state: expect.stringMatching(/processing|succeeded/), providerReference: first.providerReference });
+    expect(await connector().submit({ ...request, firstAttempt: false })).toMatchObject({ state: expect.stringMatching(/processing|succeeded/), providerReference: first.providerReference });
+    expect(emulator.payoutsByReference(request.payoutId, { repeats: true })).toHaveLength(1);
+    expect(emulator.payout(first.providerReference!)!.executions).toBe(1);
+  });
+
+  it("an id that cannot be held is never executed", async () => {
+    const request = payout("256700123123");
+    const result = await connector({ hold: async () => Promise.reject(new Error("database unreachable")) }).submit(request);
+    const created = emulator.payoutByReference(request.payoutId)!;
+    expect(result).toMatchObject({ state: "unknown" });
+    expect(result.providerReference).toBeUndefined();
+    expect(result.failureMessage).toMatch(/database unreachable.*not executed/);
+    expect(created.executions).toBe(0);
+    expect(calls.map((c) => c.operation)).toEqual(["initiate"]);
   });
 
   it("says not_found only when Paytota lists no payout with this reference", async () => {
@@ -284,20 +332,25 @@ describe("never two payouts for one id", () => {
     expect(atEmulator(emulator, request.payoutId)).toHaveLength(0);
   });
 
-  it("does not trust a lookup that ignored the reference filter", async () => {
-    const c = connector({ url: `${looseServer.url}/api/sandbox/paytota` });
-    const first = payout("256700123123");
-    expect(await c.submit(first)).toMatchObject({ state: "processing" }); // an empty list is empty either way
-    const second = payout("256700123123");
-    const result = await c.submit(second);
-    expect(result).toMatchObject({ state: "unknown" });
-    expect(result.failureMessage).toMatch(/ignored the reference filter/);
-    expect(await c.status({ payoutId: second.payoutId })).toMatchObject({ state: "unknown" });
-    expect(atEmulator(loose, second.payoutId)).toHaveLength(0);
+  it("a lookup that ignored the reference filter tells nothing: the held ids decide, or a person does", async () => {
+    const looseUrl = `${looseServer.url}/api/sandbox/paytota`;
+    expect(await connector({ url: looseUrl }).submit(payout("256700123123"))).toMatchObject({ state: "processing" });
+    const request = payout("256700123123");
+    await loose.injectFault({ mode: "timeout", operation: "initiate" }, "sk-main");
+    expect(await connector({ url: looseUrl, timeoutMs: 300 }).submit(request)).toMatchObject({ state: "unknown" });
+    // Without the desk holding ids, the unfiltered list proves nothing: a person must look.
+    const unheld = await connector({ url: looseUrl, hold: false }).status({ payoutId: request.payoutId });
+    expect(unheld).toMatchObject({ state: "unknown" });
+    expect(unheld.failureMessage).toMatch(/ignored the reference filter/);
+    // With it, nothing can have been executed: initiated again, under a repeat of the refused reference.
+    expect(await connector({ url: looseUrl }).status({ payoutId: request.payoutId })).toMatchObject({ state: "not_found" });
+    expect(await connector({ url: looseUrl }).submit({ ...request, firstAttempt: false })).toMatchObject({ state: "processing" });
+    const atLoose = loose.payoutsByReference(request.payoutId, { repeats: true });
+    expect(atLoose.map((p) => p.executions).sort()).toEqual([0, 1]);
   });
 
-  it("with lookupByReference=false: creates directly, never resolves an unknown id to not_found, never creates twice", async () => {
-    const c = connector({ key: "sk-nolookup", credentials: { lookupByReference: "false" }, timeoutMs: 400 });
+  it("with lookupByReference=false and no held ids: creates directly, never resolves an unknown id to not_found, never creates twice", async () => {
+    const c = connector({ key: "sk-nolookup", credentials: { lookupByReference: "false" }, timeoutMs: 400, hold: false });
     const ok = payout("256700123123");
     expect(await c.submit(ok)).toMatchObject({ state: "processing" });
     expect(calls.map((call) => call.operation)).toEqual(["initiate", "execute"]);
@@ -316,27 +369,31 @@ describe("never two payouts for one id", () => {
 describe("faults injected in the emulator", () => {
   const c = () => connector({ key: "sk-faults", timeoutMs: 300 });
 
-  it("initiate 500 (nothing created): unknown; the lookup then says not_found and the resend creates it once", async () => {
+  it("initiate 500 (nothing created): unknown; then not_found, and the resend creates it once", async () => {
     const request = payout("256700123123");
     await emulator.injectFault({ mode: "500", operation: "initiate" }, "sk-faults");
     expect(await c().submit(request)).toMatchObject({ state: "unknown", providerStatus: "HTTP 500" });
     expect(atEmulator(emulator, request.payoutId)).toHaveLength(0);
     expect(await c().status({ payoutId: request.payoutId })).toMatchObject({ state: "not_found" });
-    expect(await c().submit(request)).toMatchObject({ state: "processing" });
+    expect(await c().submit({ ...request, firstAttempt: false })).toMatchObject({ state: "processing" });
     expect(atEmulator(emulator, request.payoutId)).toHaveLength(1);
   });
 
-  it.each(["garbage", "timeout", "drop-after-accept"] as const)("initiate %s (created): unknown; then finished by executing the same payout", async (mode) => {
+  it.each(["garbage", "timeout", "drop-after-accept"] as const)("initiate %s (created, answer lost): unknown; then initiated again and that one executed, the orphan never", async (mode) => {
     const request = payout("256700123123");
     await emulator.injectFault({ mode, operation: "initiate" }, "sk-faults");
     const first = await c().submit(request);
     expect(first).toMatchObject({ state: "unknown" });
-    const created = emulator.payoutByReference(request.payoutId)!;
-    expect(created.status).toBe("initialized");
-    expect(await c().status({ payoutId: request.payoutId })).toMatchObject({ state: "not_found", providerReference: created.id });
-    expect(await c().submit(request)).toMatchObject({ state: "processing", providerReference: created.id });
-    expect(atEmulator(emulator, request.payoutId)).toHaveLength(1);
-    expect(created.executions).toBe(1);
+    const orphan = emulator.payoutByReference(request.payoutId)!;
+    expect(orphan.status).toBe("initialized");
+    expect(await c().status({ payoutId: request.payoutId })).toMatchObject({ state: "not_found" });
+    const resent = await c().submit({ ...request, firstAttempt: false });
+    expect(resent).toMatchObject({ state: "processing", providerReference: expect.any(String) });
+    expect(resent.providerReference).not.toBe(orphan.id);
+    const all = emulator.payoutsByReference(request.payoutId, { repeats: true });
+    expect(all).toHaveLength(2);
+    expect(all.find((p) => p.id === resent.providerReference)!.executions).toBe(1);
+    expect(orphan.executions).toBe(0);
   });
 
   it("initiate slow (within the timeout): processing", async () => {
@@ -402,12 +459,14 @@ describe("faults injected in the emulator", () => {
     expect(await c().status({ payoutId: request.payoutId, providerReference: first.providerReference })).toMatchObject({ state: expect.stringMatching(/processing|succeeded/) });
   });
 
-  it("a failed lookup before the first initiate: unknown and nothing created (the status query resolves it)", async () => {
+  it("a failed lookup is asked again later: unknown, never not_found on a lookup that did not answer", async () => {
     const request = payout("256700123123");
     await emulator.injectFault({ mode: "timeout", operation: "lookup" }, "sk-faults");
-    expect(await c().submit(request)).toMatchObject({ state: "unknown" });
-    expect(atEmulator(emulator, request.payoutId)).toHaveLength(0);
+    expect(await c().status({ payoutId: request.payoutId })).toMatchObject({ state: "unknown", failureMessage: expect.stringMatching(/asked again/) });
+    await emulator.injectFault({ mode: "500", operation: "lookup" }, "sk-faults");
+    expect(await c().status({ payoutId: request.payoutId })).toMatchObject({ state: "unknown" });
     expect(await c().status({ payoutId: request.payoutId })).toMatchObject({ state: "not_found" });
+    expect(atEmulator(emulator, request.payoutId)).toHaveLength(0);
   });
 
   it("faults can be set over HTTP with the company's key", async () => {
@@ -423,14 +482,13 @@ describe("faults injected in the emulator", () => {
 });
 
 describe("refusals", () => {
-  it("an unknown secret key: unknown (an earlier payout cannot be ruled out), nothing created", async () => {
+  it("an unknown secret key: failed, nothing created (and nothing executed: no id was ever held)", async () => {
     const request = payout("256700123123");
     const result = await connector({ key: "sk-wrong" }).submit(request);
-    expect(result).toMatchObject({ state: "unknown" });
-    expect(result.failureMessage).toMatch(/HTTP 401/);
+    expect(result).toMatchObject({ state: "failed", providerStatus: "HTTP 401" });
     expect(atEmulator(emulator, request.payoutId)).toHaveLength(0);
-    // Without a lookup the initiate itself is refused: certainly nothing created.
-    expect(await connector({ key: "sk-wrong", credentials: { lookupByReference: "false" } }).submit(request)).toMatchObject({ state: "failed", providerStatus: "HTTP 401" });
+    // Asking about it answers unknown: Paytota refused the key, it did not say it never saw the payout.
+    expect(await connector({ key: "sk-wrong" }).status({ payoutId: request.payoutId })).toMatchObject({ state: "unknown", failureMessage: expect.stringMatching(/HTTP 401/) });
   });
 
   it("a brand the key may not pay for: failed, nothing created", async () => {
@@ -445,12 +503,8 @@ describe("refusals", () => {
     const request = payout("0700123123");
     const result = await connector().submit(request);
     expect(result).toMatchObject({ state: "failed", failureCode: "NOT_SENT" });
-    // Only the read-only lookup (an earlier attempt would be finished, not refused); nothing created.
-    expect(calls.map((c) => c.operation)).toEqual(["lookup"]);
-    expect(atEmulator(emulator, request.payoutId)).toHaveLength(0);
-    calls = [];
-    expect(await connector({ credentials: { lookupByReference: "false" } }).submit(request)).toMatchObject({ state: "failed", failureCode: "NOT_SENT" });
     expect(calls).toHaveLength(0);
+    expect(atEmulator(emulator, request.payoutId)).toHaveLength(0);
   });
 
   it("an existing payout is finished even if the connection's rules changed since it was created", async () => {
@@ -462,8 +516,8 @@ describe("refusals", () => {
     const c = connector({ credentials: { clientEmail: "" } });
     expect(c.validate(request)).not.toEqual([]);
     expect(await c.submit({ ...request, providerReference: first.providerReference! })).toMatchObject({ state: "processing" });
-    expect(await c.submit(request)).toMatchObject({ state: "processing" });
     expect(atEmulator(emulator, request.payoutId)).toHaveLength(1);
+    expect(emulator.payout(first.providerReference!)!.executions).toBe(1);
   });
 });
 

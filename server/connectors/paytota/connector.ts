@@ -2,19 +2,44 @@
 //
 // A Paytota payout takes two calls: initiate (POST /api/v1/payouts/, which
 // creates a payout object in status "initialized" with an execution_url)
-// and execute (POST {execution_url}, which sends the money). The rule this
-// file is built around: an initialized payout that was never executed is
-// executed, never created again. So submit() first looks for the payout it
-// may already have created (by Paytota's id when the desk knows it, else by
-// our reference), and only initiates when Paytota positively has none.
+// and execute (POST {execution_url}, which sends the money). Only execute
+// moves money, and only the answer to initiate gives us the payout's id and
+// execution_url. The rules this file is built around:
 //
-// Status mapping, and why "initialized" reads as not_found: the desk resends
-// a payout only when status() says not_found, and a resend is a submit()
-// call, which for an existing initialized payout executes that same payout.
-// Reporting "initialized" as not_found is therefore how an interrupted
-// submit (initiated, never executed) gets finished, and it is safe only
-// because submit() never initiates when a payout for this reference exists.
-import { createHash, type KeyObject } from "node:crypto";
+// 1. The desk holds the id before the money moves. After an initiate answer,
+//    the id is handed to deps.holdProviderReference, which writes it on the
+//    payout row, and only once that has succeeded is the payout executed. So
+//    a payout the desk holds no Paytota id for was never executed by us:
+//    either the initiate answer was lost (a timeout, a 5xx, garbage, a dropped
+//    connection), or the worker stopped before holding the id, and in both
+//    cases nothing was executed.
+// 2. Hence a lost initiate is redone. status() of a payout without an id says
+//    not_found (the desk's cue to resend), and the resend initiates again and
+//    executes the payout that answer names. A payout the lost attempt may
+//    have created at Paytota (the orphan) stays "initialized" for ever: it is
+//    never executed, because nothing executes a payout whose id was not
+//    answered to the initiate call of this very attempt and held first.
+// 3. An initialized payout whose id the desk holds (initiate answered, the
+//    execute answer lost or never sent) is executed, never created again.
+//    status() reports its "initialized" as not_found for that reason: the
+//    resend is a submit() with the held id, which executes that same payout.
+//
+// Where Paytota's docs are silent, the reading that can never pay twice:
+// - A repeated reference. The docs call the reference "unique" but say
+//   nothing of a second initiate with it. Any answer is safe: a new payout
+//   (executed, the first stays an orphan), the existing payout (executed only
+//   if still initialized, read otherwise), or a refusal naming the reference
+//   (initiated once more under a repeat of the reference, see wire.ts).
+// - The lookup by reference (GET /api/v1/payouts/?reference=) is not
+//   documented and a Paytota that follows its docs answers 404 to it. It is
+//   only a safety net (credential lookupByReference): a listed payout that
+//   was executed is taken as this payout's, and nothing is initiated again.
+//   An answer that is no trustworthy list tells nothing either way.
+// - Without holdProviderReference (a connector used outside the desk) rule 1
+//   cannot be promised, so a payout without an id is reported not_found only
+//   when a trustworthy lookup lists no payout at all with its reference, and
+//   is otherwise left unknown for a person.
+import { createHash, randomBytes, type KeyObject } from "node:crypto";
 import { createHttpCaller, truncate, type CallOutcome } from "../http";
 import type {
   CallbackInput,
@@ -39,7 +64,9 @@ import {
   isRecord,
   parseJsonLossless,
   payoutError,
+  payoutIdOfReference,
   payoutObjectSchema,
+  repeatReference,
   requestAmount,
   responseAmountMinor,
   statementSchema,
@@ -85,12 +112,16 @@ export function clearPaytotaKeyCache(): void {
  * - clientEmail: the `client.email` Paytota requires, when the payout has no
  *   recipient email (recipient.details.email).
  * - lookupByReference: "true" (default) or "false". Paytota documents no
- *   lookup by reference; with "true" the connector asks
- *   GET /api/v1/payouts/?reference=<payout id> before creating a payout and to
- *   find a payout whose Paytota id was never recorded, and trusts the answer
- *   only when every listed payout carries our reference. With "false",
- *   a payout whose Paytota id is unknown can never be resolved automatically
- *   (it stays unknown for a person), and is never created twice.
+ *   lookup by reference. With "true", before it reports a payout without a
+ *   Paytota id as never executed, and before it initiates again after Paytota
+ *   refused a repeated reference, the connector asks
+ *   GET /api/v1/payouts/?reference=<payout id>; a listed payout that Paytota
+ *   shows executing or final is taken as this payout's (recorded, never
+ *   created again). The answer counts only when every listed payout carries
+ *   our reference; a 404 or 405 (no such lookup: Paytota as documented) or a
+ *   list that ignored the filter tells nothing, and the desk's own record of
+ *   the ids it holds decides. A lookup that fails (timeout, 5xx) is asked
+ *   again later. With "false" the lookup is never made.
  * - amountUnits: "minor" (default) or "major": how Paytota's integer amounts
  *   in answers (balances, payout objects) are read. See wire.ts.
  * - webhookPublicKeyPem: the public key of a webhook configured in Paytota's
@@ -207,7 +238,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     return issues;
   }
 
-  function initiateBody(request: PayoutRequest): InitiateBody {
+  function initiateBody(request: PayoutRequest, reference: string): InitiateBody {
     const name = request.recipient.name?.trim();
     return {
       client: {
@@ -217,7 +248,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
         ...(name ? { full_name: name } : {}),
       },
       payment: { currency: request.currency, amount: requestAmount(request.amountMinor, request.currency), description: request.description },
-      reference: request.payoutId,
+      reference,
       brand_id: settings.brandId,
     };
   }
@@ -265,19 +296,19 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     return { ok: true, payout: parsed.data };
   }
 
-  type Lookup = { kind: "found"; payout: PayoutObject } | { kind: "none"; raw: unknown } | { kind: "unknown"; result: ProviderResult };
+  /**
+   * What GET /api/v1/payouts/?reference=<payout id> tells:
+   * - listed: a list we can trust (every entry carries our reference; possibly empty);
+   * - silent: nothing either way (disabled, no such lookup on this Paytota, filter ignored);
+   * - unknown: it could not be asked now (no answer, 5xx, unreadable): ask again later.
+   */
+  type Lookup =
+    | { kind: "listed"; payouts: PayoutObject[]; raw: unknown }
+    | { kind: "silent"; why: string; raw?: unknown }
+    | { kind: "unknown"; result: ProviderResult };
 
-  /** GET /api/v1/payouts/?reference=<payout id>: trusted only when the filter was visibly applied. */
   async function lookup(payoutId: string): Promise<Lookup> {
-    if (!settings.lookupByReference) {
-      return {
-        kind: "unknown",
-        result: {
-          state: "unknown",
-          failureMessage: "Paytota's id for this payout is not known and lookup by reference is disabled on this connection; a person must check it in Paytota's dashboard",
-        },
-      };
-    }
+    if (!settings.lookupByReference) return { kind: "silent", why: "lookup by reference is disabled on this connection" };
     const outcome = await api({
       operation: "lookup",
       method: "GET",
@@ -285,14 +316,13 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
       payoutId,
     });
     const unknown = (message: string, raw?: unknown): Lookup => ({ kind: "unknown", result: { state: "unknown", failureMessage: message, ...(raw !== undefined ? { raw } : {}) } });
-    if (outcome.kind === "error") return unknown(`Paytota did not answer the lookup by reference (${outcome.error}); nothing was sent`);
+    if (outcome.kind === "error") return unknown(`Paytota did not answer the lookup by reference (${outcome.error}); it will be asked again`);
+    if (outcome.status === 404 || outcome.status === 405) {
+      // Paytota as documented: there is no such lookup. Its silence is not an answer.
+      return { kind: "silent", why: `Paytota has no lookup by reference (HTTP ${outcome.status})`, raw: rawOf(outcome) };
+    }
     if (outcome.status !== 200) {
-      return unknown(
-        `Paytota answered the lookup by reference with HTTP ${outcome.status}${errorSuffix(outcome)}; it cannot confirm whether this payout exists${
-          outcome.status === 404 || outcome.status === 405 ? " (if this Paytota account has no lookup by reference, set lookupByReference to false)" : ""
-        }`,
-        rawOf(outcome),
-      );
+      return unknown(`Paytota answered the lookup by reference with HTTP ${outcome.status}${errorSuffix(outcome)}; it will be asked again`, rawOf(outcome));
     }
     const json = outcome.jsonOk ? outcome.json : undefined;
     const list = Array.isArray(json) ? json : isRecord(json) && Array.isArray(json.results) ? json.results : isRecord(json) && Array.isArray(json.data) ? json.data : null;
@@ -305,20 +335,51 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     }
     // A list that holds other references means the filter was ignored: its silence proves nothing.
     if (payouts.some((p) => !sameReference(p.reference, payoutId))) {
-      return unknown("Paytota's lookup ignored the reference filter; it cannot confirm whether this payout exists (set lookupByReference to false)", json);
+      return { kind: "silent", why: "Paytota's lookup ignored the reference filter", raw: json };
     }
-    if (payouts.length === 0) {
-      if (isRecord(json) && json.next) return unknown("Paytota's lookup by reference answered an empty page with more pages", json);
-      return { kind: "none", raw: json };
+    if (payouts.length === 0 && isRecord(json) && json.next) return unknown("Paytota's lookup by reference answered an empty page with more pages", json);
+    return { kind: "listed", payouts, raw: json };
+  }
+
+  /**
+   * What Paytota may hold for a payout whose id the desk does not: a payout
+   * it executed (taken as ours, never created again), or nothing executed
+   * (with `proof` saying whether a trusted list showed that, and any
+   * initialized orphans it listed, which are never executed).
+   */
+  type Prior =
+    | { kind: "executed"; payout: PayoutObject }
+    | { kind: "nothing_executed"; listed: boolean; orphans: PayoutObject[]; why: string; raw?: unknown }
+    | { kind: "unknown"; result: ProviderResult };
+
+  async function priorPayout(payoutId: string): Promise<Prior> {
+    const found = await lookup(payoutId);
+    if (found.kind === "unknown") return found;
+    if (found.kind === "silent") return { kind: "nothing_executed", listed: false, orphans: [], why: found.why, raw: found.raw };
+    const executed = found.payouts.filter((p) => p.status !== "initialized");
+    if (executed.length > 1) {
+      return {
+        kind: "unknown",
+        result: {
+          state: "unknown",
+          failureMessage: `Paytota holds ${executed.length} executed payouts with this reference (${executed.map((p) => `${p.id} ${p.status}`).join(", ")}); a person must check them`,
+          raw: found.raw,
+        },
+      };
     }
-    if (payouts.length > 1) {
-      return unknown(`Paytota holds ${payouts.length} payouts with this reference (${payouts.map((p) => `${p.id} ${p.status}`).join(", ")}); a person must check them`, json);
-    }
-    return { kind: "found", payout: payouts[0]! };
+    if (executed.length === 1) return { kind: "executed", payout: executed[0]! };
+    const orphans = found.payouts;
+    return {
+      kind: "nothing_executed",
+      listed: true,
+      orphans,
+      why: orphans.length === 0 ? "Paytota lists no payout with this reference" : `Paytota lists only never-executed payouts with this reference (${orphans.map((p) => p.id).join(", ")})`,
+      raw: found.raw,
+    };
   }
 
   function referenceMismatch(payout: PayoutObject, payoutId: string): ProviderResult | null {
-    if (payout.reference === undefined || payout.reference === null || payout.reference === "" || sameReference(payout.reference, payoutId)) return null;
+    if (payout.reference === undefined || payout.reference === null || payout.reference === "" || isOurReference(payout.reference, payoutId)) return null;
     // Not this payout's: its id is not recorded as ours.
     return {
       state: "unknown",
@@ -329,67 +390,117 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
 
   // ------------------------------------------------------------ status
 
+  /** True when the desk holds every Paytota id before the payout is executed (rule 1 at the top of this file). */
+  const deskHoldsIds = typeof deps.holdProviderReference === "function";
+
   async function status(request: Pick<PayoutRequest, "payoutId" | "providerReference">): Promise<ProviderResult> {
     if (request.providerReference) {
       const read = await getPayout(request.providerReference, request.payoutId);
       return read.ok ? mapPayoutObject(read.payout) : read.result;
     }
-    const found = await lookup(request.payoutId);
-    if (found.kind === "unknown") return found.result;
-    if (found.kind === "none") return { state: "not_found", failureMessage: "Paytota holds no payout with this reference", raw: found.raw };
-    return mapPayoutObject(found.payout);
+    // The desk holds no Paytota id for this payout. Execution needs the id and
+    // execution_url that only an initiate answer gives, and the desk holds that
+    // id before executing, so no attempt of ours can have executed it: the
+    // initiate answer was lost, or the worker stopped before holding the id.
+    // not_found is then the honest answer, and the resend initiates again.
+    const prior = await priorPayout(request.payoutId);
+    if (prior.kind === "unknown") return prior.result;
+    if (prior.kind === "executed") return mapPayoutObject(prior.payout);
+    const orphans = prior.orphans.length > 0 ? `; Paytota's never-executed ${prior.orphans.map((p) => p.id).join(", ")} will stay so` : "";
+    if (deskHoldsIds) {
+      return {
+        state: "not_found",
+        failureMessage: `Paytota's id for this payout never reached the desk, so it was never executed (${prior.why}); it will be initiated again${orphans}`,
+        ...(prior.raw !== undefined ? { raw: prior.raw } : {}),
+      };
+    }
+    if (prior.listed && prior.orphans.length === 0) {
+      return { state: "not_found", failureMessage: "Paytota holds no payout with this reference", raw: prior.raw };
+    }
+    return {
+      state: "unknown",
+      failureMessage: `Paytota's id for this payout is not known and ${prior.why}${
+        prior.orphans.length > 0 ? " but lists an initialized payout whose id was never recorded" : ""
+      }; without the desk holding Paytota ids before execution, a person must check it in Paytota's dashboard`,
+      ...(prior.raw !== undefined ? { raw: prior.raw } : {}),
+    };
   }
 
   // ------------------------------------------------------------ submit
 
   async function submit(request: PayoutRequest): Promise<ProviderResult> {
-    // The rules gate creating a payout only: one that already exists is finished whatever the settings say now.
-    const issues = () => validate(request);
-    if (!request.providerReference && !settings.lookupByReference && issues().length > 0) return notSent(issues());
-
-    let payout: PayoutObject;
     if (request.providerReference) {
-      // An earlier attempt created this payout: finish it, never create another.
+      // An earlier attempt created this payout and the desk holds its id: finish it, never create another.
+      // The connection's rules gate creating a payout only, so this one is finished whatever they say now.
       const read = await getPayout(request.providerReference, request.payoutId);
       if (!read.ok) {
         return read.notFound
           ? { ...read.result, failureMessage: `${read.result.failureMessage}; not creating another payout` }
           : read.result;
       }
-      payout = read.payout;
-    } else {
-      // On the first send nothing can exist yet, so no lookup (which Paytota does not document) is needed;
-      // a resend looks first, and only creates when Paytota positively lists none.
-      const found =
-        settings.lookupByReference && !request.firstAttempt ? await lookup(request.payoutId) : ({ kind: "none", raw: undefined } as const);
-      if (found.kind === "unknown") return found.result;
-      if (found.kind === "found") {
-        payout = found.payout;
-      } else {
-        if (issues().length > 0) return notSent(issues());
-        const created = await initiate(request);
-        if (!created.ok) return created.result;
-        payout = created.payout;
-      }
+      if (read.payout.status !== "initialized") return mapPayoutObject(read.payout); // already executed: its status is the answer
+      return execute(read.payout, request.payoutId);
     }
 
-    if (payout.status !== "initialized") {
-      // Already executed (by an earlier attempt): its status is the answer.
-      return mapPayoutObject(payout);
+    // No id held: nothing was executed (rule 1), so a payout is initiated, first or again.
+    const issues = validate(request);
+    if (issues.length > 0) return notSent(issues);
+    const first = await initiate(request, request.payoutId);
+    if (first.kind === "created") return holdThenExecute(first.payout, request.payoutId);
+    if (first.kind === "failed") return first.result;
+
+    // Paytota refused the payout id as a reference already used: an earlier
+    // initiate reached it and its answer was lost. Before initiating under a
+    // repeat of the reference, the lookup (where Paytota has one) shows
+    // whether a payout with it ever ran; one that did is this payout's.
+    const prior = await priorPayout(request.payoutId);
+    if (prior.kind === "unknown") return { ...prior.result, failureMessage: `Paytota already holds a payout with this reference; ${prior.result.failureMessage}` };
+    if (prior.kind === "executed") return mapPayoutObject(prior.payout);
+    if (!deskHoldsIds) {
+      return {
+        ...first.result,
+        failureMessage: `${first.result.failureMessage}; a payout with it exists and ${prior.why}: a person must check`,
+      };
     }
-    return execute(payout, request.payoutId);
+    const again = await initiate(request, repeatReference(request.payoutId, randomBytes(4).toString("hex")));
+    if (again.kind === "created") return holdThenExecute(again.payout, request.payoutId);
+    return again.result;
+  }
+
+  /** Holds Paytota's id on the payout, then executes: never the other way round (rule 1). */
+  async function holdThenExecute(payout: PayoutObject, payoutId: string): Promise<ProviderResult> {
+    // Paytota answered with a payout that already ran (it gives back the existing payout for a repeated reference): its status is the answer.
+    if (payout.status !== "initialized") return mapPayoutObject(payout);
+    if (deps.holdProviderReference) {
+      try {
+        await deps.holdProviderReference(payoutId, payout.id);
+      } catch (error) {
+        // Not executed, and no id in the result either: the payout that holds another id (or none) decides what happens next.
+        return {
+          state: "unknown",
+          providerStatus: payout.status,
+          failureMessage: `Paytota created payout ${payout.id}, but the desk could not hold its id (${(error as Error).message}), so it was not executed and never will be`,
+          raw: payout,
+        };
+      }
+    }
+    return execute(payout, payoutId);
   }
 
   function notSent(list: FieldIssue[]): ProviderResult {
-    // Nothing left the desk and nothing exists at Paytota for this payout: a final, honest "failed".
+    // Nothing left the desk and nothing was executed at Paytota for this payout: a final, honest "failed".
     return { state: "failed", failureCode: "NOT_SENT", failureMessage: `Not sent to Paytota: ${list.map((i) => `${i.field}: ${i.message}`).join("; ")}` };
   }
 
-  type Created = { ok: true; payout: PayoutObject } | { ok: false; result: ProviderResult };
+  type Initiated =
+    | { kind: "created"; payout: PayoutObject }
+    /** Paytota refused the reference as taken: the payout id reached it before. */
+    | { kind: "reference_taken"; result: ProviderResult }
+    | { kind: "failed"; result: ProviderResult };
 
   /** Step 1: POST /api/v1/payouts/ */
-  async function initiate(request: PayoutRequest): Promise<Created> {
-    const body = JSON.stringify(initiateBody(request));
+  async function initiate(request: PayoutRequest, reference: string): Promise<Initiated> {
+    const body = JSON.stringify(initiateBody(request, reference));
     const outcome = await api({
       operation: "initiate",
       method: "POST",
@@ -398,24 +509,23 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
       body,
       payoutId: request.payoutId,
     });
-    const maybeCreated = "the payout may or may not have been created; it will be looked up by its reference, never created twice";
-    if (outcome.kind === "error") {
-      return { ok: false, result: { state: "unknown", failureMessage: `No answer from Paytota to the initiate call (${outcome.error}); ${maybeCreated}` } };
-    }
+    const maybeCreated = "a payout may or may not have been created; it is never executed without its id, and the payout will be initiated again";
+    const unknown = (result: ProviderResult): Initiated => ({ kind: "failed", result });
+    if (outcome.kind === "error") return unknown({ state: "unknown", failureMessage: `No answer from Paytota to the initiate call (${outcome.error}); ${maybeCreated}` });
     if (outcome.status === 200 || outcome.status === 201) {
       const parsed = outcome.jsonOk ? payoutObjectSchema.safeParse(outcome.json) : null;
       if (!parsed?.success) {
-        return { ok: false, result: { state: "unknown", failureMessage: `Paytota's answer to the initiate call (HTTP ${outcome.status}) could not be read; ${maybeCreated}`, raw: rawOf(outcome) } };
+        return unknown({ state: "unknown", failureMessage: `Paytota's answer to the initiate call (HTTP ${outcome.status}) could not be read; ${maybeCreated}`, raw: rawOf(outcome) });
       }
       const mismatch = referenceMismatch(parsed.data, request.payoutId);
-      if (mismatch) return { ok: false, result: mismatch };
-      return { ok: true, payout: parsed.data };
+      if (mismatch) return { kind: "failed", result: mismatch };
+      return { kind: "created", payout: parsed.data };
     }
     const error = describeError(outcome);
     if (outcome.status === 401 || outcome.status === 403) {
-      // Paytota did not accept our key, so it cannot have acted on this request.
+      // Paytota did not accept our key, so it cannot have acted on this request (and nothing of ours was executed).
       return {
-        ok: false,
+        kind: "failed",
         result: {
           state: "failed",
           providerStatus: `HTTP ${outcome.status}`,
@@ -426,27 +536,22 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
       };
     }
     if (outcome.status === 400 || outcome.status === 422) {
-      // A validation refusal creates nothing. A refusal about the reference
-      // means a payout with it may exist (an earlier attempt): look, never fail it.
+      // A refusal about the reference means a payout with it exists (an
+      // earlier attempt whose answer was lost): never a failure of this payout.
       if (/reference/i.test(error.text)) {
-        if (settings.lookupByReference) {
-          const found = await lookup(request.payoutId);
-          if (found.kind === "found") return { ok: true, payout: found.payout };
-        }
         return {
-          ok: false,
+          kind: "reference_taken",
           result: {
             state: "unknown",
             providerStatus: `HTTP ${outcome.status}`,
-            failureMessage: `Paytota refused the reference (${error.message ?? `HTTP ${outcome.status}`}); a payout with it may exist${
-              settings.lookupByReference ? " but the lookup did not show it" : " and lookup by reference is disabled"
-            }: a person must check`,
+            failureMessage: `Paytota refused the reference ${reference} (${error.message ?? `HTTP ${outcome.status}`})`,
             raw: rawOf(outcome),
           },
         };
       }
+      // Any other validation refusal creates nothing.
       return {
-        ok: false,
+        kind: "failed",
         result: {
           state: "failed",
           providerStatus: `HTTP ${outcome.status}`,
@@ -456,10 +561,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
         },
       };
     }
-    return {
-      ok: false,
-      result: { state: "unknown", providerStatus: `HTTP ${outcome.status}`, failureMessage: `Paytota answered the initiate call with HTTP ${outcome.status}${errorSuffix(outcome)}; ${maybeCreated}`, raw: rawOf(outcome) },
-    };
+    return unknown({ state: "unknown", providerStatus: `HTTP ${outcome.status}`, failureMessage: `Paytota answered the initiate call with HTTP ${outcome.status}${errorSuffix(outcome)}; ${maybeCreated}`, raw: rawOf(outcome) });
   }
 
   /** Step 2: POST {execution_url} {"payout_type": "mobile"}. Every answer carries Paytota's id. */
@@ -559,7 +661,9 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     } catch {
       body = undefined;
     }
-    const reference = isRecord(body) && typeof body.reference === "string" ? body.reference : undefined;
+    const rawReference = isRecord(body) && typeof body.reference === "string" ? body.reference : undefined;
+    // A repeated initiate's reference names the same payout.
+    const reference = rawReference ? (payoutIdOfReference(rawReference) ?? rawReference) : undefined;
     const refuse = (reason: string): CallbackResult => ({ verified: false, reason, ...(reference ? { payoutId: reference } : {}) });
 
     const signature = input.headers.get(SIGNATURE_HEADER);
@@ -586,12 +690,14 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     if (payout.type && payout.type !== "payout") return refuse(`The callback is about a ${payout.type}, not a payout`);
     return {
       verified: true,
-      ...(payout.reference ? { payoutId: payout.reference } : {}),
+      ...(payout.reference ? { payoutId: payoutIdOfReference(payout.reference) ?? payout.reference } : {}),
       providerReference: payout.id,
       // The same fact (this payout, this status) delivered again is the same callback.
       dedupeKey: `paytota:${payout.id}:${payout.status}`,
       // "initialized" in a callback (payout.created) is not a reason to resend: the status query decides.
-      result: payout.status === "initialized" ? { ...mapPayoutObject(payout), state: "unknown" } : mapPayoutObject(payout),
+      // Nor is its id taken: it may be the orphan of a lost initiate, which
+      // must never replace the id the desk holds (and then be executed).
+      result: payout.status === "initialized" ? initializedHint(payout) : mapPayoutObject(payout),
     };
   }
 
@@ -738,10 +844,25 @@ export function mapPayoutObject(payout: PayoutObject): ProviderResult {
   }
 }
 
+/** An "initialized" payout object seen in a callback: a cue to ask, carrying no id to record. */
+function initializedHint(payout: PayoutObject): ProviderResult {
+  return {
+    state: "unknown",
+    providerStatus: payout.status,
+    failureMessage: `Paytota reports payout ${payout.id} created and not executed; the status query decides`,
+    raw: payout,
+  };
+}
+
 // ---------------------------------------------------------------- helpers
 
 function sameReference(a: string | null | undefined, b: string): boolean {
   return typeof a === "string" && a.toLowerCase() === b.toLowerCase();
+}
+
+/** The payout id itself, or a repeat of it (a second initiate after Paytota refused the first reference). */
+function isOurReference(reference: string, payoutId: string): boolean {
+  return sameReference(reference, payoutId) || payoutIdOfReference(reference) === payoutId.toLowerCase();
 }
 
 function rawOf(outcome: CallOutcome): unknown {

@@ -63,6 +63,26 @@ export type StatementObject = z.infer<typeof statementSchema>;
 /** The documented payout statuses. Anything else is kept visible and never read as final. */
 export const PAYOUT_STATUSES = ["initialized", "pending", "success", "error"] as const;
 
+// ---------------------------------------------------------------- references
+
+/**
+ * The reference a repeated initiate carries when Paytota refused the payout
+ * id because an earlier, unanswered initiate already used it: the payout id,
+ * a dot, and a random tag. Callbacks and lookups read the payout id back with
+ * payoutIdOfReference.
+ */
+export function repeatReference(payoutId: string, tag: string): string {
+  return `${payoutId}.${tag}`;
+}
+
+const OUR_REFERENCE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\.[0-9a-z]{1,32})?$/i;
+
+/** The desk's payout id a Paytota reference names (the id itself, or a repeat of it); null for any other reference. */
+export function payoutIdOfReference(reference: string | null | undefined): string | null {
+  const match = typeof reference === "string" ? OUR_REFERENCE.exec(reference) : null;
+  return match ? match[1]!.toLowerCase() : null;
+}
+
 // ---------------------------------------------------------------- amounts
 
 /**

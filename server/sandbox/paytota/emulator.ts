@@ -22,10 +22,14 @@
 //     other executes (pending), then succeeds
 // - A second initiate with a reference already used answers 400 with a
 //   field error on `reference`: never a second payout for one reference.
+//   The docs do not say, so the other readings can be chosen
+//   (repeatedReference): "create" makes another payout with the same
+//   reference, "return" answers the existing payout (200) as if idempotent.
 // - GET /api/v1/payouts/?reference=<ref> lists the company's payouts with
 //   that reference ({"results": [...], "next": null, "previous": null});
 //   with lookupByReference: false it ignores the filter, like an API that
-//   does not know the parameter.
+//   does not know the parameter; with "absent" it answers 404, like a
+//   Paytota that offers only what its docs list.
 // - Executing a payout that is not "initialized" answers 400
 //   {"status":"error","error":{"code":"invalid_status"}}.
 // - Amounts in answers are integers in minor units (amountUnits "minor"),
@@ -101,8 +105,14 @@ export interface PaytotaEmulatorOptions {
   signingKeyPem?: string;
   /** How integer amounts are written in answers (default "minor"). */
   amountUnits?: AmountUnits;
-  /** Honour GET /api/v1/payouts/?reference= (default true). */
-  lookupByReference?: boolean;
+  /**
+   * GET /api/v1/payouts/?reference=: true (default) filters by reference,
+   * false ignores the filter (lists everything), "absent" answers 404 (the
+   * documented API has no such call).
+   */
+  lookupByReference?: boolean | "absent";
+  /** A second initiate with a used reference: "refuse" (default, 400 on reference), "create" another payout, or "return" the existing one. */
+  repeatedReference?: "refuse" | "create" | "return";
   faults?: PaytotaFault[];
   log?: (message: string) => void;
 }
@@ -168,6 +178,8 @@ export interface PaytotaEmulator {
   rotateSigningKey(privateKeyPem?: string): void;
   /** Every payout held, across companies (live objects: read, do not mutate). */
   payouts(): EmulatedPayout[];
+  /** Payouts whose reference is this one or, with `repeats`, a repeat of it ("<reference>.<tag>", as the desk's connector makes them). */
+  payoutsByReference(reference: string, options?: { repeats?: boolean }): EmulatedPayout[];
   payout(id: string): EmulatedPayout | undefined;
   payoutByReference(reference: string): EmulatedPayout | undefined;
   /** Available balance of a company (by secret key) in minor units. */
@@ -203,7 +215,8 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
   const postCallback = options.fetch ?? globalThis.fetch;
   const log = options.log ?? (() => {});
   const units: AmountUnits = options.amountUnits ?? "minor";
-  const honourLookup = options.lookupByReference ?? true;
+  const lookupMode = options.lookupByReference ?? true;
+  const repeatedReference = options.repeatedReference ?? "refuse";
 
   let signing = makeSigning(options.signingKeyPem);
 
@@ -281,7 +294,10 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
       }
       if (path === "/api/v1/payouts/") {
         if (method === "POST") return withFault(request, company, "initiate", () => initiatePayout(request, auth, publicUrl));
-        if (method === "GET") return withFault(request, company, "lookup", async () => listPayouts(company, url.searchParams));
+        if (method === "GET") {
+          if (lookupMode === "absent") return json(404, { detail: "Not found." });
+          return withFault(request, company, "lookup", async () => listPayouts(company, url.searchParams));
+        }
         return methodNotAllowed();
       }
       const single = /^\/api\/v1\/payouts\/([^/]+)\/$/.exec(path);
@@ -355,9 +371,10 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
     const reference = body.reference;
     if (typeof reference !== "string" || reference.trim() === "") return fieldError("reference", "This field is required.", "required");
     if (reference.length > 255) return fieldError("reference", "Ensure this field has no more than 255 characters.", "max_length");
-    // Never two payouts for one reference.
-    if (auth.company.byReference.has(reference.toLowerCase())) {
-      return fieldError("reference", "A payout with this reference already exists.", "unique");
+    const existing = auth.company.byReference.get(reference.toLowerCase());
+    if (existing !== undefined) {
+      if (repeatedReference === "refuse") return fieldError("reference", "A payout with this reference already exists.", "unique");
+      if (repeatedReference === "return") return rawJson(200, payoutObject(auth.company.payouts.get(existing)!));
     }
 
     const client = body.client;
@@ -406,7 +423,8 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
       callbackAttempts: [],
     };
     auth.company.payouts.set(id, payout);
-    auth.company.byReference.set(reference.toLowerCase(), id);
+    // The first payout keeps the reference (what "return" answers); "create" lists every one.
+    if (existing === undefined) auth.company.byReference.set(reference.toLowerCase(), id);
     payoutsById.set(id, payout);
     return rawJson(201, payoutObject(payout, "payout.created"));
   }
@@ -414,7 +432,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
   function listPayouts(company: CompanyState, params: URLSearchParams): Response {
     const reference = params.get("reference");
     const all = [...company.payouts.values()];
-    const listed = honourLookup && reference !== null ? all.filter((p) => p.reference.toLowerCase() === reference.toLowerCase()) : all.slice(0, 100);
+    const listed = lookupMode === true && reference !== null ? all.filter((p) => p.reference.toLowerCase() === reference.toLowerCase()) : all.slice(0, 100);
     return rawJson(200, { results: listed.map((p) => payoutObject(p)), next: null, previous: null });
   }
 
@@ -714,6 +732,13 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
       signing = makeSigning(privateKeyPem);
     },
     payouts: () => [...payoutsById.values()],
+    payoutsByReference(reference, { repeats = false } = {}) {
+      const wanted = reference.toLowerCase();
+      return [...payoutsById.values()].filter((p) => {
+        const own = p.reference.toLowerCase();
+        return own === wanted || (repeats && own.startsWith(`${wanted}.`));
+      });
+    },
     payout: (id) => payoutsById.get(id),
     payoutByReference(reference) {
       for (const company of companies.values()) {
