@@ -143,6 +143,41 @@ describe("initiate", () => {
   });
 });
 
+describe("readings the docs leave open", () => {
+  it("a repeated reference can make another payout, or answer the existing one; the lookup can be absent", async () => {
+    const other = (repeatedReference: "create" | "return", lookupByReference: boolean | "absent" = true) =>
+      createPaytotaEmulator({ accounts: (key) => (key === "sk-test" ? { brandId: BRAND } : null), repeatedReference, lookupByReference });
+    const creating = other("create");
+    const returning = other("return", "absent");
+    const [creatingServer, returningServer] = await Promise.all([serveWebHandler(creating.handle), serveWebHandler(returning.handle)]);
+    try {
+      const body = initiateBody();
+      const post = (url: string) => fetch(`${url}/api/sandbox/paytota/api/v1/payouts/`, { method: "POST", headers: auth, body: JSON.stringify(body) });
+      const first = await post(creatingServer.url);
+      const second = await post(creatingServer.url);
+      expect([first.status, second.status]).toEqual([201, 201]);
+      const ids = [((await first.json()) as { id: string }).id, ((await second.json()) as { id: string }).id];
+      expect(new Set(ids).size).toBe(2);
+      expect(creating.payoutsByReference(body.reference)).toHaveLength(2);
+      const listed = await fetch(`${creatingServer.url}/api/sandbox/paytota/api/v1/payouts/?reference=${body.reference}`, { headers: auth });
+      expect(((await listed.json()) as { results: unknown[] }).results).toHaveLength(2);
+
+      const created = await post(returningServer.url);
+      const repeated = await post(returningServer.url);
+      expect([created.status, repeated.status]).toEqual([201, 200]);
+      expect(((await repeated.json()) as { id: string }).id).toBe(((await created.json()) as { id: string }).id);
+      expect(returning.payoutsByReference(body.reference)).toHaveLength(1);
+      // As documented, there is no lookup by reference.
+      const lookup = await fetch(`${returningServer.url}/api/sandbox/paytota/api/v1/payouts/?reference=${body.reference}`, { headers: auth });
+      expect(lookup.status).toBe(404);
+    } finally {
+      creating.close();
+      returning.close();
+      await Promise.all([creatingServer.close(), returningServer.close()]);
+    }
+  });
+});
+
 describe("execute and the lifecycle", () => {
   it("executes once: pending, then success with a signed callback carrying the full payout object", async () => {
     const { json: created } = await initiate(initiateBody());
