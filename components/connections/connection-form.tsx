@@ -48,6 +48,12 @@ function ConnectionForm({
   const form = providers.find((p) => p.provider === provider)!;
   const [endpoint, setEndpoint] = useState<"builtin" | "url">(existing ? (existing.builtInEmulator ? "builtin" : "url") : form.builtInEmulator ? "builtin" : "url");
   const useBuiltIn = endpoint === "builtin" && form.builtInEmulator;
+  // What the admin typed into the base URL and the URL-valued credentials, to say before saving that a move asks for the secrets again.
+  const [baseUrlDraft, setBaseUrlDraft] = useState(existing?.baseUrl ?? "");
+  const [urlDrafts, setUrlDrafts] = useState<Record<string, string>>({});
+  const stored = new Map(existing?.credentials.map((c) => [c.key, c]));
+  const moved = existing ? destinationChanges(existing, form, { useBuiltIn, baseUrl: baseUrlDraft, urls: urlDrafts, stored }) : [];
+  const movedWhy = moved.length ? `${moved.join(" and ")} changed` : null;
 
   const onSuccess = async () => {
     await queryClient.invalidateQueries({ queryKey: trpc.connections.pathKey() });
@@ -77,7 +83,6 @@ function ConnectionForm({
     }
   }
 
-  const stored = new Map(existing?.credentials.map((c) => [c.key, c]));
   return (
     <Card className="p-6">
       <form onSubmit={onSubmit} className="space-y-5" noValidate aria-label={existing ? `Edit ${existing.name}` : "Add connection"}>
@@ -131,7 +136,19 @@ function ConnectionForm({
         {!useBuiltIn && (
           <div className="grid gap-5 sm:grid-cols-2">
             <Field label="Base URL" error={errors.baseUrl} hint="The provider's API root, e.g. https://api.sandbox.pawapay.io">
-              {(p) => <input {...p} name="baseUrl" type="url" inputMode="url" defaultValue={existing?.baseUrl ?? ""} autoComplete="off" placeholder="https://" required />}
+              {(p) => (
+                <input
+                  {...p}
+                  name="baseUrl"
+                  type="url"
+                  inputMode="url"
+                  defaultValue={existing?.baseUrl ?? ""}
+                  onChange={(e) => setBaseUrlDraft(e.target.value)}
+                  autoComplete="off"
+                  placeholder="https://"
+                  required
+                />
+              )}
             </Field>
             <Field label="Environment" error={errors.environment} hint="Live moves real money.">
               {(p) => (
@@ -149,11 +166,24 @@ function ConnectionForm({
         <fieldset key={provider} className="space-y-4 border-t border-slate-100 pt-5">
           <legend className="text-sm font-semibold text-slate-900">{form.label} credentials</legend>
           <p className="text-xs text-slate-500">
-            Stored encrypted; the desk never shows a secret again.{existing ? " Leave a secret blank to keep the stored one." : ""}
+            Stored encrypted; the desk never shows a secret again.{existing && !movedWhy ? " Leave a secret blank to keep the stored one." : ""}
           </p>
+          {movedWhy && (
+            <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 ring-1 ring-inset ring-amber-200">
+              {capitalise(movedWhy)}: enter every secret again. A stored secret is only ever sent where it was entered for.
+            </p>
+          )}
           <div className="grid gap-5 sm:grid-cols-2">
             {form.fields.map((f) => (
-              <CredentialInput key={f.key} field={f} stored={stored.get(f.key)} error={errors[`credentials.${f.key}`]} editing={Boolean(existing)} />
+              <CredentialInput
+                key={f.key}
+                field={f}
+                stored={stored.get(f.key)}
+                error={errors[`credentials.${f.key}`]}
+                editing={Boolean(existing)}
+                reenterBecause={movedWhy && f.secret && f.reenterForNewUrl !== false && (f.required || stored.get(f.key)?.set) ? movedWhy : null}
+                onUrlChange={f.endpoint ? (value) => setUrlDrafts((d) => ({ ...d, [f.key]: value })) : undefined}
+              />
             ))}
           </div>
           {Object.entries(errors)
@@ -178,20 +208,58 @@ function ConnectionForm({
   );
 }
 
+/** What the edit moves the connection to, in words ("the base URL"); the server asks for the secrets again for the same moves (connection-admin.ts). */
+function destinationChanges(
+  existing: ConnectionForEdit,
+  form: ProviderForm,
+  draft: { useBuiltIn: boolean; baseUrl: string; urls: Record<string, string>; stored: Map<string, { set: boolean; value?: string }> },
+): string[] {
+  const clean = (url: string) => url.trim().replace(/\/+$/, "");
+  const moves: string[] = [];
+  // Moving to the built-in emulator is moving to the desk itself: nothing is asked for.
+  if (!draft.useBuiltIn && (existing.builtInEmulator || clean(draft.baseUrl) !== clean(existing.baseUrl))) moves.push("the base URL");
+  for (const field of form.fields) {
+    const typed = draft.urls[field.key];
+    if (!field.endpoint || typed === undefined || clean(typed) === "") continue;
+    if (clean(typed) !== clean(draft.stored.get(field.key)?.value ?? "")) moves.push(`the ${lowerFirst(field.label)}`);
+  }
+  return moves;
+}
+
+function lowerFirst(label: string): string {
+  return /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
+}
+
+function capitalise(text: string): string {
+  return text ? text[0]!.toUpperCase() + text.slice(1) : text;
+}
+
 function CredentialInput({
   field,
   stored,
   error,
   editing,
+  reenterBecause,
+  onUrlChange,
 }: {
   field: ProviderForm["fields"][number];
   stored?: { set: boolean; value?: string };
   error?: string;
   editing: boolean;
+  /** Why this stored secret must be typed again (the connection is being pointed somewhere new), or null. */
+  reenterBecause?: string | null;
+  onUrlChange?: (value: string) => void;
 }) {
   const name = `credential:${field.key}`;
   const label = field.required ? field.label : `${field.label} (optional)`;
-  const secretHint = editing && field.secret ? (stored?.set ? "Stored. Leave blank to keep it; type to replace it." : "Not set.") : undefined;
+  const secretHint =
+    editing && field.secret
+      ? reenterBecause
+        ? `Enter it again: ${reenterBecause}.`
+        : stored?.set
+          ? "Stored. Leave blank to keep it; type to replace it."
+          : "Not set."
+      : undefined;
   const hint = [secretHint, field.hint].filter(Boolean).join(" ") || undefined;
   const wide = field.input === "multiline" ? "sm:col-span-2" : "";
 
@@ -239,9 +307,18 @@ function CredentialInput({
       <Field label={label} error={error} hint={hint}>
         {(p) =>
           field.secret ? (
-            <input {...p} name={name} type="password" autoComplete="off" spellCheck={false} data-secret placeholder={stored?.set ? "•••••• stored" : ""} />
+            <input {...p} name={name} type="password" autoComplete="off" spellCheck={false} data-secret placeholder={stored?.set && !reenterBecause ? "•••••• stored" : ""} />
           ) : (
-            <input {...p} name={name} type="text" autoComplete="off" spellCheck={false} defaultValue={stored?.value ?? ""} />
+            <input
+              {...p}
+              name={name}
+              type={field.endpoint ? "url" : "text"}
+              inputMode={field.endpoint ? "url" : undefined}
+              autoComplete="off"
+              spellCheck={false}
+              defaultValue={stored?.value ?? ""}
+              onChange={onUrlChange ? (e) => onUrlChange(e.target.value) : undefined}
+            />
           )
         }
       </Field>

@@ -9,6 +9,8 @@ import { startTestDesk, type TestDesk, refusal } from "@/server/testing/desk";
 import type { Role } from "@/server/auth/roles";
 import { secretKeys } from "@/server/connectors/credential-fields";
 import { sandboxBaseUrlFor } from "@/server/connectors/registry";
+import { generateSigningKey } from "@/server/connectors/paytota/signature";
+import { serveWebHandler } from "@/server/sandbox/http";
 import { openCredentials } from "./connections";
 
 
@@ -120,6 +122,93 @@ describe.each(testDatabases())("connections admin on %s", (kind) => {
     expect(await refusal(admin().update({ id, name: renamed, environment: "sandbox", baseUrl: "sandbox://pawapay", credentials: { signingAlgorithm: "rsa-pss-sha512" } }))).toMatchObject({
       "credentials.signingAlgorithm": expect.stringContaining("cannot sign with rsa-pss-sha512"),
     });
+  });
+
+  it("a new base URL needs the secrets again: the stored secret is never sent to a host it was not entered for", async () => {
+    // A host that records what it is sent: where an admin (or a stolen admin session) would point the connection.
+    const seen: string[] = [];
+    const elsewhere = await serveWebHandler(async (request) => {
+      seen.push(request.headers.get("authorization") ?? "");
+      return Response.json({ detail: "who are you" }, { status: 401 });
+    });
+    try {
+      const token = `tok-${randomUUID()}`;
+      const { id } = await admin().create(draft({ baseUrl: `${t.url}/api/sandbox/pawapay`, credentials: { apiToken: token } }));
+      const edit = await admin().get({ id });
+      const moved = { id, name: edit.name, environment: "sandbox", baseUrl: elsewhere.url, credentials: { apiToken: "", signingKeyPem: "", signingKeyId: edit.credentials.find((c) => c.key === "signingKeyId")!.value! } };
+
+      expect(await refusal(admin().update(moved))).toMatchObject({ code: "BAD_REQUEST", "credentials.apiToken": "Enter the API token again: the base URL changed" });
+      // The generated signing key never leaves the desk and nobody holds a copy to enter: it is not asked for.
+      expect(await refusal(admin().update(moved))).not.toHaveProperty(["credentials.signingKeyPem"]);
+      const row = await t.desk.db.connection.findUniqueOrThrow({ where: { id } });
+      expect(row.baseUrl).toBe(`${t.url}/api/sandbox/pawapay`);
+      await admin().test({ id });
+      expect(seen).toEqual([]);
+
+      // The same URL written differently is no move; a rename alone keeps the secret.
+      expect((await admin().update({ ...moved, baseUrl: `${t.url}/api/sandbox/pawapay/`, name: `${edit.name} (kept)` })).changed).toEqual(["name"]);
+      // Entered again, the move is saved, and only then does the new host see it.
+      const other = `tok-${randomUUID()}`;
+      expect((await admin().update({ ...moved, name: `${edit.name} (kept)`, credentials: { ...moved.credentials, apiToken: other } })).changed).toEqual(["baseUrl", "credentials.apiToken"]);
+      await admin().test({ id });
+      expect(seen).toEqual([`Bearer ${other}`]);
+      // Back to the built-in emulator (the desk itself) asks for nothing.
+      expect((await admin().update({ ...moved, name: `${edit.name} (kept)`, baseUrl: "sandbox://pawapay" })).changed).toEqual(["baseUrl"]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it("asks for every secret a provider has when its base URL changes, and for Praxis when its Agent API URL changes", async () => {
+    const pontis = { apiKey: `p-${randomUUID()}`, encryptionKey: "enc-secret-1", hmacKey: "hmac-secret-1", email: "ops@desk.example", password: "pw-secret-1" };
+    const created = await admin().create({ ...draft(), provider: "pontis", baseUrl: "https://api.pontis.example", credentials: pontis });
+    const keep = { ...pontis, encryptionKey: "", hmacKey: "", password: "" };
+    expect(await refusal(admin().update({ id: created.id, name: (await admin().get({ id: created.id })).name, environment: "sandbox", baseUrl: "https://evil.example", credentials: keep }))).toMatchObject({
+      "credentials.encryptionKey": "Enter the encryption key again: the base URL changed",
+      "credentials.hmacKey": "Enter the HMAC key again: the base URL changed",
+      "credentials.password": "Enter the account password again: the base URL changed",
+    });
+
+    const praxis = { merchantId: `m-${randomUUID()}`, applicationKey: "app", merchantSecret: "praxis-secret-1" };
+    const { id } = await admin().create({ ...draft(), provider: "praxis", baseUrl: "https://pci-gw-test.praxispay.com/api/direct", credentials: { ...praxis, agentBaseUrl: "https://pci-gw-test.praxispay.com/api" } });
+    const name = (await admin().get({ id })).name;
+    const movedAgent = { id, name, environment: "sandbox", baseUrl: "https://pci-gw-test.praxispay.com/api/direct", credentials: { ...praxis, merchantSecret: "", agentBaseUrl: "https://evil.example/api" } };
+    expect(await refusal(admin().update(movedAgent))).toMatchObject({ "credentials.merchantSecret": "Enter the merchant secret again: the agent API base URL changed" });
+    expect((await admin().update({ ...movedAgent, credentials: { ...movedAgent.credentials, merchantSecret: "praxis-secret-2" } })).changed).toEqual([
+      "credentials.agentBaseUrl",
+      "credentials.merchantSecret",
+    ]);
+  });
+
+  it("sets every credential the README lists from the form: Praxis agentBaseUrl, Paytota lookupByReference, amountUnits, webhookPublicKeyPem", async () => {
+    const praxis = { merchantId: `m-${randomUUID()}`, applicationKey: "app", merchantSecret: "praxis-secret", agentBaseUrl: "https://pci-gw-test.praxispay.com/api" };
+    const p = await admin().create({ ...draft(), provider: "praxis", baseUrl: "sandbox://praxis", credentials: praxis });
+    expect((await stored(p.id)).agentBaseUrl).toBe("https://pci-gw-test.praxispay.com/api");
+    expect((await admin().get({ id: p.id })).credentials.find((c) => c.key === "agentBaseUrl")).toEqual({ key: "agentBaseUrl", set: true, value: praxis.agentBaseUrl });
+    expect(await refusal(admin().create({ ...draft(), provider: "praxis", baseUrl: "sandbox://praxis", credentials: { ...praxis, agentBaseUrl: "find-order" } }))).toMatchObject({
+      "credentials.agentBaseUrl": "Agent API base URL must be a full http(s) URL, e.g. https://pci-gw-test.praxispay.com/api",
+    });
+
+    const { publicKeyPem } = generateSigningKey(1024);
+    const paytota = { secretKey: `sk-${randomUUID()}`, brandId: randomUUID(), lookupByReference: "false", amountUnits: "major", webhookPublicKeyPem: publicKeyPem };
+    const { id } = await admin().create({ ...draft(), provider: "paytota", baseUrl: "https://gate.paytota.example", credentials: paytota });
+    expect(await stored(id)).toMatchObject({ lookupByReference: "false", amountUnits: "major", webhookPublicKeyPem: publicKeyPem.trim() });
+    const form = (await admin().providers()).find((f) => f.provider === "paytota")!;
+    expect(form.fields.filter((f) => ["lookupByReference", "amountUnits", "webhookPublicKeyPem"].includes(f.key))).toEqual([
+      expect.objectContaining({ key: "lookupByReference", input: "select", options: ["true", "false"], hint: expect.any(String) }),
+      expect.objectContaining({ key: "amountUnits", input: "select", options: ["minor", "major"], hint: expect.any(String) }),
+      expect.objectContaining({ key: "webhookPublicKeyPem", input: "multiline", secret: false }),
+    ]);
+    const bad = (over: Record<string, string>) => refusal(admin().create({ ...draft(), provider: "paytota", baseUrl: "https://gate.paytota.example", credentials: { ...paytota, ...over } }));
+    expect(await bad({ lookupByReference: "yes" })).toMatchObject({ "credentials.lookupByReference": "Look up payouts by reference must be one of true, false" });
+    expect(await bad({ amountUnits: "cents" })).toMatchObject({ "credentials.amountUnits": "Amounts in answers must be one of minor, major" });
+    expect(await bad({ webhookPublicKeyPem: "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----" })).toMatchObject({
+      "credentials.webhookPublicKeyPem": expect.stringContaining("RSA public key in PEM"),
+    });
+    // Every select of every provider says what it does.
+    for (const provider of await admin().providers()) {
+      for (const field of provider.fields.filter((f) => f.input === "select")) expect(field.hint, `${provider.provider}.${field.key}`).toBeTruthy();
+    }
   });
 
   it("pauses a connection so it takes no new payouts, and resumes it", async () => {

@@ -4,7 +4,9 @@
 // is stored (a blank secret keeps the stored one), sealed under the desk's key
 // bound to the connection id, and never read back to the browser: the edit
 // form learns only which secrets are set. Audit entries name the keys that
-// changed, never their values.
+// changed, never their values. A stored secret is only ever sent where it was
+// entered for: pointing a connection somewhere else asks for its secrets
+// again (secretsForNewDestination).
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Connection } from "@/server/db/generated/client";
@@ -106,6 +108,7 @@ export async function updateConnection(desk: Desk, actor: Actor, id: string, dra
   const base = await checkBasics(desk, provider, draft, id, errors);
   const previous = tryOpen(desk, existing) ?? {};
   const merged = mergeCredentials(provider, previous, draft.credentials, errors);
+  secretsForNewDestination(provider, { baseUrl: existing.baseUrl, credentials: previous }, { baseUrl: base.baseUrl, credentials: merged }, draft.credentials, errors);
   const credentials = completeIfValid(provider, merged, errors);
   if (Object.keys(errors).length > 0) throw new FieldErrors(errors);
 
@@ -297,6 +300,44 @@ function mergeCredentials(
     }
   }
   return merged;
+}
+
+/**
+ * A connection pointed somewhere new (its base URL, or another URL the desk
+ * sends requests to) must be given its secrets again: otherwise an admin, or
+ * whoever holds an admin's session, could aim a connection at any host, keep
+ * the stored secret, press Test, and have the desk send that secret there
+ * (`Authorization: Bearer …`). Typing the secret again proves it is meant for
+ * the new place. The built-in emulator is the desk itself, so moving to it
+ * asks for nothing.
+ */
+function secretsForNewDestination(
+  provider: ProviderKind,
+  before: { baseUrl: string; credentials: Record<string, string> },
+  after: { baseUrl: string; credentials: Record<string, string> },
+  input: Record<string, string>,
+  errors: Record<string, string>,
+): void {
+  const fields = credentialFields(provider);
+  const changed: string[] = [];
+  if (after.baseUrl !== before.baseUrl && !after.baseUrl.startsWith(BUILTIN_SANDBOX_PREFIX)) changed.push("the base URL");
+  for (const field of fields) {
+    if (field.endpoint && (after.credentials[field.key] ?? "") !== (before.credentials[field.key] ?? "") && after.credentials[field.key]) {
+      changed.push(`the ${lowerFirst(field.label)}`);
+    }
+  }
+  if (changed.length === 0) return;
+  const why = `${changed.join(" and ")} changed`;
+  for (const field of fields) {
+    if (!field.secret || field.reenterForNewUrl === false) continue;
+    if (!field.required && !before.credentials[field.key]) continue; // an optional secret never set has nothing to leak
+    if ((input[field.key] ?? "").trim() === "") errors[`credentials.${field.key}`] ??= `Enter the ${lowerFirst(field.label)} again: ${why}`;
+  }
+}
+
+/** "Secret key" → "secret key", "API token" stays "API token". */
+function lowerFirst(label: string): string {
+  return /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
 }
 
 /** Checks the credentials as they will be stored, then fills in what the desk makes itself (a pawaPay signing key). */
