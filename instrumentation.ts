@@ -3,6 +3,10 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   if (process.env.NEXT_PHASE === "phase-production-build") return;
+  // First, before any request is served: route handlers see no socket address
+  // otherwise, and sign-in throttling and audit entries need the real client.
+  const { installPeerAddressStamp } = await import("./server/auth/peer-address");
+  installPeerAddressStamp();
   const { bootOrExit } = await import("./server/runtime");
   await bootOrExit();
 }
