@@ -6,17 +6,20 @@ import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { ErrorNote } from "@/components/ui/layout";
 
-export function LoginForm() {
+/** `notice`: why the user is signing in again (session ended, signed out), shown until they try. */
+export function LoginForm({ notice = null }: { notice?: string | null }) {
   const router = useRouter();
   const params = useSearchParams();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [showNotice, setShowNotice] = useState(Boolean(notice));
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     setBusy(true);
     setError(null);
+    setShowNotice(false);
     const result = await signIn("credentials", {
       email: String(form.get("email") ?? ""),
       password: String(form.get("password") ?? ""),
@@ -36,6 +39,11 @@ export function LoginForm() {
 
   return (
     <form onSubmit={onSubmit} className="space-y-4 rounded-lg bg-white p-6 shadow-sm ring-1 ring-slate-200" noValidate>
+      {showNotice && notice && (
+        <p className="rounded-md bg-amber-50 px-4 py-3 text-sm text-amber-900 ring-1 ring-inset ring-amber-200" data-testid="session-notice">
+          {notice}
+        </p>
+      )}
       {error && <ErrorNote>{error}</ErrorNote>}
       <Field label="Email">
         {(p) => <input {...p} name="email" type="email" autoComplete="username" required autoFocus />}

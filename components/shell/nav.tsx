@@ -50,7 +50,8 @@ export function Nav({ user }: { user: { name: string; email: string; role: Role 
         </p>
         <button
           type="button"
-          onClick={() => signOut({ callbackUrl: "/login" })}
+          // next-auth's sign-out revokes this session on the server (events.signOut), not only the cookie.
+          onClick={() => signOut({ callbackUrl: "/login?signedout" })}
           className="mt-3 block text-sm font-medium text-indigo-700 hover:underline"
         >
           Sign out

@@ -1,17 +1,27 @@
-// next-auth configuration: credentials against the users table, JWT sessions.
+// next-auth configuration: credentials against the users table, a signed
+// cookie (JWT) that names a UserSession row, and that row checked on every
+// request (see user-sessions.ts), so sign-out, idleness and the absolute
+// limit end a session even though the cookie itself is still well signed.
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { signIn } from "@/server/services/sign-in";
 import { TooManyAttempts } from "@/server/services/errors";
-import { isRole, type Role } from "./roles";
+import type { Role } from "./roles";
+import { clientIp } from "./client-ip";
+import { deskUsesHttps } from "./session-cookie";
+import { checkSession, revokeSession, sessionPolicy, startSession, type SessionEndReason } from "./user-sessions";
 
 declare module "next-auth" {
   interface Session {
-    user: { id: string; email: string; name: string; role: Role };
+    /** Absent when the session has ended; `ended` then says why. */
+    user?: { id: string; email: string; name: string; role: Role };
+    ended?: SessionEndReason;
   }
   interface User {
     id: string;
     role: Role;
+    /** The UserSession opened by this sign-in. */
+    sessionId?: string;
   }
 }
 
@@ -19,16 +29,27 @@ declare module "next-auth/jwt" {
   interface JWT {
     uid?: string;
     role?: Role;
+    /** UserSession id: the row that decides whether this cookie still signs anyone in. */
+    sid?: string;
   }
 }
 
 /** Supplied by the runtime so this module does not open the database at import time. */
 export type DbProvider = () => Promise<Parameters<typeof signIn>[0]>;
 
-export function authOptions(getDb: DbProvider): NextAuthOptions {
+/** What the sign-in route knows about the request (the sign-out audit entry records the address). */
+export interface AuthRequest {
+  ip?: string;
+}
+
+export function authOptions(getDb: DbProvider, request: AuthRequest = {}): NextAuthOptions {
+  const policy = sessionPolicy();
   return {
     secret: process.env.NEXTAUTH_SECRET,
-    session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+    // The cookie lives no longer than the session's absolute limit; the row's
+    // expiresAt is what is enforced (next-auth would slide this on each read).
+    session: { strategy: "jwt", maxAge: Math.round(policy.maxHours * 3600) },
+    useSecureCookies: deskUsesHttps(),
     pages: { signIn: "/login" },
     providers: [
       CredentialsProvider({
@@ -38,11 +59,15 @@ export function authOptions(getDb: DbProvider): NextAuthOptions {
           const email = credentials?.email ?? "";
           const password = credentials?.password ?? "";
           if (!email || !password) throw new Error("Enter your email and password");
-          const ip = clientIp(req?.headers as Record<string, string | string[] | undefined> | undefined);
+          const headers = (req?.headers ?? {}) as Record<string, string | string[] | undefined>;
+          const ip = clientIp(headers);
+          const db = await getDb();
           try {
-            const user = await signIn(await getDb(), email, password, ip);
+            const user = await signIn(db, email, password, ip);
             if (!user) throw new Error("Wrong email or password");
-            return user;
+            const userAgent = headers["user-agent"];
+            const session = await startSession(db, user.id, { ip, userAgent: Array.isArray(userAgent) ? userAgent[0] : userAgent }, { policy });
+            return { ...user, sessionId: session.id };
           } catch (error) {
             if (error instanceof TooManyAttempts) throw new Error(error.message);
             throw error;
@@ -55,25 +80,22 @@ export function authOptions(getDb: DbProvider): NextAuthOptions {
         if (user) {
           token.uid = user.id;
           token.role = user.role;
+          token.sid = user.sessionId;
         }
         return token;
       },
-      session({ session, token }) {
-        if (token.uid && isRole(token.role)) {
-          session.user = { id: token.uid, email: token.email ?? "", name: token.name ?? "", role: token.role };
-        }
-        return session;
+      // Anyone reading the session through next-auth (getServerSession, the
+      // /api/auth/session endpoint) gets the same answer as the tRPC context.
+      async session({ session, token }) {
+        const check = await checkSession(await getDb(), { sessionId: token.sid, userId: token.uid }, { policy });
+        if (!check.active) return { expires: session.expires, ended: check.reason };
+        return { expires: session.expires, user: check.actor };
+      },
+    },
+    events: {
+      async signOut({ token }) {
+        await revokeSession(await getDb(), token?.sid, { ip: request.ip });
       },
     },
   };
-}
-
-export function clientIp(headers: Record<string, string | string[] | undefined> | Headers | undefined): string {
-  if (!headers) return "unknown";
-  const get = (name: string) => {
-    const v = headers instanceof Headers ? headers.get(name) : headers[name];
-    return Array.isArray(v) ? v[0] : v ?? undefined;
-  };
-  // Only the first hop: the desk is expected behind one trusted proxy at most.
-  return get("x-forwarded-for")?.split(",")[0]?.trim() || get("x-real-ip") || "local";
 }

@@ -1,20 +1,24 @@
-import { getServerSession } from "next-auth";
-import type { Desk, Actor } from "@/server/services/types";
-import { authOptions, clientIp } from "@/server/auth/options";
-import { isRole } from "@/server/auth/roles";
+import { TRPCError } from "@trpc/server";
+import type { Desk } from "@/server/services/types";
+import { clientIp } from "@/server/auth/client-ip";
+import { resolveSession } from "@/server/auth/request-session";
+import { parseCookieHeader } from "@/server/auth/session-cookie";
+import { sessionEndMessage, type SessionClock } from "@/server/auth/user-sessions";
 import type { Context } from "./init";
 
 /**
  * The acting user is re-read from the database on every request, so a
- * disabled account or a changed role takes effect at once, not when the
- * session token expires.
+ * disabled account or a changed role takes effect at once, and a session that
+ * was signed out, sat idle or passed its limit lets no one in even though its
+ * cookie is still validly signed. An ended session answers 401 with the
+ * reason, so the browser can say why; no cookie at all leaves the actor empty
+ * and each procedure asks for sign-in.
  */
-export async function createContext(desk: Desk, req: Request): Promise<Context> {
-  const session = await getServerSession(authOptions(async () => desk.db));
-  let actor: Actor | null = null;
-  if (session?.user?.id) {
-    const user = await desk.db.user.findUnique({ where: { id: session.user.id } });
-    if (user && !user.disabled && isRole(user.role)) actor = { id: user.id, email: user.email, name: user.name, role: user.role };
+export async function createContext(desk: Desk, req: Request, clock: SessionClock = {}): Promise<Context> {
+  const ip = clientIp(req.headers);
+  const session = await resolveSession(desk.db, parseCookieHeader(req.headers.get("cookie")), clock);
+  if (session.state === "ended") {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: sessionEndMessage(session.reason, clock.policy) });
   }
-  return { desk, actor, ip: clientIp(req.headers) };
+  return { desk, actor: session.state === "active" ? session.actor : null, ip };
 }
