@@ -5,6 +5,7 @@ import { connectionsRouter } from "./routers/connections";
 import { overviewRouter } from "./routers/overview";
 import { meRouter } from "./routers/me";
 import { balancesRouter } from "./routers/balances";
+import { outcomesRouter } from "./routers/outcomes";
 
 export const appRouter = router({
   me: meRouter,
@@ -13,6 +14,7 @@ export const appRouter = router({
   approvals: approvalsRouter,
   connections: connectionsRouter,
   balances: balancesRouter,
+  outcomes: outcomesRouter,
 });
 
 export type AppRouter = typeof appRouter;
