@@ -1,3 +1,27 @@
+// Here, not in proxy.ts, because it never depends on the environment: every
+// response gets it. The Content-Security-Policy (a nonce per page) and HSTS
+// (only when APP_URL is https, known at run time) are set by proxy.ts.
+const PERMISSIONS_POLICY = [
+  "accelerometer=()",
+  "autoplay=()",
+  "camera=()",
+  "display-capture=()",
+  "encrypted-media=()",
+  "geolocation=()",
+  "gyroscope=()",
+  "hid=()",
+  "magnetometer=()",
+  "microphone=()",
+  "midi=()",
+  "payment=()",
+  "picture-in-picture=()",
+  "screen-wake-lock=()",
+  "serial=()",
+  "usb=()",
+  "xr-spatial-tracking=()",
+  "browsing-topics=()",
+].join(", ");
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   poweredByHeader: false,
@@ -14,6 +38,9 @@ const nextConfig = {
           { key: "X-Frame-Options", value: "DENY" },
           { key: "X-Content-Type-Options", value: "nosniff" },
           { key: "Referrer-Policy", value: "same-origin" },
+          // The desk needs none of these browser features; a script injected
+          // despite the CSP cannot ask for them either.
+          { key: "Permissions-Policy", value: PERMISSIONS_POLICY },
         ],
       },
     ];
