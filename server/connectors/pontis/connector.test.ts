@@ -207,7 +207,7 @@ describe("payouts through the emulator", () => {
     expect(parsed).toMatchObject({
       verified: true,
       providerReference: sent.providerReference,
-      dedupeKey: callback.headers.get("x-pontis-event-id"),
+      dedupeKey: `pontis:${sent.providerReference}:completed`,
       result: { state: "succeeded", providerStatus: "completed", providerReference: sent.providerReference },
     });
     expect(parsed.verified && parsed.payoutId).toBeFalsy(); // the documented callback carries no payout id
@@ -644,9 +644,24 @@ describe("callbacks", () => {
     expect(attempts.map((a) => a.httpStatus)).toEqual([503, 200]);
     expect(attempts[0]!.eventId).toBe(attempts[1]!.eventId);
     const parsed = await connector().parseCallback!(callback);
-    expect(parsed).toMatchObject({ verified: true, dedupeKey: attempts[0]!.eventId });
+    expect(parsed).toMatchObject({ verified: true, dedupeKey: `pontis:${sent.providerReference}:completed` });
     // Replayed as is: verified again with the same dedupeKey, so the desk applies it once.
     expect(await connector().parseCallback!(callback)).toEqual(parsed);
+  });
+
+  it("keys a callback on what the HMAC covers: a new event id or a fresh signature does not make a replay new", async () => {
+    // x-pontis-event-id is outside the signature: keyed on it, a valid body replayed
+    // inside the window with any event id counted as a new callback.
+    const body = JSON.stringify({ transaction_id: "t-replay", status: "failed", status_message: "Insufficient funds" });
+    const first = await connector().parseCallback!(signed(body, { eventId: "evt-a" }));
+    const replayed = await connector().parseCallback!(signed(body, { eventId: "evt-b" }));
+    const resigned = await connector().parseCallback!(signed(body, { at: Math.floor(Date.now() / 1000) - 60 }));
+    expect(first).toMatchObject({ verified: true, dedupeKey: "pontis:t-replay:failed" });
+    expect(replayed).toMatchObject({ verified: true, dedupeKey: "pontis:t-replay:failed" });
+    expect(resigned).toMatchObject({ verified: true, dedupeKey: "pontis:t-replay:failed" });
+    // Another signed status of the same transaction is another fact.
+    const other = JSON.stringify({ transaction_id: "t-replay", status: "completed" });
+    expect(await connector().parseCallback!(signed(other))).toMatchObject({ verified: true, dedupeKey: "pontis:t-replay:completed" });
   });
 
   it("refuses a forged signature, a wrong key, and a tampered body", async () => {
@@ -673,9 +688,10 @@ describe("callbacks", () => {
   it("refuses missing headers and bodies that are not a transaction status", async () => {
     const body = JSON.stringify({ transaction_id: "t", status: "completed" });
     expect(await connector().parseCallback!({ headers: new Headers(), rawBody: body, url: callbackUrl, method: "POST" })).toMatchObject({ verified: false });
+    // The event id is not signed, so it proves nothing and decides nothing: its absence refuses nothing.
     const noEvent = signed(body);
     noEvent.headers.delete("x-pontis-event-id");
-    expect(await connector().parseCallback!(noEvent)).toMatchObject({ verified: false, reason: expect.stringMatching(/event-id/) });
+    expect(await connector().parseCallback!(noEvent)).toMatchObject({ verified: true, dedupeKey: "pontis:t:completed" });
     expect(await connector().parseCallback!(signed("not json"))).toMatchObject({ verified: false });
     expect(await connector().parseCallback!(signed('{"status":"completed"}'))).toMatchObject({ verified: false });
   });
@@ -683,7 +699,7 @@ describe("callbacks", () => {
   it("uses an echoed idempotency_key as the payout id, and keeps undocumented statuses unknown", async () => {
     const payoutId = randomUUID();
     const body = JSON.stringify({ transaction_id: "t-1", status: "completed", status_message: "ok", idempotency_key: payoutId });
-    expect(await connector().parseCallback!(signed(body, { eventId: "evt-1" }))).toMatchObject({ verified: true, payoutId, providerReference: "t-1", dedupeKey: "evt-1" });
+    expect(await connector().parseCallback!(signed(body, { eventId: "evt-1" }))).toMatchObject({ verified: true, payoutId, providerReference: "t-1", dedupeKey: "pontis:t-1:completed" });
     const odd = JSON.stringify({ transaction_id: "t-2", status: "on_hold" });
     expect(await connector().parseCallback!(signed(odd))).toMatchObject({ verified: true, result: { state: "unknown", providerStatus: "on_hold" } });
   });

@@ -442,7 +442,6 @@ export function createPontisConnector(config: ConnectionConfig, deps: PontisConn
     if (!hmacKey) return { verified: false, reason: configProblem ?? "no HMAC key" };
     const timestamp = input.headers.get("x-pontis-timestamp")?.trim() ?? "";
     const signature = input.headers.get("x-pontis-signature")?.trim() ?? "";
-    const eventId = input.headers.get("x-pontis-event-id")?.trim() ?? "";
     if (!timestamp || !signature) return { verified: false, reason: "The callback carries no x-pontis-timestamp / x-pontis-signature" };
     if (!/^\d{1,12}$/.test(timestamp)) return { verified: false, reason: "x-pontis-timestamp is not a unix time in seconds" };
     const expected = callbackSignature(timestamp, input.rawBody, hmacKey);
@@ -452,7 +451,6 @@ export function createPontisConnector(config: ConnectionConfig, deps: PontisConn
     const age = Math.floor(now().getTime() / 1000) - Number(timestamp);
     if (age > CALLBACK_WINDOW_SECONDS) return { verified: false, reason: `The callback is stale (signed ${age} s ago, more than ${CALLBACK_WINDOW_SECONDS} s)` };
     if (age < -CALLBACK_WINDOW_SECONDS) return { verified: false, reason: `The callback is dated ${-age} s in the future` };
-    if (!eventId) return { verified: false, reason: "The callback carries no x-pontis-event-id" };
 
     let body: unknown;
     try {
@@ -472,7 +470,11 @@ export function createPontisConnector(config: ConnectionConfig, deps: PontisConn
       verified: true,
       ...(payoutId ? { payoutId } : {}),
       providerReference: body.transaction_id,
-      dedupeKey: eventId,
+      // From signed content only. x-pontis-event-id is outside the HMAC, so a
+      // replay inside the window could carry any event id: keyed on it, the
+      // same signed body counted as new each time. The same transaction in
+      // the same status is the same fact, whoever redelivers it.
+      dedupeKey: `pontis:${body.transaction_id}:${body.status}`,
       result: mapTransactionStatus(body.status, stringOr(body.status_message), body.transaction_id, body),
     };
   }

@@ -356,6 +356,7 @@ export function createPraxisConnector(config: ConnectionConfig, deps: ConnectorD
       verified: true,
       payoutId: orderId,
       ...(reference ? { providerReference: reference } : {}),
+      // From signed content only (the signature covers every field but itself); not the timestamp, so a re-signed redelivery is the same callback.
       dedupeKey: `${orderId}:${word}:${traceId || transactionId}`,
       result,
     };
