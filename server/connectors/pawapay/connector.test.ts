@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { serveWebHandler, type ServedHandler } from "@/server/sandbox/http";
 import { createPawapayEmulator, type PawapayEmulator, type PawapayEmulatorAccount } from "@/server/sandbox/pawapay";
 import type { CallbackInput, ConnectionConfig, PayoutRequest, ProviderCallRecord } from "../types";
-import { createPawapayConnector, pawapayConnectorFactory } from "./index";
+import { clearPawapayKeyCache, createPawapayConnector, KEY_REFRESH_MIN_INTERVAL_MS, pawapayConnectorFactory, PUBLIC_KEYS_TTL_MS } from "./index";
 import {
   contentDigest,
   generatePawapaySigningKey,
@@ -70,6 +70,8 @@ afterAll(async () => {
 
 beforeEach(() => {
   calls = [];
+  // pawaPay's keys are cached per process: each test starts without them, so its count of key fetches is its own.
+  clearPawapayKeyCache();
 });
 
 function connector(options: { token?: string; alg?: SignatureAlgorithm | null; credentials?: Record<string, string>; timeoutMs?: number; url?: string } = {}) {
@@ -386,6 +388,68 @@ describe("callbacks", () => {
     expect(await config({}, 3600_000).parseCallback!(callback)).toMatchObject({ verified: false, reason: expect.stringMatching(/expired/) });
     expect(await config({}, 120_000).parseCallback!(callback)).toMatchObject({ verified: true });
     expect(await config({ callbackMaxAgeSeconds: "30" }, 120_000).parseCallback!(callback)).toMatchObject({ verified: false, reason: expect.stringMatching(/older/) });
+  });
+
+  it("keeps pawaPay's keys for the process: a new connector per callback fetches them once", async () => {
+    const callback = await realCallback();
+    for (let i = 0; i < 3; i++) expect(await connector().parseCallback!(callback)).toMatchObject({ verified: true });
+    expect(calls.filter((call) => call.operation === "publicKeys")).toHaveLength(1);
+    // Another pawaPay account (another token) has its own keys.
+    await connector({ token: "tok-open", alg: null }).parseCallback!(callback);
+    expect(calls.filter((call) => call.operation === "publicKeys")).toHaveLength(2);
+  });
+
+  it("fetches keys for unknown keyids at most once a minute, and again when an hour old", async () => {
+    const callback = await realCallback();
+    let clock = Date.now();
+    // A wide clock tolerance, so the same genuine callback still verifies an hour on: this test is about key fetches.
+    const c = () =>
+      createPawapayConnector(
+        { id: "conn-1", provider: "pawapay", name: "x", environment: "sandbox", baseUrl, credentials: { apiToken: "tok-signed", callbackClockSkewSeconds: "7200" }, callbackUrl: "" },
+        { now: () => new Date(clock), onCall: (call) => void calls.push(call) },
+      );
+    const headers = new Headers(callback.headers);
+    headers.set("Signature-Input", callback.headers.get("signature-input")!.replace(/keyid="[^"]+"/, 'keyid="forged-key"'));
+    const forged = { ...callback, headers };
+    const fetches = () => calls.filter((call) => call.operation === "publicKeys").length;
+
+    for (let i = 0; i < 5; i++) expect(await c().parseCallback!(forged)).toMatchObject({ verified: false });
+    expect(fetches()).toBe(1); // the first fetch ever; the other four waited
+    expect(await c().parseCallback!(callback)).toMatchObject({ verified: true });
+    expect(fetches()).toBe(1);
+
+    clock += KEY_REFRESH_MIN_INTERVAL_MS + 1000;
+    for (let i = 0; i < 3; i++) await c().parseCallback!(forged);
+    expect(fetches()).toBe(2);
+    clock += KEY_REFRESH_MIN_INTERVAL_MS / 2;
+    await c().parseCallback!(forged);
+    expect(fetches()).toBe(2);
+
+    clock += PUBLIC_KEYS_TTL_MS;
+    expect(await c().parseCallback!(callback)).toMatchObject({ verified: true });
+    expect(fetches()).toBe(3);
+    expect(await c().parseCallback!(callback)).toMatchObject({ verified: true });
+    expect(fetches()).toBe(3);
+  });
+
+  it("stops trusting keys it could not refresh for an hour", async () => {
+    const callback = await realCallback();
+    let clock = Date.now();
+    let url = baseUrl;
+    const c = () =>
+      createPawapayConnector(
+        { id: "conn-1", provider: "pawapay", name: "x", environment: "sandbox", baseUrl, credentials: { apiToken: "tok-signed", callbackClockSkewSeconds: "7200" }, callbackUrl: "" },
+        { now: () => new Date(clock), onCall: (call) => void calls.push(call), fetch: (input, init) => fetch(String(input).replace(baseUrl, url), init) },
+      );
+    expect(await c().parseCallback!(callback)).toMatchObject({ verified: true });
+    const closed = await serveWebHandler(async () => new Response(""));
+    await closed.close();
+    url = `${closed.url}/api/sandbox/pawapay`; // pawaPay's key list cannot be read any more
+    clock += PUBLIC_KEYS_TTL_MS + 1000;
+    expect(await c().parseCallback!(callback)).toMatchObject({ verified: false });
+    url = baseUrl;
+    clock += KEY_REFRESH_MIN_INTERVAL_MS;
+    expect(await c().parseCallback!(callback)).toMatchObject({ verified: true });
   });
 
   it("refuses garbage", async () => {

@@ -5,7 +5,7 @@
 // in the desk's words and never decides more than the wire proves: when we
 // cannot know whether pawaPay acted on a payout, the answer is "unknown" and
 // the desk asks again with the same payoutId (pawaPay's idempotency key).
-import { createPrivateKey, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, type KeyObject } from "node:crypto";
 import { createHttpCaller, truncate, type CallOutcome } from "../http";
 import type {
   CallbackInput,
@@ -51,8 +51,38 @@ import {
 const AMOUNT_PATTERN = /^(0|[1-9]\d*)(\.\d{1,2})?$/;
 /** "Between 4 and 22 alphanumeric characters"; pawaPay's own example has spaces, so spaces are allowed. */
 const STATEMENT_DESCRIPTION_PATTERN = /^[A-Za-z0-9 ]{4,22}$/;
-/** Never ask pawaPay for its keys more often than this because of unknown keyids (a forged callback must not make us hammer it). */
-const KEY_REFRESH_MIN_INTERVAL_MS = 30_000;
+/** How long pawaPay's callback-signing keys are used before they are fetched again. */
+export const PUBLIC_KEYS_TTL_MS = 60 * 60_000;
+/**
+ * Never ask pawaPay for its keys more often than this per connection, however
+ * many callbacks name a keyid we do not hold (a forged callback must not make
+ * us hammer pawaPay), and however often a fetch fails.
+ */
+export const KEY_REFRESH_MIN_INTERVAL_MS = 60_000;
+
+// ---------------------------------------------------------------- key cache
+
+/**
+ * pawaPay's callback-signing public keys, per connection, shared by every
+ * connector instance in the process: the desk opens a connector per request,
+ * so keys held by the instance were fetched again for every callback. Keyed
+ * by base URL and a hash of the API token (two merchants on one base URL are
+ * two pawaPay accounts).
+ */
+interface CachedKeys {
+  keys: Map<string, KeyObject>;
+  /** Last answer that was read (ms; 0: never). */
+  fetchedAt: number;
+  /** Last attempt, answered or not (ms; 0: never). */
+  triedAt: number;
+  loading: Promise<void> | null;
+}
+const publicKeyCache = new Map<string, CachedKeys>();
+
+/** Forgets every cached pawaPay public key (tests; key rotation by hand). */
+export function clearPawapayKeyCache(): void {
+  publicKeyCache.clear();
+}
 
 /**
  * Credentials (all strings):
@@ -367,38 +397,53 @@ export function createPawapayConnector(config: ConnectionConfig, deps: Connector
 
   // ------------------------------------------------------------ callbacks
 
-  const publicKeys = new Map<string, KeyObject>();
-  let keysFetchedAt = 0;
-  let keysLoading: Promise<void> | null = null;
+  const keyCacheKey = `${baseUrl}#${createHash("sha256").update(credentials.apiToken ?? "").digest("hex").slice(0, 16)}`;
 
-  async function loadPublicKeys(): Promise<void> {
-    keysLoading ??= (async () => {
+  function cachedKeys(): CachedKeys {
+    let entry = publicKeyCache.get(keyCacheKey);
+    if (!entry) publicKeyCache.set(keyCacheKey, (entry = { keys: new Map(), fetchedAt: 0, triedAt: 0, loading: null }));
+    return entry;
+  }
+
+  /** One fetch at a time per connection; a failed or unreadable answer keeps the keys held so far. */
+  function loadPublicKeys(entry: CachedKeys): Promise<void> {
+    entry.loading ??= (async () => {
       try {
+        entry.triedAt = now().getTime();
         const outcome = await call({ operation: "publicKeys", method: "GET", url: `${baseUrl}/public-key/http` });
-        keysFetchedAt = Date.now();
         if (outcome.kind !== "response" || outcome.status !== 200 || !outcome.jsonOk) return;
         const parsed = publicKeysSchema.safeParse(outcome.json);
         if (!parsed.success) return;
-        for (const entry of parsed.data) {
+        // pawaPay's list replaces ours: a key it no longer lists (revoked) is no longer trusted.
+        const keys = new Map<string, KeyObject>();
+        for (const item of parsed.data) {
           try {
-            publicKeys.set(entry.id, importPublicKey(entry.key));
+            keys.set(item.id, importPublicKey(item.key));
           } catch {
             // an unreadable key is simply not usable
           }
         }
+        entry.keys = keys;
+        entry.fetchedAt = now().getTime();
       } finally {
-        keysLoading = null;
+        entry.loading = null;
       }
     })();
-    return keysLoading;
+    return entry.loading;
   }
 
   async function pawapayKey(keyId: string): Promise<KeyObject | null> {
-    const known = publicKeys.get(keyId);
-    if (known) return known;
-    // Unknown keyid: pawaPay may have rotated its keys. Refresh, but not on every forged callback.
-    if (keysFetchedAt === 0 || Date.now() - keysFetchedAt >= KEY_REFRESH_MIN_INTERVAL_MS) await loadPublicKeys();
-    return publicKeys.get(keyId) ?? null;
+    const entry = cachedKeys();
+    if (entry.loading) await entry.loading;
+    // Keys past their time are not trusted: a key pawaPay revoked must stop
+    // verifying within the hour even when its list cannot be read (the
+    // callback is refused, pawaPay resends it, the status query settles the payout).
+    const fresh = () => entry.fetchedAt > 0 && now().getTime() - entry.fetchedAt < PUBLIC_KEYS_TTL_MS;
+    // Keys past their time, or a keyid we do not hold (pawaPay may have rotated
+    // its keys): fetch again, but at most once per interval per connection.
+    const mayFetch = entry.triedAt === 0 || now().getTime() - entry.triedAt >= KEY_REFRESH_MIN_INTERVAL_MS;
+    if ((!fresh() || !entry.keys.has(keyId)) && mayFetch) await loadPublicKeys(entry);
+    return fresh() ? (entry.keys.get(keyId) ?? null) : null;
   }
 
   async function parseCallback(input: CallbackInput): Promise<CallbackResult> {
@@ -451,6 +496,8 @@ export function createPawapayConnector(config: ConnectionConfig, deps: Connector
     return {
       verified: true,
       payoutId: parsed.data.payoutId,
+      // From the body only: what the signature covers through Content-Digest (a required component), never a header
+      // outside it. (A connection set to trust unsigned callbacks trusts the body as it comes.)
       dedupeKey: `${parsed.data.payoutId}:${parsed.data.status}`,
       result,
     };

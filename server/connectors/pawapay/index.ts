@@ -3,7 +3,7 @@
 import type { ConnectorFactory } from "../types";
 import { createPawapayConnector } from "./connector";
 
-export { createPawapayConnector, mapPayoutObject } from "./connector";
+export { clearPawapayKeyCache, createPawapayConnector, KEY_REFRESH_MIN_INTERVAL_MS, mapPayoutObject, PUBLIC_KEYS_TTL_MS } from "./connector";
 export {
   contentDigest,
   generatePawapaySigningKey,
