@@ -7,6 +7,7 @@ import { messageOf } from "@/components/trpc/errors";
 import { Card, ErrorNote, Loading, PageHeader } from "@/components/ui/layout";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { DecisionControls } from "@/components/approvals/decision-controls";
+import { ResolutionPanel } from "@/components/outcomes/resolution-panel";
 import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import { money, phone, when } from "./format";
 
@@ -107,6 +108,8 @@ export function PayoutDetail({ id }: { id: string }) {
           </Card>
         </div>
         <div className="space-y-6">
+          {/* Renders only for a payout in limbo or with resolution proposals; see components/outcomes. */}
+          <ResolutionPanel payoutId={payout.id} />
           {payout.status === "pending_approval" && (
             <Card className="p-5">
               <h2 className="mb-3 text-sm font-semibold text-slate-900">Decision</h2>

@@ -3,11 +3,13 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { ROLE_LABELS, type Role } from "@/server/auth/roles";
+import { OutcomeCountBadge } from "@/components/outcomes/count-badge";
 
 const ITEMS = [
   { href: "/", label: "Overview" },
   { href: "/payouts", label: "Payouts" },
   { href: "/approvals", label: "Approvals" },
+  { href: "/outcomes", label: "Outcome unknown" },
   { href: "/balances", label: "Balances" },
   { href: "/statements", label: "Statements" },
   { href: "/connections", label: "Connections" },
@@ -37,6 +39,7 @@ export function Nav({ user }: { user: { name: string; email: string; role: Role 
                 }`}
               >
                 {item.label}
+                {item.href === "/outcomes" && <OutcomeCountBadge />}
               </Link>
             </li>
           ))}
