@@ -27,7 +27,7 @@ import { IN_FLIGHT_STATUSES, isFinal, STATUS_LABELS, type PayoutStatus } from "@
 import type { Actor, Db, Desk, Tx } from "./types";
 import { Conflict, FieldErrors, Forbidden, NotFound, TooManyAttempts } from "./errors";
 import { audit } from "./audit";
-import { changeStatusInTx } from "./payout-status";
+import { changeStatusInTx, type StatusPatch } from "./payout-status";
 import { askProviderSoon, ATTENTION_REASONS, type AttentionReason } from "./payout-work";
 
 /** Who may press "check again now" and propose or decide a resolution. */
@@ -512,7 +512,7 @@ export async function approveResolution(desk: Desk, actor: Actor, input: DecideI
 
     const outcome = resolution.outcome as ResolutionOutcome;
     const reference = resolution.providerReference;
-    const patch: Prisma.PayoutUncheckedUpdateManyInput =
+    const patch: StatusPatch =
       outcome === "failed"
         ? {
             ...(reference ? { providerReference: reference } : {}),
