@@ -9,6 +9,7 @@ import type { Actor, Desk } from "@/server/services/types";
 import { Conflict, FieldErrors, Forbidden, NotFound, TooManyAttempts } from "@/server/services/errors";
 import { MoneyError } from "@/server/domain/money";
 import { TransitionError } from "@/server/domain/payout-state";
+import { capForLog, inputSize, inspectInput, RESERVED_KEYS } from "./input-guard";
 
 export interface Context {
   desk: Desk;
@@ -19,6 +20,8 @@ export interface Context {
 export interface Meta {
   /** Who may call this procedure; "public" only for sign-in-adjacent reads. */
   roles: readonly Role[] | "public";
+  /** Top-level input fields that are searches: characters that cannot be stored are dropped there, not refused. */
+  searchFields?: readonly string[];
 }
 
 const t = initTRPC
@@ -27,27 +30,48 @@ const t = initTRPC
   .create({
     transformer: superjson,
     errorFormatter({ shape, error }) {
-      return { ...shape, data: { ...shape.data, fieldErrors: fieldErrorsOf(error), stack: undefined } };
+      const fieldErrors = fieldErrorsOf(error);
+      // zod's own message is its issues as JSON (with regexes); say "field: rule" like the services do.
+      const message = error.cause instanceof ZodError && fieldErrors ? describeFields(fieldErrors) : shape.message;
+      // A plain object again for the wire; its keys are safe (see fieldErrorsOf).
+      return { ...shape, message, data: { ...shape.data, fieldErrors: fieldErrors && { ...fieldErrors }, stack: undefined } };
     },
   });
 
-/** The per-field messages of a refused input (form fields → message), or null. */
+/**
+ * The per-field messages of a refused input (form fields → message), or null.
+ * Built without a prototype and with reserved names renamed: a field called
+ * `constructor` or `__proto__` must neither hide behind Object.prototype nor
+ * break superjson, which refuses to serialise such keys.
+ */
 export function fieldErrorsOf(error: TRPCError): Record<string, string> | null {
   const cause = error.cause;
-  if (cause instanceof FieldErrors) return cause.fields;
-  if (cause instanceof ZodError) {
-    const fields: Record<string, string> = {};
-    for (const issue of cause.issues) fields[issue.path.join(".") || "input"] ??= issue.message;
-    return fields;
+  const entries: Array<[string, string]> = [];
+  if (cause instanceof FieldErrors) entries.push(...Object.entries(cause.fields));
+  else if (cause instanceof ZodError) for (const issue of cause.issues) entries.push([issue.path.map(String).join(".") || "input", issue.message]);
+  else return null;
+  const fields: Record<string, string> = Object.create(null);
+  for (const [field, message] of entries) {
+    const key = RESERVED_KEYS.has(field) ? `input.${field}` : field;
+    if (!Object.hasOwn(fields, key)) fields[key] = message;
   }
-  return null;
+  return fields;
+}
+
+function describeFields(fields: Record<string, string>): string {
+  return capForLog(
+    Object.entries(fields)
+      .map(([field, message]) => `${field}: ${message}`)
+      .join("; "),
+    1000,
+  );
 }
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Turns the services' errors into tRPC codes with the message intact. */
-const translateErrors = t.middleware(async ({ next }) => {
+/** Turns the services' errors into tRPC codes with the message intact, and logs refusals in bounded size. */
+const translateErrors = t.middleware(async ({ next, path, type, getRawInput }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
@@ -63,32 +87,73 @@ const translateErrors = t.middleware(async ({ next }) => {
               : cause instanceof TooManyAttempts
                 ? "TOO_MANY_REQUESTS"
                 : null;
+    if (code === "BAD_REQUEST" || (!code && result.error.code === "BAD_REQUEST")) {
+      await logRefusal(path, result.error, getRawInput);
+    }
     if (code) throw new TRPCError({ code, message: cause!.message, cause });
     if (result.error.code === "INTERNAL_SERVER_ERROR") {
-      console.error("[trpc] unexpected error", result.error.cause ?? result.error);
-      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side; nothing was changed by this request", cause: result.error });
+      const error = result.error.cause ?? result.error;
+      // Bounded: a Prisma error quotes the values it was given, which can be a megabyte of input.
+      console.error(capForLog(`[trpc] unexpected error in ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 4096));
+      // Only a read is known to have changed nothing; a mutation may have stored
+      // something or called a provider before it failed.
+      const message =
+        type === "query"
+          ? "Something went wrong on our side; this only read data, so nothing was changed"
+          : "Something went wrong on our side before this finished; part of it may have been done. Reload to see the current state before trying again";
+      throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message, cause: result.error });
     }
   }
   return result;
 });
 
+/** One line per refused input: the procedure, the input's size and the rules it broke, never more than about 2 KB. */
+async function logRefusal(path: string, error: TRPCError, getRawInput: () => Promise<unknown>) {
+  let size: number | null = null;
+  try {
+    size = inputSize(await getRawInput());
+  } catch {
+    // The body itself could not be read (malformed JSON): the error says so.
+  }
+  const fields = fieldErrorsOf(error);
+  const why = fields ? describeFields(fields) : error.message;
+  console.warn(capForLog(`[trpc] refused ${path} (input ${size === null ? "of unknown size" : `${size.toLocaleString("en")} characters`}): ${why}`, 2048));
+}
+
+/** Refuses what no schema should ever see (see input-guard.ts), naming the field. */
+const guardInput = t.middleware(async ({ next, getRawInput, meta }) => {
+  const verdict = inspectInput(await getRawInput(), meta?.searchFields);
+  if (!verdict.ok) throw new FieldErrors(verdict.fields);
+  return "cleaned" in verdict ? next({ getRawInput: async () => verdict.cleaned }) : next();
+});
+
+export interface ProcedureOptions {
+  /** See Meta.searchFields. */
+  searchFields?: readonly string[];
+}
+
 /** A procedure open to the given roles (or "public"). */
-export function procedure(roles: "public"): ReturnType<typeof publicBase>;
-export function procedure(roles: readonly Role[]): ReturnType<typeof authedBase>;
-export function procedure(roles: readonly Role[] | "public") {
-  return roles === "public" ? publicBase() : authedBase(roles);
+export function procedure(roles: "public", options?: ProcedureOptions): ReturnType<typeof publicBase>;
+export function procedure(roles: readonly Role[], options?: ProcedureOptions): ReturnType<typeof authedBase>;
+export function procedure(roles: readonly Role[] | "public", options: ProcedureOptions = {}) {
+  return roles === "public" ? publicBase(options) : authedBase(roles, options);
 }
 
-function publicBase() {
-  return t.procedure.meta({ roles: "public" }).use(translateErrors);
+function publicBase(options: ProcedureOptions) {
+  return t.procedure.meta({ roles: "public", ...options }).use(translateErrors).use(guardInput);
 }
 
-function authedBase(roles: readonly Role[]) {
-  return t.procedure.meta({ roles }).use(translateErrors).use(({ ctx, next }) => {
-    if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue" });
-    if (!roles.includes(ctx.actor.role)) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${roles.join(" or ")} role; you are ${ctx.actor.role}` });
-    }
-    return next({ ctx: { ...ctx, actor: ctx.actor } });
-  });
+// The role check comes before the input is looked at: who may call decides first.
+function authedBase(roles: readonly Role[], options: ProcedureOptions) {
+  return t.procedure
+    .meta({ roles, ...options })
+    .use(translateErrors)
+    .use(({ ctx, next }) => {
+      if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue" });
+      if (!roles.includes(ctx.actor.role)) {
+        throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${roles.join(" or ")} role; you are ${ctx.actor.role}` });
+      }
+      return next({ ctx: { ...ctx, actor: ctx.actor } });
+    })
+    .use(guardInput);
 }

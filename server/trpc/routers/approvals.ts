@@ -2,10 +2,11 @@ import { z } from "zod";
 import { ANY_ROLE } from "@/server/auth/roles";
 import { decide, listPendingApprovals } from "@/server/services/approvals";
 import { procedure, router } from "../init";
+import { text, uuid } from "../schemas";
 
 const decision = z.object({
-  payoutId: z.uuid({ message: "Must be a payout id" }),
-  reason: z.string().max(500, "Keep the reason under 500 characters").nullish(),
+  payoutId: uuid("Must be a payout id"),
+  reason: text(500).nullish(),
 });
 
 export const approvalsRouter = router({

@@ -11,15 +11,16 @@ import {
   updateConnection,
 } from "@/server/services/connection-admin";
 import { procedure, router } from "../init";
+import { text, uuid } from "../schemas";
 
-const id = z.object({ id: z.uuid({ message: "Must be a connection id" }) });
+const id = z.object({ id: uuid("Must be a connection id") });
 
 // Shapes only; the service checks the rules and names the field that broke one.
 const draft = {
-  name: z.string().max(500, "Keep the name to 80 characters at most"),
-  environment: z.string().max(20),
-  baseUrl: z.string().max(2000, "Base URL is too long"),
-  credentials: z.record(z.string().max(100), z.string().max(20_000, "This value is too long")),
+  name: text(500),
+  environment: text(20),
+  baseUrl: text(2000),
+  credentials: z.record(text(100), text(20_000)),
 };
 
 export const connectionsRouter = router({
@@ -43,7 +44,7 @@ export const connectionsRouter = router({
       return createConnection(ctx.desk, ctx.actor, provider, rest, ctx.ip);
     }),
   update: procedure(["admin"])
-    .input(z.object({ ...id.shape, ...draft, version: z.string().max(40).optional() }))
+    .input(z.object({ ...id.shape, ...draft, version: text(40).optional() }))
     .mutation(({ ctx, input }) => {
       const { id: connectionId, ...rest } = input;
       return updateConnection(ctx.desk, ctx.actor, connectionId, rest, ctx.ip);

@@ -3,23 +3,25 @@ import { PAYOUT_STATUSES } from "@/server/domain/payout-state";
 import { ANY_ROLE } from "@/server/auth/roles";
 import { cancelPayout, createPayout, getPayout, listPayouts } from "@/server/services/payouts";
 import { procedure, router } from "../init";
+import { text, uuid } from "../schemas";
 
-const uuid = z.uuid({ version: "v4", message: "Must be a UUIDv4" });
+const payoutId = z.uuid({ version: "v4", error: "Must be a UUIDv4 (the form makes one when it opens)" });
 
 export const payoutsRouter = router({
   create: procedure(["maker"])
     .input(
       z.object({
-        id: uuid,
-        connectionId: z.string().min(1, "Choose a connection"),
-        amount: z.string().max(30, "Amount is too long"),
+        id: payoutId,
+        connectionId: uuid("Choose a connection"),
+        // Digits, separators and a decimal point: 30 characters hold any amount int8 can.
+        amount: z.string({ error: "Enter the amount as text, e.g. \"150.50\"" }).max(30, "Amount is too long (30 characters at most)"),
         currency: z.string().trim().toUpperCase().min(3, "Currency is an ISO 4217 code such as ZMW").max(4, "Currency is an ISO 4217 code such as ZMW"),
-        recipientPhone: z.string().max(32, "Phone number is too long").nullish(),
-        recipientName: z.string().max(120, "Name is too long").nullish(),
-        recipientAccount: z.string().max(40, "Account number is too long").nullish(),
-        recipientDetails: z.record(z.string().max(40), z.string().max(120, "Too long (120 characters at most)")).nullish(),
-        channel: z.string().max(64).nullish(),
-        description: z.string().max(200, "Description is too long (200 characters at most)"),
+        recipientPhone: text(32).nullish(),
+        recipientName: text(120).nullish(),
+        recipientAccount: text(40).nullish(),
+        recipientDetails: z.record(text(40), text(120)).nullish(),
+        channel: text(64).nullish(),
+        description: text(200),
       }),
     )
     .mutation(async ({ ctx, input }) => {
@@ -27,16 +29,17 @@ export const payoutsRouter = router({
       return { id: payout.id, status: payout.status };
     }),
 
-  list: procedure(ANY_ROLE)
+  // A search box gets whatever was pasted into it: what cannot be stored is dropped, not refused.
+  list: procedure(ANY_ROLE, { searchFields: ["search"] })
     .input(
       z.object({
-        status: z.array(z.enum(PAYOUT_STATUSES)).optional(),
-        connectionId: z.string().optional(),
-        createdFrom: z.string().optional(),
-        createdTo: z.string().optional(),
-        search: z.string().max(100).optional(),
+        status: z.array(z.enum(PAYOUT_STATUSES)).max(PAYOUT_STATUSES.length * 2).optional(),
+        connectionId: uuid("Choose a connection").optional(),
+        createdFrom: text(10).optional(),
+        createdTo: text(10).optional(),
+        search: text(100).optional(),
         attention: z.boolean().optional(),
-        cursor: z.string().nullish(),
+        cursor: text(200).nullish(),
         limit: z.number().int().min(1).max(200).optional(),
       }),
     )
@@ -46,10 +49,10 @@ export const payoutsRouter = router({
     }),
 
   byId: procedure(ANY_ROLE)
-    .input(z.object({ id: uuid }))
+    .input(z.object({ id: uuid("Must be a payout id") }))
     .query(({ ctx, input }) => getPayout(ctx.desk, ctx.actor, input.id)),
 
   cancel: procedure(["maker"])
-    .input(z.object({ id: uuid }))
+    .input(z.object({ id: uuid("Must be a payout id") }))
     .mutation(({ ctx, input }) => cancelPayout(ctx.desk, ctx.actor, input.id, ctx.ip)),
 });
