@@ -1,10 +1,10 @@
 // Creating, listing and reading payouts.
 import type { Payout, Prisma } from "@/server/db/generated/client";
-import { isKnownCurrency, parseAmount, MoneyError } from "@/server/domain/money";
-import { checkMsisdn } from "@/server/domain/phone";
+import { currencyExponent, formatMoney, isKnownCurrency, parseAmount, MoneyError } from "@/server/domain/money";
+import { checkMsisdn, numbersOf } from "@/server/domain/phone";
 import { type PayoutStatus } from "@/server/domain/payout-state";
 import { isProviderSupported } from "@/server/connectors/registry";
-import type { ProviderKind } from "@/server/connectors/types";
+import type { PayoutConnector, ProviderKind } from "@/server/connectors/types";
 import type { Actor, Desk } from "./types";
 import { Conflict, FieldErrors, NotFound } from "./errors";
 import { audit } from "./audit";
@@ -41,7 +41,8 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
   const existing = await desk.db.payout.findUnique({ where: { id: input.id } });
   if (existing) return sameRequest(existing, actor, input);
 
-  const errors: Record<string, string> = {};
+  // No prototype: a field named "constructor" or "toString" is a plain entry here, never Object's.
+  const errors: Record<string, string> = Object.create(null);
   const connection = await desk.db.connection.findUnique({ where: { id: input.connectionId } });
   if (!connection) errors.connectionId = "Choose a connection";
   else if (!connection.enabled) errors.connectionId = `${connection.name} is paused; choose another connection`;
@@ -60,13 +61,27 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
       errors.amount = error.message;
     }
   }
+  if (connection && connector && amountMinor !== undefined && !errors.amount) {
+    const overLimit = payoutLimitProblem({ name: connection.name }, connector, amountMinor, input.currency, input.channel || null);
+    if (overLimit) errors.amount = overLimit;
+  }
 
   const recipient = checkRecipient(input, connector, errors);
+
+  // A number of the wrong country is the phone's problem: the maker chose the
+  // number, not the network the desk would have predicted from it.
+  const wrongCountry =
+    connection && connector && recipient && isKnownCurrency(input.currency)
+      ? phoneCountryProblem(connection.name, connector, input.currency, input.channel || null, recipient.country)
+      : null;
+  if (wrongCountry) errors.recipientPhone = wrongCountry;
 
   const description = input.description.trim();
   if (description === "") errors.description = "Enter a description the recipient will recognise";
 
-  if (Object.keys(errors).length === 0 && connector && amountMinor !== undefined && recipient) {
+  // The connector's rules run whenever there is a payout to show them, so the
+  // maker sees every problem at once; a field already refused keeps the first message.
+  if (connector && amountMinor !== undefined && recipient) {
     for (const issue of connector.validate({
       payoutId: input.id,
       amountMinor,
@@ -82,7 +97,9 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
       description,
       createdAt: new Date(),
     })) {
-      errors[issue.field] ??= issue.message;
+      // The network and currency follow from the number; once the number is wrong, they are noise.
+      if (wrongCountry && (issue.field === "currency" || issue.field === "channel")) continue;
+      if (!Object.hasOwn(errors, issue.field)) errors[issue.field] = issue.message;
     }
   }
   if (Object.keys(errors).length > 0 || !connection || amountMinor === undefined || !recipient) throw new FieldErrors(errors);
@@ -96,6 +113,70 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
     if (!winner) throw error;
     return sameRequest(winner, actor, input);
   }
+}
+
+/** Major units of a payout's currency one payout may not exceed where the provider publishes no limit. */
+export const DEFAULT_MAX_PAYOUT_MAJOR = 10_000_000n;
+let reportedBadMaximum: string | undefined;
+
+/** DESK_MAX_PAYOUT_MAJOR, read per call so a test or an operator's change needs no restart of this module. */
+export function deskMaxPayoutMajor(env: NodeJS.ProcessEnv = process.env): bigint {
+  const value = env.DESK_MAX_PAYOUT_MAJOR?.trim().replaceAll(/[,_]/g, "");
+  if (!value) return DEFAULT_MAX_PAYOUT_MAJOR;
+  if (/^[1-9]\d{0,14}$/.test(value)) return BigInt(value);
+  if (reportedBadMaximum !== value) {
+    reportedBadMaximum = value;
+    console.error(`[payouts] DESK_MAX_PAYOUT_MAJOR must be a whole number of major units (1 to 15 digits), not "${value}"; using ${DEFAULT_MAX_PAYOUT_MAJOR}`);
+  }
+  return DEFAULT_MAX_PAYOUT_MAJOR;
+}
+
+/**
+ * The most one payout may be on a connection, in minor units: the provider's
+ * published per-payout maximum where the connector knows one, else the desk's
+ * default. The one place this rule lives, so per-connection limits can join it.
+ */
+export function payoutMaximum(connector: PayoutConnector, currency: string, channel: string | null): { maxMinor: bigint; source: "provider" | "desk" } {
+  const published = connector.payoutMaximum?.(currency, channel) ?? null;
+  if (published !== null) return { maxMinor: published, source: "provider" };
+  return { maxMinor: deskMaxPayoutMajor() * 10n ** BigInt(currencyExponent(currency)), source: "desk" };
+}
+
+/** Why this amount is over the connection's maximum, in words naming the limit and the amount; null when it is not. */
+export function payoutLimitProblem(
+  connection: { name: string },
+  connector: PayoutConnector,
+  amountMinor: bigint,
+  currency: string,
+  channel: string | null,
+): string | null {
+  const { maxMinor, source } = payoutMaximum(connector, currency, channel);
+  if (amountMinor <= maxMinor) return null;
+  const whose = source === "desk" ? " (the desk's limit)" : "";
+  return `At most ${formatMoney(maxMinor, currency)} per payout on ${connection.name}${whose}; this is ${formatMoney(amountMinor, currency)}`;
+}
+
+/**
+ * For a connector that routes mobile money by network: the number's country
+ * must be one the chosen network (or, on automatic, a network paying this
+ * currency) serves. Null when it is, or when the connector has no such list.
+ */
+function phoneCountryProblem(
+  connectionName: string,
+  connector: PayoutConnector,
+  currency: string,
+  channel: string | null,
+  country: string | null,
+): string | null {
+  if (!country || connector.recipientKind === "bank_account" || connector.payoutCurrencies) return null;
+  const channels = connector.channels();
+  const candidates = channel ? channels.filter((c) => c.code === channel) : channels.filter((c) => c.currency === currency);
+  // No network for this currency or no such channel: the connector says so on the right field.
+  if (candidates.length === 0 || candidates.some((c) => c.country.toUpperCase() === country)) return null;
+  const countries = [...new Set(candidates.map((c) => c.country.toUpperCase()))];
+  const where = countries.map((c) => numbersOf(c)).join(" or ");
+  const payer = channel ? `${candidates[0]!.label} pays` : `${connectionName} pays ${currency}`;
+  return `This is ${numbersOf(country, "one")}; ${payer} to ${where}`;
 }
 
 /** The recipient as the connector needs it: a mobile number, or a bank account with its declared extra fields. */
@@ -124,18 +205,22 @@ function checkRecipient(
     if (!name) errors.recipientName = "Enter the account holder's name as the bank knows it";
   }
   const fields = connector?.recipientFields?.() ?? [];
-  const details: Record<string, string> = {};
+  const declared = new Map(fields.map((f) => [f.key, f]));
+  const details = new Map<string, string>();
+  // Own keys only, looked up in a Map: "constructor" or "toString" is just an unknown key.
   for (const [key, value] of Object.entries(input.recipientDetails ?? {})) {
-    if (!fields.some((f) => f.key === key)) errors[key] = `${key} is not a field this connection takes`;
-    else if (value.trim() !== "") details[key] = value.trim();
+    // Named under recipientDetails so an unknown key can never overwrite another field's error.
+    if (!declared.has(key)) errors[`recipientDetails.${key}`] = `"${key}" is not a field this connection takes`;
+    else if (value.trim() !== "") details.set(key, value.trim());
   }
   for (const field of fields) {
-    if (field.required && !details[field.key]) errors[field.key] = `Enter the ${field.label.toLowerCase()}`;
+    if (field.required && !details.has(field.key)) errors[field.key] = `Enter the ${field.label.toLowerCase()}`;
   }
-  if (Object.keys(errors).some((k) => k === "recipientPhone" || k === "recipientAccount" || k === "recipientName" || fields.some((f) => f.key === k))) {
-    return null;
-  }
-  return { phone, country, name, account, details: Object.keys(details).length ? details : null };
+  const recipientProblem = Object.keys(errors).some(
+    (k) => k === "recipientPhone" || k === "recipientAccount" || k === "recipientName" || k.startsWith("recipientDetails.") || declared.has(k),
+  );
+  if (recipientProblem) return null;
+  return { phone, country, name, account, details: details.size ? Object.fromEntries(details) : null };
 }
 
 interface CheckedPayout {
@@ -186,23 +271,54 @@ function insertPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, checke
   });
 }
 
+/**
+ * A second submit with the same payout id: the same payout comes back only if
+ * it is the same request. Any changed field is a conflict that names what
+ * changed, never silently the old payout.
+ */
 function sameRequest(existing: Payout, actor: Actor, input: CreatePayoutInput): Payout {
-  const phone = input.recipientPhone ? checkMsisdn(input.recipientPhone) : null;
-  let amount: bigint | undefined;
+  if (existing.createdById !== actor.id) throw new Conflict("This payout id belongs to another maker's payout; reload the form to make a new one");
+  let amount: bigint | null;
   try {
     amount = parseAmount(input.amount, input.currency);
   } catch {
-    amount = undefined;
+    amount = null;
   }
-  const same =
-    existing.createdById === actor.id &&
-    existing.connectionId === input.connectionId &&
-    existing.currency === input.currency &&
-    existing.amountMinor === amount &&
-    (existing.recipientPhone ?? null) === (phone?.ok ? phone.msisdn : null) &&
-    (existing.recipientAccount ?? null) === (input.recipientAccount?.replace(/\s+/g, "") || null);
-  if (!same) throw new Conflict("This payout id is already used by a different payout; reload the form");
+  const typedPhone = input.recipientPhone?.trim() ?? "";
+  const phone = typedPhone === "" ? null : checkMsisdn(typedPhone);
+  const changed: string[] = [];
+  const compare = (label: string, before: unknown, now: unknown) => {
+    if (before !== now) changed.push(label);
+  };
+  compare("connection", existing.connectionId, input.connectionId);
+  compare("amount", existing.amountMinor, amount);
+  compare("currency", existing.currency, input.currency);
+  compare("recipient phone", existing.recipientPhone ?? null, phone === null ? null : phone.ok ? phone.msisdn : typedPhone);
+  compare("recipient account", existing.recipientAccount ?? null, input.recipientAccount?.replace(/\s+/g, "") || null);
+  compare("recipient name", existing.recipientName ?? null, input.recipientName?.trim() || null);
+  compare("recipient details", detailsKey(existing.recipientDetails), detailsKey(input.recipientDetails ?? null));
+  compare("network", existing.channel ?? null, input.channel || null);
+  compare("description", existing.description, input.description.trim());
+  if (changed.length > 0) {
+    throw new Conflict(
+      `This payout id is already used by a payout with a different ${listOf(changed)}; reload the form to make a new payout`,
+    );
+  }
   return existing;
+}
+
+/** Recipient details as stored (trimmed, empty values dropped), in one comparable form. */
+function detailsKey(details: unknown): string {
+  if (!details || typeof details !== "object" || Array.isArray(details)) return "";
+  const entries = Object.entries(details as Record<string, unknown>)
+    .map(([k, v]) => [k, typeof v === "string" ? v.trim() : String(v)] as const)
+    .filter(([, v]) => v !== "")
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(entries);
+}
+
+function listOf(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
 }
 
 export interface PayoutFilters {
@@ -241,7 +357,8 @@ export async function listPayouts(desk: Desk, filters: PayoutFilters, page: Page
     const digits = search.replace(/[\s+\-]/g, "");
     and.push({
       OR: [
-        ...(/^[0-9a-f-]{36}$/i.test(search) ? [{ id: search.toLowerCase() }] : []),
+        // A real UUID only: 36 dashes would otherwise reach PostgreSQL's uuid cast.
+        ...(UUID.test(search) ? [{ id: search.toLowerCase() }] : []),
         ...(/^\d{5,}$/.test(digits) ? [{ recipientPhone: { contains: digits } }] : []),
         { providerReference: search },
       ],
@@ -262,21 +379,33 @@ export async function listPayouts(desk: Desk, filters: PayoutFilters, page: Page
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
 }
 
+// Dates a PostgreSQL timestamptz and a JavaScript Date agree on without surprises (year 0 does not exist in PostgreSQL).
+const EARLIEST_DAY = "1970-01-01";
+const LATEST_DAY = "9999-12-30";
+
 function dayStart(value: string, field: string): Date {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+  const date = new Date(`${value}T00:00:00Z`);
+  // Round trip: "2026-02-31" parses in some engines as 3 March; it is no date at all.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
     throw new FieldErrors({ [field]: "Use a date like 2026-11-21" });
   }
-  return new Date(`${value}T00:00:00Z`);
+  if (value < EARLIEST_DAY || value > LATEST_DAY) throw new FieldErrors({ [field]: `Use a date from ${EARLIEST_DAY} to ${LATEST_DAY}` });
+  return date;
 }
 
 function encodeCursor(createdAt: Date, id: string): string {
   return Buffer.from(`${createdAt.toISOString()}|${id}`).toString("base64url");
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Only what encodeCursor makes: anything else would reach the database as a bad uuid or timestamp. */
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, "base64url").toString().split("|");
+  const [iso, id, extra] = Buffer.from(cursor, "base64url").toString().split("|");
   const createdAt = new Date(iso ?? "");
-  if (!id || Number.isNaN(createdAt.getTime())) throw new FieldErrors({ cursor: "The page link is broken; start from the first page" });
+  if (extra !== undefined || !id || !UUID.test(id) || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== iso || iso.slice(0, 10) < EARLIEST_DAY || iso.slice(0, 10) > LATEST_DAY) {
+    throw new FieldErrors({ cursor: "The page link is broken; start from the first page" });
+  }
   return { createdAt, id };
 }
 

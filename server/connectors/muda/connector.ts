@@ -423,6 +423,8 @@ export function createMudaConnector(config: ConnectionConfig, deps: ConnectorDep
     // Muda routes to the network itself.
     channels: () => [],
     validate,
+    // Muda publishes its product's limits (GET /v1/payment/products: 10011 pays at most 2,000,000 UGX).
+    payoutMaximum: (currency) => (product && currency === product.currency ? fromDecimalString(product.maxAmount, currency) : null),
     submit,
     status,
     parseCallback,
