@@ -4,10 +4,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
-import { startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { refusal, startTestDesk, type TestDesk } from "@/server/testing/desk";
 import type { PayoutStatus } from "@/server/domain/payout-state";
 import { openCredentials, resolveBaseUrl } from "./connections";
-import { balanceHistory, balanceOverview, refreshBalances } from "./balances";
+import { BALANCE_REFRESH_EVERY_MS, balanceHistory, balanceOverview, refreshBalances } from "./balances";
 
 describe.each(testDatabases())("balances on %s", (kind) => {
   let t: TestDesk;
@@ -144,9 +144,16 @@ describe.each(testDatabases())("balances on %s", (kind) => {
     expect((await balanceHistory(t.desk, id, "KWD", 30)).points).toEqual([]);
   });
 
+  /** As if the last on-demand read of `id` was `secondsAgo` seconds ago. */
+  async function lastAskedAgo(id: string, secondsAgo: number) {
+    await t.desk.db.$executeRaw`UPDATE "Connection" SET "balanceRequestedAt" = ${new Date(Date.now() - secondsAgo * 1000)} WHERE "id" = ${id}::uuid`;
+  }
+
   it("lets every signed-in role read and refresh balances through tRPC, and audits a refresh", async () => {
     for (const role of ["viewer", "maker", "approver", "admin"] as const) {
       const balances = t.caller(role).balances;
+      // Each role's refresh comes after the throttle's interval, as four people an hour apart would.
+      await lastAskedAgo(t.pawapayConnectionId, BALANCE_REFRESH_EVERY_MS / 1000 + 1);
       const outcomes = await balances.refresh({ connectionId: t.pawapayConnectionId });
       expect(outcomes[0]).toMatchObject({ ok: true });
       const overview = await balances.overview();
@@ -157,5 +164,47 @@ describe.each(testDatabases())("balances on %s", (kind) => {
     const entries = await t.desk.db.auditLog.findMany({ where: { action: "balances.refresh", entityId: t.pawapayConnectionId } });
     expect(entries.map((e) => e.actorId).sort()).toEqual(Object.values(t.users).map((u) => u.id).sort());
     await expect(t.caller(null).balances.overview()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("throttles a person's refresh per connection, says when the next is possible, and calls no provider meanwhile", async () => {
+    const id = await freshConnection();
+    const before = await t.desk.db.connection.findUniqueOrThrow({ where: { id } });
+    expect(await t.caller("viewer").balances.refresh({ connectionId: id })).toEqual([expect.objectContaining({ connectionId: id, ok: true })]);
+    const snapshots = await t.desk.db.balanceSnapshot.count({ where: { connectionId: id } });
+    const calls = await t.desk.db.providerCall.count({ where: { connectionId: id } });
+    expect(calls).toBeGreaterThan(0);
+
+    // Another person, another role, right after: refused with the time of the next possible read.
+    const refused = await refusal(t.caller("maker").balances.refresh({ connectionId: id }));
+    expect(refused.code).toBe("TOO_MANY_REQUESTS");
+    const error = await t.caller("maker").balances.refresh({ connectionId: id }).catch((e: Error) => e);
+    expect((error as Error).message).toMatch(/^Wallet \w+'s balances were read less than 30 s ago; the next read is possible in \d+ s \(at \d\d:\d\d:\d\d UTC\)$/);
+    expect(await t.desk.db.balanceSnapshot.count({ where: { connectionId: id } })).toBe(snapshots);
+    expect(await t.desk.db.providerCall.count({ where: { connectionId: id } })).toBe(calls);
+
+    // Scheduled reads are not throttled, and do not use up a person's turn.
+    expect(await refreshBalances(t.desk, id)).toEqual([expect.objectContaining({ ok: true })]);
+    await lastAskedAgo(id, 31);
+    expect(await t.caller("maker").balances.refresh({ connectionId: id })).toEqual([expect.objectContaining({ ok: true })]);
+
+    // Taking a turn is not an edit: the connection's version (updatedAt) is what the Connections form saves against.
+    const after = await t.desk.db.connection.findUniqueOrThrow({ where: { id } });
+    expect(after.updatedAt).toEqual(before.updatedAt);
+    expect(after.balanceRequestedAt!.getTime()).toBeGreaterThan(before.createdAt.getTime());
+  });
+
+  it("on a refresh of every connection, leaves out and names those read moments ago; refuses only when all were", async () => {
+    const enabled = await t.desk.db.connection.findMany({ where: { enabled: true }, select: { id: true } });
+    for (const c of enabled) await lastAskedAgo(c.id, 60);
+    await lastAskedAgo(t.pawapayConnectionId, 5);
+    const outcomes = await t.caller("viewer").balances.refresh({});
+    const pawapay = outcomes.find((o) => o.connectionId === t.pawapayConnectionId);
+    expect(pawapay).toMatchObject({ ok: false, error: expect.stringMatching(/^Read less than 30 s ago; the next read is possible in 2\d s/) });
+    expect(outcomes.filter((o) => o.ok).length).toBeGreaterThan(0);
+    // No failure is recorded for a read that was not made.
+    expect(await t.desk.db.balanceReadFailure.findUnique({ where: { connectionId: t.pawapayConnectionId } })).toBeNull();
+
+    expect(await refusal(t.caller("viewer").balances.refresh({}))).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    await expect(t.caller("viewer").balances.refresh({})).rejects.toThrow(/^Every connection's balances were read less than 30 s ago; the next read is possible in/);
   });
 });

@@ -8,6 +8,7 @@ import type { ProviderKind } from "@/server/connectors/types";
 import { isProviderSupported, PROVIDER_LABELS } from "@/server/connectors/registry";
 import { getConnection, openConnector } from "./connections";
 import { audit } from "./audit";
+import { TooManyAttempts } from "./errors";
 import type { Actor, Desk } from "./types";
 
 /** Approved by the checker, not yet handed to the provider: money already promised. */
@@ -17,7 +18,15 @@ export const RESERVED_STATUSES: readonly PayoutStatus[] = ["approved"];
 
 export type RefreshOutcome =
   | { connectionId: string; name: string; ok: true; balances: number; at: Date }
-  | { connectionId: string; name: string; ok: false; error: string; at: Date };
+  | { connectionId: string; name: string; ok: false; error: string; at: Date; /** Set when the read was not made because one was made moments ago. */ nextReadAt?: Date };
+
+/**
+ * How often a person may have one connection's balances read. Any signed-in
+ * user may press Refresh, and each press calls the provider, whose own rate
+ * limits (Muda: 100 calls a minute) the desk's payouts need more.
+ * Scheduled reads are not counted.
+ */
+export const BALANCE_REFRESH_EVERY_MS = 30_000;
 
 /**
  * Reads balances from every enabled connection that can report them (or only
@@ -40,7 +49,11 @@ async function readAll(desk: Desk, connectionId?: string): Promise<RefreshOutcom
     where: connectionId ? { id: connectionId } : { enabled: true },
     orderBy: { name: "asc" },
   });
-  const outcomes = await Promise.all(connections.map((c) => readOne(desk, c, Boolean(connectionId))));
+  return readConnections(desk, connections, Boolean(connectionId));
+}
+
+async function readConnections(desk: Desk, connections: Connection[], asked: boolean): Promise<RefreshOutcome[]> {
+  const outcomes = await Promise.all(connections.map((c) => readOne(desk, c, asked)));
   return outcomes.filter((o): o is RefreshOutcome => o !== null);
 }
 
@@ -88,9 +101,28 @@ async function readOne(desk: Desk, connection: Connection, asked: boolean): Prom
   }
 }
 
-/** A refresh someone asked for from the Balances page: audited, since it calls providers. */
+/**
+ * A refresh someone asked for from the Balances page: throttled per connection
+ * (see BALANCE_REFRESH_EVERY_MS), and audited, since it calls providers.
+ * One connection asked for too soon is refused, saying when it can be read;
+ * of all connections, those read too recently are left out and said so, and
+ * only if every one was is the whole refresh refused.
+ */
 export async function refreshBalancesByUser(desk: Desk, actor: Actor, connectionId: string | undefined, ip?: string) {
-  const outcomes = await refreshBalances(desk, connectionId);
+  const now = new Date();
+  let outcomes: RefreshOutcome[];
+  if (connectionId) {
+    const connection = await getConnection(desk, connectionId);
+    if (!(await claimBalanceRead(desk, connection.id, now))) throw await tooSoon(desk, [connection], now);
+    outcomes = await refreshBalances(desk, connectionId);
+  } else {
+    const connections = (await desk.db.connection.findMany({ where: { enabled: true }, orderBy: { name: "asc" } })).filter((c) => reportsBalances(desk, c));
+    const claimed: Connection[] = [];
+    const refused: Connection[] = [];
+    for (const c of connections) (await claimBalanceRead(desk, c.id, now) ? claimed : refused).push(c);
+    if (claimed.length === 0 && refused.length > 0) throw await tooSoon(desk, refused, now);
+    outcomes = [...(await readConnections(desk, claimed, false)), ...(await skipped(desk, refused, now))].sort((a, b) => a.name.localeCompare(b.name));
+  }
   await audit(desk.db, {
     actorId: actor.id,
     action: "balances.refresh",
@@ -100,6 +132,60 @@ export async function refreshBalancesByUser(desk: Desk, actor: Actor, connection
     ip,
   });
   return outcomes;
+}
+
+/**
+ * Takes this connection's on-demand read slot if the last one is old enough.
+ * One conditional UPDATE, so two clicks (or two web processes) cannot both
+ * pass. Raw SQL on purpose: Prisma would also bump updatedAt, which is the
+ * version the Connections edit form saves against, and a Refresh click must
+ * not make an admin's edit look stale.
+ */
+async function claimBalanceRead(desk: Desk, connectionId: string, now: Date): Promise<boolean> {
+  const cutoff = new Date(now.getTime() - BALANCE_REFRESH_EVERY_MS);
+  const updated = await desk.db.$executeRaw`
+    UPDATE "Connection" SET "balanceRequestedAt" = ${now}
+    WHERE "id" = ${connectionId}::uuid AND ("balanceRequestedAt" IS NULL OR "balanceRequestedAt" <= ${cutoff})`;
+  return updated > 0;
+}
+
+/** When each connection can next be read on demand (never earlier than now). */
+async function nextReadTimes(desk: Desk, connections: Connection[], now: Date): Promise<Map<string, Date>> {
+  const rows = await desk.db.connection.findMany({ where: { id: { in: connections.map((c) => c.id) } }, select: { id: true, balanceRequestedAt: true } });
+  return new Map(rows.map((r) => [r.id, new Date(Math.max(now.getTime(), (r.balanceRequestedAt?.getTime() ?? 0) + BALANCE_REFRESH_EVERY_MS))]));
+}
+
+async function tooSoon(desk: Desk, connections: Connection[], now: Date): Promise<TooManyAttempts> {
+  const next = await nextReadTimes(desk, connections, now);
+  const earliest = new Date(Math.min(...[...next.values()].map((d) => d.getTime())));
+  const what = connections.length === 1 ? `${connections[0]!.name}'s balances were` : "Every connection's balances were";
+  return new TooManyAttempts(
+    `${what} read less than ${BALANCE_REFRESH_EVERY_MS / 1000} s ago; the next read is possible in ${secondsUntil(earliest, now)} s (at ${clock(earliest)} UTC)`,
+  );
+}
+
+async function skipped(desk: Desk, connections: Connection[], now: Date): Promise<RefreshOutcome[]> {
+  if (connections.length === 0) return [];
+  const next = await nextReadTimes(desk, connections, now);
+  return connections.map((c) => {
+    const nextReadAt = next.get(c.id) ?? now;
+    return {
+      connectionId: c.id,
+      name: c.name,
+      ok: false as const,
+      error: `Read less than ${BALANCE_REFRESH_EVERY_MS / 1000} s ago; the next read is possible in ${secondsUntil(nextReadAt, now)} s (at ${clock(nextReadAt)} UTC)`,
+      at: now,
+      nextReadAt,
+    };
+  });
+}
+
+function secondsUntil(at: Date, now: Date): number {
+  return Math.max(1, Math.ceil((at.getTime() - now.getTime()) / 1000));
+}
+
+function clock(at: Date): string {
+  return at.toISOString().slice(11, 19);
 }
 
 export interface CurrencyPosition {
