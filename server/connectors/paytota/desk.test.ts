@@ -20,8 +20,9 @@ describe.each(testDatabases())("Paytota through the desk on %s", (kind) => {
   let connectionId: string;
   beforeAll(async () => {
     t = await startTestDesk(kind);
-    // Short, so a hanging initiate is given up quickly; the emulator answers well within it otherwise.
-    t.desk.connectorDeps = { timeoutMs: 800 };
+    // Short enough that a hanging initiate is given up soon. On a busy machine a normal answer may miss it too:
+    // that is one more lost answer, and the assertions below hold for any number of them.
+    t.desk.connectorDeps = { timeoutMs: 2000 };
     emulator = (await sandboxEmulator("paytota", t.desk)) as unknown as PaytotaEmulator;
     connectionId = (await t.desk.db.connection.findFirstOrThrow({ where: { provider: "paytota" } })).id;
   });
@@ -63,15 +64,16 @@ describe.each(testDatabases())("Paytota through the desk on %s", (kind) => {
     const payout = await driveToFinal(id);
     expect(payout.status).toBe("succeeded");
     const atPaytota = emulator.payoutsByReference(id, { repeats: true });
-    expect(atPaytota).toHaveLength(2);
+    expect(atPaytota.length).toBeGreaterThanOrEqual(2); // the orphan of the lost answer, and the payout sent
     const executed = atPaytota.filter((p) => p.executions > 0);
     expect(executed.map((p) => p.executions)).toEqual([1]);
     expect(payout.providerReference).toBe(executed[0]!.id);
-    expect(atPaytota.find((p) => p.id !== payout.providerReference)).toMatchObject({ status: "initialized", executions: 0 });
+    for (const orphan of atPaytota.filter((p) => p.id !== payout.providerReference)) expect(orphan).toMatchObject({ status: "initialized", executions: 0 });
     // On the timeline: unknown after the lost answer, then sent again (submitting a second time).
     const events = await t.desk.db.payoutEvent.findMany({ where: { payoutId: id }, orderBy: { id: "asc" } });
     const moves = events.filter((e) => e.fromStatus !== e.toStatus).map((e) => e.toStatus);
-    expect(moves.slice(0, 5)).toEqual(["pending_approval", "approved", "submitting", "unknown", "submitting"]);
+    expect(moves.slice(0, 4)).toEqual(["pending_approval", "approved", "submitting", "unknown"]);
+    expect(moves.slice(4)).toContain("submitting");
     expect(moves.at(-1)).toBe("succeeded");
   });
 

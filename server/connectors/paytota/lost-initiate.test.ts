@@ -23,7 +23,9 @@ import type { PayoutRequest, ProviderResult } from "../types";
 import { createPaytotaConnector } from "./index";
 
 const BRAND = "edd6c020-eac6-4b4e-9716-47928f3401de";
-const TIMEOUT_MS = 300;
+// A hanging answer is given up after this. On a busy machine a normal answer may miss it too: one more lost
+// answer, which the drill must survive like any other (so no assertion depends on it).
+const TIMEOUT_MS = 1000;
 
 type Lookup = NonNullable<PaytotaEmulatorOptions["lookupByReference"]>;
 type Repeated = NonNullable<PaytotaEmulatorOptions["repeatedReference"]>;
@@ -145,7 +147,7 @@ async function drive(variant: Variant, testCase: Case) {
   );
 
   apply(row, await connector.submit({ ...request, providerReference: null, firstAttempt: true }));
-  for (let round = 0; round < 200 && row.status !== "succeeded" && row.status !== "failed"; round++) {
+  for (let round = 0; round < 1000 && row.status !== "succeeded" && row.status !== "failed"; round++) {
     const answer = await connector.status({ payoutId: request.payoutId, providerReference: row.providerReference });
     if (answer.state === "not_found") {
       row.notes.push(`not_found: ${answer.failureMessage ?? ""}`);
