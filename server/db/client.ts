@@ -39,6 +39,13 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
   return options.kind === "pglite-memory" ? openMemoryPglite(options) : openPglite(options.dataDir, options);
 }
 
+/**
+ * Prisma's defaults (2 s to get a connection, 5 s to finish) fail a busy desk's
+ * approvals and callbacks with "Unable to start a transaction in the given
+ * time" while the pool is merely busy; waiting a little longer is the better answer.
+ */
+const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
+
 const holderKey = Symbol.for("payout-desk.db");
 type Holder = { [holderKey]?: Promise<Db> };
 
@@ -93,7 +100,7 @@ async function openPostgres(databaseUrl: string, options: OpenOptions & { max?: 
   try {
     const sql = pgExecutor(pool);
     await migrate(sql, { migrationsDir: options.migrationsDir, log: options.log });
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS });
     return {
       kind: "postgres",
       prisma,
@@ -131,7 +138,7 @@ async function wrapPglite(pglite: PGlite, closePglite: () => Promise<void>, opti
     await closePglite();
     throw error;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions: TRANSACTION_OPTIONS });
   return {
     kind: "pglite",
     prisma,

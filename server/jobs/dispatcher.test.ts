@@ -108,9 +108,9 @@ describe.each(testDatabases())("the payout dispatcher on %s", (kind) => {
     let second: Desk = t.desk;
     if (kind === "postgres") {
       // A second pool of connections, as a second worker process has.
-      const [{ db }] = await t.desk.db.$queryRaw<Array<{ db: string }>>`SELECT current_database() AS db`;
+      const [row] = await t.desk.db.$queryRaw<Array<{ db: string }>>`SELECT current_database() AS db`;
       const url = new URL(process.env.TEST_DATABASE_URL!);
-      url.pathname = `/${db}`;
+      url.pathname = `/${row!.db}`;
       const other = await createDb({ databaseUrl: url.toString(), max: 4 });
       extraDbs.push(other);
       second = { ...t.desk, db: other.prisma };

@@ -1,12 +1,49 @@
-// The one place a payout's status changes. Each change runs in a database
-// transaction that also appends the PayoutEvent, is checked against the
-// domain state machine, and is guarded by the payout's version so that two
-// workers (or a callback racing a status query) cannot both apply a change.
-import type { Prisma } from "@/server/db/generated/client";
-import { assertTransition, isFinal, type PayoutStatus, type TransitionSource } from "@/server/domain/payout-state";
+// The one place a payout's status changes. Each change is one SQL statement
+// that locks the payout row, checks its current status against the domain
+// state machine's allowed sources, updates it, and appends its PayoutEvent —
+// atomic on its own, so it needs no interactive transaction (one round trip,
+// nothing held while the pool is busy), and runs just as well inside one
+// when the caller writes more (an approval, its audit entry). Two workers, or
+// a callback racing a status query, can never both apply a change: the row
+// lock orders them, and the second finds the status already moved.
+import { Prisma } from "@/server/db/generated/client";
+import { canTransition, isFinal, PAYOUT_STATUSES, TransitionError, type PayoutStatus, type TransitionSource } from "@/server/domain/payout-state";
 import type { ProviderResult } from "@/server/connectors/types";
 import type { Db, Tx } from "./types";
 import { Conflict, NotFound } from "./errors";
+
+/** Columns a status change may set along with the status. */
+export interface StatusPatch {
+  providerStatus?: string | null;
+  providerReference?: string | null;
+  failureCode?: string | null;
+  failureMessage?: string | null;
+  submittedAt?: Date | null;
+  finalizedAt?: Date | null;
+  approvedAt?: Date | null;
+  attentionSince?: Date | null;
+  attentionReason?: string | null;
+  dueAt?: Date | null;
+  leaseOwner?: string | null;
+  leaseUntil?: Date | null;
+  checkAttempt?: number;
+}
+
+const PATCH_COLUMNS: ReadonlyArray<keyof StatusPatch> = [
+  "providerStatus",
+  "providerReference",
+  "failureCode",
+  "failureMessage",
+  "submittedAt",
+  "finalizedAt",
+  "approvedAt",
+  "attentionSince",
+  "attentionReason",
+  "dueAt",
+  "leaseOwner",
+  "leaseUntil",
+  "checkAttempt",
+];
 
 export interface StatusChange {
   payoutId: string;
@@ -18,58 +55,57 @@ export interface StatusChange {
   note?: string | null;
   payload?: unknown;
   /** Extra columns set with the change (provider reference, failure reason…). */
-  patch?: Prisma.PayoutUncheckedUpdateManyInput;
+  patch?: StatusPatch;
 }
 
 export type ChangeOutcome =
   | { changed: true; from: PayoutStatus; to: PayoutStatus; version: number }
   | { changed: false; current: PayoutStatus; reason: string };
 
-const MAX_RETRIES = 5;
-
 /**
- * Applies one status change inside `tx`. Returns changed:false (never throws)
- * when the payout is no longer in a state the caller expected, so callers
- * decide what a lost race means for them.
+ * Applies one status change, on the database or inside the caller's
+ * transaction. Returns changed:false (never throws) when the payout is no
+ * longer in a state the caller expected, so callers decide what a lost race
+ * means for them; throws TransitionError when the state machine forbids it.
  */
-export async function changeStatusInTx(tx: Tx, change: StatusChange): Promise<ChangeOutcome> {
-  for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-    const payout = await tx.payout.findUnique({
-      where: { id: change.payoutId },
-      select: { status: true, version: true },
-    });
-    if (!payout) throw new NotFound(`Payout ${change.payoutId}`);
-    const from = payout.status as PayoutStatus;
-    if (change.from && !change.from.includes(from)) {
-      return { changed: false, current: from, reason: `payout is ${from}` };
-    }
-    assertTransition(from, change.to);
-    const now = new Date();
-    const updated = await tx.payout.updateMany({
-      where: { id: change.payoutId, version: payout.version },
-      data: {
-        ...change.patch,
-        status: change.to,
-        version: { increment: 1 },
-        ...workFor(change.to, now),
-      },
-    });
-    if (updated.count === 0) continue; // someone else moved it: read again
-    await tx.payoutEvent.create({
-      data: {
-        payoutId: change.payoutId,
-        fromStatus: from,
-        toStatus: change.to,
-        source: change.source,
-        actorId: change.actorId ?? null,
-        note: change.note ?? null,
-        payload: toJson(change.payload),
-        at: now,
-      },
-    });
-    return { changed: true, from, to: change.to, version: payout.version + 1 };
-  }
-  throw new Conflict("The payout kept changing while we tried to update it; try again");
+export async function changeStatusInTx(db: Db | Tx, change: StatusChange): Promise<ChangeOutcome> {
+  const now = new Date();
+  // The statuses this change may start from: the caller's, narrowed to those the state machine allows.
+  const sources = (change.from ?? PAYOUT_STATUSES).filter((s) => canTransition(s, change.to));
+  const patch: StatusPatch = { ...change.patch, ...workFor(change.to, now) };
+  const sets = PATCH_COLUMNS.filter((column) => patch[column] !== undefined).map(
+    (column) => Prisma.sql`${Prisma.raw(`"${column}"`)} = ${patch[column]}`,
+  );
+  const rows = await db.$queryRaw<Array<{ current: string | null; from: string | null; version: number | null }>>`
+    WITH current AS (
+      SELECT id, status FROM "Payout" WHERE id = ${change.payoutId}::uuid FOR UPDATE
+    ), changed AS (
+      UPDATE "Payout" AS p SET
+        status = ${change.to}::"PayoutStatus",
+        version = p.version + 1,
+        "updatedAt" = ${now}
+        ${sets.length > 0 ? Prisma.sql`, ${Prisma.join(sets)}` : Prisma.empty}
+      FROM current AS c
+      WHERE p.id = c.id AND c.status::text = ANY(${sources}::text[])
+      RETURNING p.id, c.status AS from_status, p.version
+    ), event AS (
+      INSERT INTO "PayoutEvent" ("payoutId", "fromStatus", "toStatus", source, "actorId", note, payload, at)
+      SELECT id, from_status, ${change.to}::"PayoutStatus", ${change.source}::"EventSource", ${change.actorId ?? null}::uuid,
+             ${change.note ?? null}, ${toJsonText(change.payload)}::jsonb, ${now}
+      FROM changed
+      RETURNING id
+    )
+    SELECT (SELECT status::text FROM current) AS current,
+           (SELECT from_status::text FROM changed) AS "from",
+           (SELECT version FROM changed) AS version,
+           (SELECT count(*) FROM event)::int AS events`;
+  const row = rows[0];
+  if (!row?.current) throw new NotFound(`Payout ${change.payoutId}`);
+  if (row.from) return { changed: true, from: row.from as PayoutStatus, to: change.to, version: Number(row.version) };
+  const current = row.current as PayoutStatus;
+  if (change.from && !change.from.includes(current)) return { changed: false, current, reason: `payout is ${current}` };
+  // Allowed by the caller but not by the state machine.
+  throw new TransitionError(current, change.to);
 }
 
 /**
@@ -78,7 +114,7 @@ export async function changeStatusInTx(tx: Tx, change: StatusChange): Promise<Ch
  * owed nothing more, so no status check of it is ever made, and whoever
  * holds it lets go. Written with the status, so the two never disagree.
  */
-function workFor(to: PayoutStatus, now: Date): Prisma.PayoutUncheckedUpdateManyInput {
+function workFor(to: PayoutStatus, now: Date): StatusPatch {
   if (to === "approved") return { dueAt: now, approvedAt: now, checkAttempt: 0 };
   if (isFinal(to)) {
     // A reversal keeps the payout's original finalisation time: it was final when paid.
@@ -88,9 +124,9 @@ function workFor(to: PayoutStatus, now: Date): Prisma.PayoutUncheckedUpdateManyI
   return {};
 }
 
-/** changeStatusInTx in its own transaction. */
+/** A status change on its own (one statement, atomic by itself). */
 export function changeStatus(db: Db, change: StatusChange): Promise<ChangeOutcome> {
-  return db.$transaction((tx) => changeStatusInTx(tx, change));
+  return changeStatusInTx(db, change);
 }
 
 /**
@@ -99,7 +135,7 @@ export function changeStatus(db: Db, change: StatusChange): Promise<ChangeOutcom
  * status) so the timeline shows everything the provider ever told us.
  */
 export async function noteProviderEvent(
-  tx: Tx,
+  tx: Db | Tx,
   payoutId: string,
   current: PayoutStatus,
   source: TransitionSource,
@@ -121,8 +157,10 @@ export type ProviderApplyOutcome =
 
 /**
  * Applies what a provider said (response, callback or status query) through
- * the state machine. Final statuses never change again; a later different
- * word from the provider is recorded as its own event and flagged.
+ * the state machine. Final statuses never change again (but for a reversal of
+ * a paid payout); a later different word from the provider is recorded as its
+ * own event. Reads the status, then changes it only from that status: if it
+ * moved meanwhile (a callback racing a status query), it reads again.
  */
 export async function applyProviderResult(
   db: Db,
@@ -130,25 +168,35 @@ export async function applyProviderResult(
   result: ProviderResult,
   source: Exclude<TransitionSource, "user">,
 ): Promise<ProviderApplyOutcome> {
-  return db.$transaction(async (tx) => {
-    const payout = await tx.payout.findUnique({ where: { id: payoutId }, select: { status: true } });
-    if (!payout) throw new NotFound(`Payout ${payoutId}`);
-    const current = payout.status as PayoutStatus;
-    const patch: Prisma.PayoutUncheckedUpdateManyInput = {
-      ...(result.providerStatus !== undefined ? { providerStatus: result.providerStatus } : {}),
-      ...(result.providerReference ? { providerReference: result.providerReference } : {}),
-    };
-    const target = targetStatus(current, result);
+  for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+    const outcome = await applyOnce(db, payoutId, result, source);
+    if (outcome) return outcome;
+  }
+  throw new Conflict("The payout kept changing while we applied the provider's answer; it will be checked again");
+}
 
-    if (current === "pending_approval" || current === "approved") {
-      // Never sent, so nothing a provider says can be about it (a forged or
-      // misdirected message): the state machine would refuse it; say so plainly.
-      return { kind: "premature", current } as const;
-    }
+const MAX_RETRIES = 5;
 
-    if (result.state === "reversed" && (current === "succeeded" || !isFinal(current))) {
-      // Paid, then taken back. A payout the desk never saw paid passes through
-      // succeeded first, so its history says what happened in order.
+/** One try; null when the payout moved between reading and writing. */
+async function applyOnce(db: Db, payoutId: string, result: ProviderResult, source: Exclude<TransitionSource, "user">): Promise<ProviderApplyOutcome | null> {
+  const payout = await db.payout.findUnique({ where: { id: payoutId }, select: { status: true } });
+  if (!payout) throw new NotFound(`Payout ${payoutId}`);
+  const current = payout.status as PayoutStatus;
+  const patch: StatusPatch = {
+    ...(result.providerStatus !== undefined ? { providerStatus: result.providerStatus } : {}),
+    ...(result.providerReference ? { providerReference: result.providerReference } : {}),
+  };
+
+  if (current === "pending_approval" || current === "approved") {
+    // Never sent, so nothing a provider says can be about it (a forged or
+    // misdirected message): the state machine would refuse it; say so plainly.
+    return { kind: "premature", current };
+  }
+
+  if (result.state === "reversed" && (current === "succeeded" || !isFinal(current))) {
+    // Paid, then taken back. A payout the desk never saw paid passes through
+    // succeeded first, so its history says what happened in order.
+    return db.$transaction(async (tx) => {
       if (current !== "succeeded") {
         const paid = await changeStatusInTx(tx, {
           payoutId,
@@ -159,7 +207,7 @@ export async function applyProviderResult(
           note: "The provider reports a reversal, so the payout had been paid",
           patch,
         });
-        if (!paid.changed) return { kind: "unchanged", current: paid.current } as const;
+        if (!paid.changed) return null;
       }
       const reversed = await changeStatusInTx(tx, {
         payoutId,
@@ -170,56 +218,56 @@ export async function applyProviderResult(
         note: describeResult(result),
         patch: { ...patch, failureCode: result.failureCode ?? "REVERSED", failureMessage: result.failureMessage ?? null },
       });
-      return reversed.changed
-        ? ({ kind: "changed", from: current, to: "reversed" } as const)
-        : ({ kind: "unchanged", current: reversed.current } as const);
-    }
-
-    if (isFinal(current)) {
-      const agrees =
-        (current === "succeeded" && result.state === "succeeded") ||
-        (current === "failed" && result.state === "failed") ||
-        (current === "reversed" && (result.state === "reversed" || result.state === "succeeded"));
-      if (agrees) return { kind: "unchanged", current } as const;
-      await noteProviderEvent(
-        tx,
-        payoutId,
-        current,
-        source,
-        `Provider now reports ${result.providerStatus ?? result.state} for a payout that is already ${current}; status kept`,
-        result.raw,
-      );
-      return { kind: "contradiction", current } as const;
-    }
-
-    if (result.state === "not_found") {
-      await noteProviderEvent(tx, payoutId, current, source, "Provider has no record of this payout", result.raw);
-      return { kind: "not_found", current } as const;
-    }
-
-    if (!target) {
-      // Same status again (e.g. still processing): keep the provider's words fresh, no event spam.
-      if (Object.keys(patch).length > 0) await tx.payout.update({ where: { id: payoutId }, data: patch });
-      return { kind: "unchanged", current } as const;
-    }
-
-    const failure =
-      target === "failed" || target === "cancelled"
-        ? { failureCode: result.failureCode ?? null, failureMessage: result.failureMessage ?? null }
-        : {};
-    const outcome = await changeStatusInTx(tx, {
-      payoutId,
-      to: target,
-      from: [current],
-      source,
-      payload: result.raw,
-      note: describeResult(result),
-      patch: { ...patch, ...failure },
+      return reversed.changed ? ({ kind: "changed", from: current, to: "reversed" } as const) : null;
     });
-    return outcome.changed
-      ? ({ kind: "changed", from: outcome.from, to: outcome.to } as const)
-      : ({ kind: "unchanged", current: outcome.current } as const);
+  }
+
+  if (isFinal(current)) {
+    const agrees =
+      (current === "succeeded" && result.state === "succeeded") ||
+      (current === "failed" && result.state === "failed") ||
+      (current === "reversed" && (result.state === "reversed" || result.state === "succeeded"));
+    if (agrees) return { kind: "unchanged", current };
+    await noteProviderEvent(
+      db,
+      payoutId,
+      current,
+      source,
+      `Provider now reports ${result.providerStatus ?? result.state} for a payout that is already ${current}; status kept`,
+      result.raw,
+    );
+    return { kind: "contradiction", current };
+  }
+
+  if (result.state === "not_found") {
+    await noteProviderEvent(db, payoutId, current, source, "Provider has no record of this payout", result.raw);
+    return { kind: "not_found", current };
+  }
+
+  const target = targetStatus(current, result);
+  if (!target) {
+    // Same status again (e.g. still processing): keep the provider's words fresh, no event spam.
+    if (Object.keys(patch).length > 0) {
+      const kept = await db.payout.updateMany({ where: { id: payoutId, status: current }, data: patch });
+      if (kept.count === 0) return null;
+    }
+    return { kind: "unchanged", current };
+  }
+
+  const failure =
+    target === "failed" || target === "cancelled"
+      ? { failureCode: result.failureCode ?? null, failureMessage: result.failureMessage ?? null }
+      : {};
+  const outcome = await changeStatusInTx(db, {
+    payoutId,
+    to: target,
+    from: [current],
+    source,
+    payload: result.raw,
+    note: describeResult(result),
+    patch: { ...patch, ...failure },
   });
+  return outcome.changed ? { kind: "changed", from: outcome.from, to: outcome.to } : null;
 }
 
 /** The status a provider result moves a payout to from `current`, or null for no move. */
@@ -251,7 +299,12 @@ function describeResult(result: ProviderResult): string | null {
 }
 
 function toJson(value: unknown): Prisma.InputJsonValue | undefined {
-  if (value === undefined || value === null) return undefined;
-  // Provider payloads are JSON already; bigint (ours) is written as a string.
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+  const text = toJsonText(value);
+  return text === null ? undefined : JSON.parse(text);
+}
+
+/** Provider payloads are JSON already; bigint (ours) is written as a string. */
+function toJsonText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }

@@ -107,7 +107,7 @@ export async function renewLeases(db: Db, owner: string, payoutIds: string[], le
 const FINAL_LIST = [...FINAL_STATUSES, "pending_approval"] as string[];
 
 /**
- * Lets go of a payout after acting on it: next due at `next` (ignored when the
+ * Lets go of a payout after acting on it, and answers its status: next due at `next` (ignored when the
  * payout is final or back waiting for approval), with the status-check attempt
  * reached. If someone asked for an earlier look while we worked (a callback
  * hint), the earlier time wins. Only the lease holder's (or an unleased)
@@ -116,8 +116,8 @@ const FINAL_LIST = [...FINAL_STATUSES, "pending_approval"] as string[];
 export async function finishWork(
   db: Db | Tx,
   work: { id: string; owner: string; seenDueAt: Date | null; next: Date; checkAttempt: number; checked?: boolean },
-): Promise<void> {
-  await db.$executeRaw`
+): Promise<PayoutStatus> {
+  const rows = await db.$queryRaw<Array<{ status: string }>>`
     UPDATE "Payout" SET
       "leaseOwner" = NULL,
       "leaseUntil" = NULL,
@@ -128,7 +128,12 @@ export async function finishWork(
         ELSE ${work.next} END,
       "attentionSince" = CASE WHEN ${work.checked ?? false} AND "attentionReason" = 'check_overdue' THEN NULL ELSE "attentionSince" END,
       "attentionReason" = CASE WHEN ${work.checked ?? false} AND "attentionReason" = 'check_overdue' THEN NULL ELSE "attentionReason" END
-    WHERE id = ${work.id}::uuid AND ("leaseOwner" = ${work.owner} OR "leaseOwner" IS NULL)`;
+    WHERE id = ${work.id}::uuid AND ("leaseOwner" = ${work.owner} OR "leaseOwner" IS NULL)
+    RETURNING status::text AS status`;
+  if (rows[0]) return rows[0].status as PayoutStatus;
+  // Held by another worker now (our lease ran out): its status all the same.
+  const [row] = await db.$queryRaw<Array<{ status: string }>>`SELECT status::text AS status FROM "Payout" WHERE id = ${work.id}::uuid`;
+  return (row?.status ?? "cancelled") as PayoutStatus;
 }
 
 /**

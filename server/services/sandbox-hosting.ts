@@ -84,12 +84,31 @@ async function withSandboxConnection<T>(
   matches: (credentials: Record<string, string>) => boolean,
   account: (credentials: Record<string, string>, callbackUrl: string, connection: Connection) => T,
 ): Promise<T | null> {
-  const connections = await desk.db.connection.findMany({ where: { provider, baseUrl: { startsWith: `${BUILTIN_SANDBOX_PREFIX}${provider}` } } });
-  for (const connection of connections) {
-    const credentials = openCredentials(desk, connection);
-    if (matches(credentials)) return account(credentials, callbackUrlFor(desk, connection.id), connection);
+  // A miss reads again at once: credentials just set (or a connection just added) are known to the next request.
+  for (const fresh of [false, true]) {
+    for (const { connection, credentials } of await sandboxConnections(desk, provider, fresh)) {
+      if (matches(credentials)) return account(credentials, callbackUrlFor(desk, connection.id), connection);
+    }
   }
   return null;
+}
+
+/** How long an emulator trusts its list of merchants: a provider learns of new credentials quickly, not instantly. */
+const ACCOUNTS_CACHE_MS = 2_000;
+const accountsCache = new WeakMap<Desk, Map<ProviderKind, { at: number; list: Promise<Array<{ connection: Connection; credentials: Record<string, string> }>> }>>();
+
+/** The provider's built-in sandbox connections with their credentials opened, read at most every 2 s (every request asks). */
+function sandboxConnections(desk: Desk, provider: ProviderKind, fresh: boolean) {
+  let byProvider = accountsCache.get(desk);
+  if (!byProvider) accountsCache.set(desk, (byProvider = new Map()));
+  const cached = byProvider.get(provider);
+  if (!fresh && cached && Date.now() - cached.at < ACCOUNTS_CACHE_MS) return cached.list;
+  const list = desk.db.connection
+    .findMany({ where: { provider, baseUrl: { startsWith: `${BUILTIN_SANDBOX_PREFIX}${provider}` } } })
+    .then((rows) => rows.map((connection) => ({ connection, credentials: openCredentials(desk, connection) })));
+  byProvider.set(provider, { at: Date.now(), list });
+  list.catch(() => byProvider.delete(provider));
+  return list;
 }
 
 /** pawaPay knows the merchant's public signing key (registered in its dashboard) and callback URL. */

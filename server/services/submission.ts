@@ -132,10 +132,10 @@ async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean 
   return followUp(desk, payoutId, payout.connection.provider as ProviderKind, 0, work, false);
 }
 
-/** Sets when to ask the provider next (on its backoff schedule) and lets go of the payout. */
+/** Sets when to ask the provider next (on its backoff schedule) and lets go of the payout; answers its status now. */
 async function followUp(desk: Desk, payoutId: string, provider: ProviderKind, attempt: number, work: WorkContext, checked: boolean): Promise<PayoutStatus> {
   const delaySeconds = statusCheckDelay(attempt, pollDelaysFor(provider));
-  await finishWork(desk.db, {
+  return finishWork(desk.db, {
     id: payoutId,
     owner: work.owner,
     seenDueAt: work.seenDueAt,
@@ -143,7 +143,6 @@ async function followUp(desk: Desk, payoutId: string, provider: ProviderKind, at
     checkAttempt: attempt + 1,
     checked,
   });
-  return (await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId }, select: { status: true } })).status as PayoutStatus;
 }
 
 /** The status check: asks the provider, applies the answer, resends only if the provider never saw it. */
