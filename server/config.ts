@@ -19,6 +19,8 @@ export interface DeskConfig {
   sendWithinSeconds: number;
   /** Payouts of one connection a worker process acts on at once (a connection's own setting wins). */
   sendConcurrency: number;
+  /** How long a provider call may take before its outcome counts as unknown. */
+  providerTimeoutSeconds: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): DeskConfig {
@@ -32,6 +34,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DeskConfig {
     stuckAfterMinutes: positiveNumber(env.DESK_STUCK_AFTER_MINUTES, "DESK_STUCK_AFTER_MINUTES", "minutes") ?? 30,
     sendWithinSeconds: positiveNumber(env.DESK_SEND_WITHIN_SECONDS, "DESK_SEND_WITHIN_SECONDS", "seconds") ?? 120,
     sendConcurrency: wholeNumber(env.DESK_SEND_CONCURRENCY, "DESK_SEND_CONCURRENCY", 1, 64) ?? DEFAULT_SEND_CONCURRENCY,
+    providerTimeoutSeconds: positiveNumber(env.DESK_PROVIDER_TIMEOUT_SECONDS, "DESK_PROVIDER_TIMEOUT_SECONDS", "seconds") ?? 15,
   };
 }
 

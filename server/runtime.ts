@@ -66,6 +66,7 @@ async function boot(): Promise<Runtime> {
     config,
     credentialsKey: parseKey(process.env.DESK_CREDENTIALS_KEY),
     jobs: waker,
+    connectorDeps: { timeoutMs: config.providerTimeoutSeconds * 1000 },
   };
 
   if (db.kind === "pglite" && (await seedDemoUsers(desk.db))) {

@@ -3,7 +3,7 @@
 // callback route served over real HTTP on 127.0.0.1, and a job scheduler the
 // test drives by hand so every step is observable.
 import { randomBytes } from "node:crypto";
-import { createTestDatabase, type TestDatabaseKind } from "@/server/db/testing";
+import { createTestDatabase, type TestDatabaseKind, type TestDb } from "@/server/db/testing";
 import { serveWebHandler } from "@/server/sandbox/http";
 import type { Actor, Desk, JobScheduler } from "@/server/services/types";
 import { createUser } from "@/server/services/users";
@@ -79,12 +79,17 @@ export interface TestDesk {
   close(): Promise<void>;
 }
 
-export async function startTestDesk(kind: TestDatabaseKind = "pglite"): Promise<TestDesk> {
-  const database = await createTestDatabase(kind);
+/**
+ * `opts.database`: run on this database instead of a fresh one (the benches
+ * and drills give a file-backed PGlite or a PostgreSQL database that separate
+ * worker processes share).
+ */
+export async function startTestDesk(kind: TestDatabaseKind = "pglite", opts: { database?: TestDb } = {}): Promise<TestDesk> {
+  const database = opts.database ?? (await createTestDatabase(kind));
   const jobs = new ManualWork();
   const desk: Desk = {
     db: database.prisma,
-    config: { appUrl: "http://127.0.0.1:0", credentialsKey: undefined, databaseUrl: undefined, embedded: true, inProcessWorkers: false, stuckAfterMinutes: 30, sendWithinSeconds: 120, sendConcurrency: 4 },
+    config: { appUrl: "http://127.0.0.1:0", credentialsKey: undefined, databaseUrl: undefined, embedded: true, inProcessWorkers: false, stuckAfterMinutes: 30, sendWithinSeconds: 120, sendConcurrency: 4, providerTimeoutSeconds: 5 },
     credentialsKey: randomBytes(32),
     jobs,
     connectorDeps: { timeoutMs: 5_000 },

@@ -1,0 +1,122 @@
+// npm run bench:pipeline [-- --payouts 1000 --workers 2 --db both|pglite|postgres --providers pawapay|all]
+//
+// Payouts per second from approval to all final, against the built-in
+// emulators over real HTTP: on the embedded PGlite (one process, workers in
+// it, as `npm start` runs) and on PostgreSQL with separate worker processes
+// (`npm run workers`, as deployed at scale). Also counted at the emulators:
+// payouts held twice (must be 0), and status checks made of payouts already final.
+import { PROVIDER_CASES } from "@/server/testing/provider-cases";
+import { Dispatcher } from "@/server/jobs/dispatcher";
+import {
+  approveAll,
+  createPayouts,
+  duplicatesAtProviders,
+  numberArg,
+  openDesk,
+  postgresAdminUrl,
+  spawnWorker,
+  stringArg,
+  waitAllFinal,
+  waitForWorkers,
+  type Desk,
+  type PlannedPayout,
+  type WorkerProcess,
+} from "../lib/pipeline-kit";
+
+const payouts = numberArg("payouts", 1000);
+const workerCount = numberArg("workers", 2);
+const which = stringArg("db", postgresAdminUrl() ? "both" : "pglite");
+const providers = stringArg("providers", "pawapay");
+
+function plan(n: number): PlannedPayout[] {
+  const cases = providers === "all" ? PROVIDER_CASES : PROVIDER_CASES.filter((c) => c.provider === providers);
+  if (cases.length === 0) throw new Error(`--providers: pawapay, muda, paytota, praxis, pontis or all, not "${providers}"`);
+  return Array.from({ length: n }, (_, i) => {
+    const c = cases[i % cases.length]!;
+    return { provider: c.provider, fields: { ...c.success, description: `Bench ${i}` }, expected: "succeeded" };
+  });
+}
+
+interface Figures {
+  db: string;
+  payouts: number;
+  approveSeconds: number;
+  finalSeconds: number;
+  perSecond: number;
+  notFinal: number;
+  duplicates: number;
+  statusChecksOfFinal: number;
+  statusChecks: number;
+}
+
+async function run(kind: "pglite" | "postgres"): Promise<Figures> {
+  const desk: Desk = await openDesk(kind);
+  const workers: WorkerProcess[] = [];
+  let dispatcher: Dispatcher | null = null;
+  try {
+    desk.t.desk.connectorDeps = { timeoutMs: 15_000 };
+    const planned = plan(payouts);
+    process.stdout.write(`[${kind}] creating ${payouts} payouts… `);
+    const ids = await createPayouts(desk, planned);
+    console.log("done");
+    if (kind === "pglite") {
+      // The embedded default runs its workers in the desk's own process.
+      dispatcher = new Dispatcher(desk.t.desk);
+      desk.t.desk.jobs = dispatcher;
+      dispatcher.start();
+    } else {
+      for (let i = 0; i < workerCount; i++) {
+        workers.push(spawnWorker(desk, {}, (line) => (/error|fail/i.test(line) ? console.log(`  [worker ${i + 1}] ${line}`) : undefined)));
+      }
+      await waitForWorkers(desk, workerCount);
+      console.log(`[${kind}] ${workerCount} worker processes up`);
+    }
+    const t0 = Date.now();
+    await approveAll(desk, ids);
+    const approved = Date.now();
+    let shown = 0;
+    const notFinal = await waitAllFinal(desk, ids, t0 + 600_000, (final) => {
+      if (final - shown >= payouts / 10) {
+        shown = final;
+        process.stdout.write(`\r[${kind}] ${final} / ${payouts} final`);
+      }
+    });
+    const done = Date.now();
+    console.log("");
+    const [checks] = await desk.t.desk.db.$queryRaw<Array<{ total: number; late: number }>>`
+      SELECT count(*)::int AS total, count(*) FILTER (WHERE c."at" > p."finalizedAt")::int AS late
+      FROM "ProviderCall" c JOIN "Payout" p ON p.id = c."payoutId"
+      WHERE c.operation ILIKE '%status%'`;
+    return {
+      db: kind === "pglite" ? "PGlite (one process)" : `PostgreSQL (${workerCount} worker processes)`,
+      payouts,
+      approveSeconds: (approved - t0) / 1000,
+      finalSeconds: (done - t0) / 1000,
+      perSecond: (payouts - notFinal) / ((done - t0) / 1000),
+      notFinal,
+      duplicates: await duplicatesAtProviders(desk, ids),
+      statusChecksOfFinal: Number(checks?.late ?? 0),
+      statusChecks: Number(checks?.total ?? 0),
+    };
+  } finally {
+    await dispatcher?.stop();
+    for (const w of workers) w.child.kill("SIGTERM");
+    await Promise.all(workers.map((w) => w.exited));
+    await desk.close();
+  }
+}
+
+const results: Figures[] = [];
+for (const kind of which === "both" ? (["pglite", "postgres"] as const) : [which as "pglite" | "postgres"]) {
+  results.push(await run(kind));
+}
+console.log(
+  `\nbench:pipeline — ${payouts} payouts to ${providers === "all" ? "the five emulators" : `the ${providers} emulator`}, approval to all final (target ≥ 100/s, 0 duplicates)`,
+);
+for (const r of results) {
+  console.log(
+    `  ${r.db.padEnd(32)} ${r.perSecond.toFixed(1).padStart(7)} payouts/s   all final in ${r.finalSeconds.toFixed(1)} s (approvals took ${r.approveSeconds.toFixed(1)} s)` +
+      `   not final: ${r.notFinal}   duplicates at the emulators: ${r.duplicates}   status checks: ${r.statusChecks} (of payouts already final: ${r.statusChecksOfFinal})`,
+  );
+}
+process.exit(results.some((r) => r.duplicates > 0 || r.notFinal > 0) ? 1 : 0);

@@ -1,0 +1,198 @@
+// What the pipeline bench and the fault drill share: a "web" process (this
+// one) serving the built-in emulators and the callback route over real HTTP
+// on 127.0.0.1, on a real database (a PGlite folder, or a scratch PostgreSQL
+// database); worker processes (`scripts/workers.ts`, exactly as deployed) on
+// that database; payouts made and approved through the tRPC procedures; and
+// counts taken from the emulators themselves.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createDb } from "@/server/db/client";
+import { createScratchPostgresDatabase, type TestDb } from "@/server/db/testing";
+import { startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { sandboxEmulator } from "@/server/services/sandbox-hosting";
+import type { ProviderKind } from "@/server/connectors/types";
+import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
+import type { PayoutFields } from "@/server/testing/provider-cases";
+
+export interface Desk {
+  t: TestDesk;
+  kind: "pglite" | "postgres";
+  databaseUrl?: string;
+  close(): Promise<void>;
+}
+
+/** The admin URL of the PostgreSQL server benches and drills make scratch databases on. */
+export function postgresAdminUrl(): string | undefined {
+  return process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
+}
+
+export async function openDesk(kind: "pglite" | "postgres"): Promise<Desk> {
+  if (kind === "pglite") {
+    // A real data folder, as the embedded default keeps it.
+    const dataDir = mkdtempSync(path.join(tmpdir(), "desk-bench-"));
+    const db = await createDb({ kind: "pglite", dataDir: path.join(dataDir, "pglite") });
+    const database: TestDb = { ...db, dispose: async () => db.close() };
+    const t = await startTestDesk("pglite", { database });
+    return {
+      t,
+      kind,
+      close: async () => {
+        await t.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const admin = postgresAdminUrl();
+  if (!admin) throw new Error("PostgreSQL runs need BENCH_DATABASE_URL or TEST_DATABASE_URL (an admin connection string)");
+  const scratch = await createScratchPostgresDatabase();
+  const db = await createDb({ databaseUrl: scratch.url, max: 8 });
+  const database: TestDb = {
+    ...db,
+    dispose: async () => {
+      await db.close();
+      await scratch.drop();
+    },
+  };
+  const t = await startTestDesk("postgres", { database });
+  return { t, kind, databaseUrl: scratch.url, close: () => t.close() };
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+}
+
+/** One `npm run workers` process on the desk's PostgreSQL database, calling back to this process's HTTP server. */
+export function spawnWorker(desk: Desk, env: Record<string, string> = {}, log?: (line: string) => void): WorkerProcess {
+  if (!desk.databaseUrl) throw new Error("Separate worker processes need PostgreSQL");
+  const child = spawn(path.resolve("node_modules/.bin/tsx"), ["scripts/workers.ts"], {
+    env: {
+      ...process.env,
+      DATABASE_URL: desk.databaseUrl,
+      APP_URL: desk.t.url,
+      NEXTAUTH_URL: desk.t.url,
+      NEXTAUTH_SECRET: randomBytes(32).toString("base64"),
+      DESK_CREDENTIALS_KEY: desk.t.desk.credentialsKey.toString("base64"),
+      DESK_BALANCE_EVERY_SECONDS: "3600",
+      NODE_ENV: "production",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const forward = (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n")) if (line.trim() && log) log(line);
+  };
+  child.stdout?.on("data", forward);
+  child.stderr?.on("data", forward);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return { child, exited };
+}
+
+/** Waits until `count` worker processes report a heartbeat. */
+export async function waitForWorkers(desk: Desk, count: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const alive = await desk.t.desk.db.workerHeartbeat.count({ where: { seenAt: { gte: new Date(Date.now() - 10_000) } } });
+    if (alive >= count) return;
+    if (Date.now() > deadline) throw new Error(`Only ${alive} of ${count} worker processes started within ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
+}
+
+export interface PlannedPayout {
+  provider: ProviderKind;
+  fields: PayoutFields;
+  /** The final status the emulator's sandbox rules lead to. */
+  expected: PayoutStatus;
+}
+
+/** Creates the payouts (as the maker) and returns their ids in order. */
+export async function createPayouts(desk: Desk, planned: PlannedPayout[], concurrency = 8): Promise<string[]> {
+  const connections = new Map(
+    (await desk.t.desk.db.connection.findMany({ select: { id: true, provider: true } })).map((c) => [c.provider as string, c.id]),
+  );
+  const maker = desk.t.caller("maker");
+  const ids = planned.map(() => randomUUID());
+  await inParallel(planned.map((p, i) => () => maker.payouts.create({ id: ids[i]!, connectionId: connections.get(p.provider)!, ...p.fields }).then(() => undefined)), concurrency);
+  return ids;
+}
+
+/** Approves each payout (as the approver), `concurrency` at a time. */
+export async function approveAll(desk: Desk, ids: string[], concurrency = 8): Promise<void> {
+  const approver = desk.t.caller("approver");
+  await inParallel(ids.map((id) => () => approver.approvals.approve({ payoutId: id }).then(() => undefined)), concurrency);
+}
+
+/** Polls until every payout is final, or the deadline; returns how many are not. */
+export async function waitAllFinal(desk: Desk, ids: string[], deadline: number, onTick?: (final: number) => void): Promise<number> {
+  for (;;) {
+    const rows = await desk.t.desk.db.payout.findMany({ where: { id: { in: ids } }, select: { status: true } });
+    const final = rows.filter((r) => isFinal(r.status as PayoutStatus)).length;
+    onTick?.(final);
+    if (final === ids.length || Date.now() > deadline) return ids.length - final;
+    await sleep(100);
+  }
+}
+
+/**
+ * Payouts the provider holds more than once for one of our ids (a payout sent
+ * twice), counted in each emulator's own records. Paytota keeps a never-executed
+ * `initialized` payout when an initiate answer is lost; only executed ones move money.
+ */
+export async function duplicatesAtProviders(desk: Desk, ids: string[]): Promise<number> {
+  const wanted = new Set(ids);
+  const copies = new Map<string, number>();
+  for (const provider of ["pawapay", "muda", "paytota", "praxis", "pontis"] as const) {
+    const emulator = (await sandboxEmulator(provider, desk.t.desk)) as unknown as { payouts(): unknown[] };
+    for (const record of emulator.payouts()) {
+      if (provider === "paytota" && (record as { status?: string }).status === "initialized") continue;
+      const text = JSON.stringify(record, (_k, v) => (typeof v === "bigint" ? String(v) : v));
+      const ours = new Set([...text.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g)].map((m) => m[0]).filter((id) => wanted.has(id)));
+      for (const id of ours) copies.set(id, (copies.get(id) ?? 0) + 1);
+    }
+  }
+  let duplicates = 0;
+  for (const n of copies.values()) if (n > 1) duplicates += n - 1;
+  return duplicates;
+}
+
+/** Payouts whose final status is not what the emulator's sandbox rules lead to. */
+export async function wrongFinalStatuses(desk: Desk, ids: string[], planned: PlannedPayout[]): Promise<Array<{ id: string; expected: string; actual: string }>> {
+  const rows = new Map((await desk.t.desk.db.payout.findMany({ where: { id: { in: ids } }, select: { id: true, status: true } })).map((r) => [r.id, r.status]));
+  const wrong: Array<{ id: string; expected: string; actual: string }> = [];
+  ids.forEach((id, i) => {
+    const actual = rows.get(id) as PayoutStatus | undefined;
+    if (actual && isFinal(actual) && actual !== planned[i]!.expected) wrong.push({ id, expected: planned[i]!.expected, actual });
+  });
+  return wrong;
+}
+
+export async function inParallel(tasks: Array<() => Promise<void>>, concurrency: number): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, tasks.length) }, async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  });
+  await Promise.all(lanes);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A number argument `--name value` from the command line, or the default. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} takes a positive number`);
+  return n;
+}
+
+export function stringArg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
