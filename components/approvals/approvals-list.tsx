@@ -28,11 +28,12 @@ export function ApprovalsList() {
               <Link href={`/payouts/${payout.id}`} className="tabular text-base font-semibold text-indigo-700 hover:underline">
                 {money(payout.amountMinor, payout.currency)}
               </Link>
-              <p className="text-sm text-slate-700">
+              {/* Text people typed wraps anywhere: an unbroken paste must not widen the list. */}
+              <p className="text-sm text-slate-700 wrap-anywhere">
                 to {payout.recipientName ? `${payout.recipientName}, ` : ""}
                 {phone(payout.recipientPhone, payout.recipientAccount)} · {payout.description}
               </p>
-              <p className="text-xs text-slate-500">
+              <p className="text-xs text-slate-500 wrap-anywhere">
                 {payout.connection.name} · created {when(payout.createdAt)} by {payout.createdBy.name}
               </p>
             </div>
@@ -40,7 +41,7 @@ export function ApprovalsList() {
               {canDecide ? (
                 <DecisionControls payoutId={payout.id} compact />
               ) : (
-                <p className="text-sm text-slate-500" data-testid="decision-blocked">
+                <p className="text-sm text-slate-500 wrap-anywhere" data-testid="decision-blocked">
                   {blockedBecause}
                 </p>
               )}

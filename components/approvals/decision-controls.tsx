@@ -42,7 +42,7 @@ export function DecisionControls({ payoutId, compact = false }: { payoutId: stri
               name="reason"
             />
           </label>
-          {reasonError && <p className="text-sm text-rose-700">{reasonError}</p>}
+          {reasonError && <p className="text-sm text-rose-700 wrap-anywhere">{reasonError}</p>}
           <div className="flex gap-2">
             <Button type="submit" variant="danger" busy={reject.isPending}>
               Reject payout

@@ -37,15 +37,17 @@ export function PayoutDetail({ id }: { id: string }) {
       <PageHeader
         title={money(payout.amountMinor, payout.currency)}
         description={
-          <>
+          // Names and descriptions come from people: one unbroken 10,000-character word must wrap, not stretch the page.
+          <span className="wrap-anywhere">
             to {payout.recipientName ? `${payout.recipientName}, ` : ""}
             {phone(payout.recipientPhone, payout.recipientAccount)} via {payout.connection.name}
-          </>
+          </span>
         }
         actions={<StatusBadge status={payout.status} />}
       />
       <div className="grid gap-6 lg:grid-cols-3">
-        <div className="space-y-6 lg:col-span-2">
+        {/* min-w-0: a grid column may shrink below its content's width, so nothing in it can widen the page. */}
+        <div className="min-w-0 space-y-6 lg:col-span-2">
           <Card className="p-5">
             <h2 className="mb-4 text-sm font-semibold text-slate-900">Status history</h2>
             <ol className="relative space-y-5 border-l border-slate-200 pl-5" data-testid="timeline">
@@ -64,11 +66,11 @@ export function PayoutDetail({ id }: { id: string }) {
                       {SOURCE_LABELS[event.source] ?? event.source} · {when(event.at)}
                     </span>
                   </div>
-                  {event.note && <p className="mt-1 text-sm text-slate-700">{event.note}</p>}
+                  {event.note && <p className="mt-1 text-sm text-slate-700 wrap-anywhere">{event.note}</p>}
                   {event.payload != null && (
                     <details className="mt-1">
                       <summary className="cursor-pointer text-xs font-medium text-indigo-700">Raw provider payload</summary>
-                      <pre className="mt-1 max-h-64 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">
+                      <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap rounded bg-slate-900 p-3 text-xs text-slate-100 wrap-anywhere">
                         {JSON.stringify(event.payload, null, 2)}
                       </pre>
                     </details>
@@ -87,7 +89,7 @@ export function PayoutDetail({ id }: { id: string }) {
                   <li key={call.id.toString()} className="py-2">
                     <div className="flex flex-wrap items-center gap-2">
                       <span className="font-mono text-xs font-semibold">{call.method}</span>
-                      <span className="font-mono text-xs text-slate-700">{call.operation}</span>
+                      <span className="font-mono text-xs text-slate-700 wrap-anywhere">{call.operation}</span>
                       <span className={`text-xs ${call.httpStatus && call.httpStatus < 400 ? "text-emerald-700" : "text-rose-700"}`}>
                         {call.httpStatus ?? call.error ?? "no answer"}
                       </span>
@@ -97,7 +99,7 @@ export function PayoutDetail({ id }: { id: string }) {
                     </div>
                     <details className="mt-1">
                       <summary className="cursor-pointer text-xs text-indigo-700">Request and response</summary>
-                      <pre className="mt-1 max-h-64 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">
+                      <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap rounded bg-slate-900 p-3 text-xs text-slate-100 wrap-anywhere">
                         {JSON.stringify({ url: call.url, request: call.request, response: call.response, error: call.error }, null, 2)}
                       </pre>
                     </details>
@@ -107,7 +109,7 @@ export function PayoutDetail({ id }: { id: string }) {
             )}
           </Card>
         </div>
-        <div className="space-y-6">
+        <div className="min-w-0 space-y-6">
           {/* Renders only for a payout in limbo or with resolution proposals; see components/outcomes. */}
           <ResolutionPanel payoutId={payout.id} />
           {payout.status === "pending_approval" && (
@@ -116,7 +118,7 @@ export function PayoutDetail({ id }: { id: string }) {
               {canDecide ? (
                 <DecisionControls payoutId={payout.id} />
               ) : (
-                <p className="text-sm text-slate-600" data-testid="decision-blocked">
+                <p className="text-sm text-slate-600 wrap-anywhere" data-testid="decision-blocked">
                   {decisionBlockedBecause}
                 </p>
               )}
@@ -203,7 +205,7 @@ function Item({ label, children }: { label: string; children: React.ReactNode })
   return (
     <div>
       <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
-      <dd className="mt-0.5 text-slate-900">{children}</dd>
+      <dd className="mt-0.5 text-slate-900 wrap-anywhere">{children}</dd>
     </div>
   );
 }

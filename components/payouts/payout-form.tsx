@@ -8,6 +8,15 @@ import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
 
+// The server's limit (server/trpc/routers/payouts.ts, description: text(200)). The
+// input has no maxLength: a browser would cut a long paste silently and the
+// cut text could be saved; the count shows it and the form refuses it instead.
+const DESCRIPTION_MAX = 200;
+
+function tooLong(max: number, length: number): string {
+  return `${max.toLocaleString("en")} characters at most; this has ${length.toLocaleString("en")}`;
+}
+
 export function PayoutForm() {
   const trpc = useTRPC();
   const router = useRouter();
@@ -17,6 +26,7 @@ export function PayoutForm() {
   useEffect(() => setPayoutId(crypto.randomUUID()), []);
   const [connectionId, setConnectionId] = useState("");
   const [channel, setChannel] = useState("");
+  const [description, setDescription] = useState("");
   const create = useMutation(trpc.payouts.create.mutationOptions({ onSuccess: (r) => router.push(`/payouts/${r.id}`) }));
   const errors = fieldErrorsOf(create.error);
   const generalError = create.error && Object.keys(errors).length === 0 ? messageOf(create.error) : null;
@@ -41,8 +51,12 @@ export function PayoutForm() {
 
   const bank = connection.recipientKind === "bank_account";
 
+  const descriptionTooLong = description.length > DESCRIPTION_MAX;
+
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    // Already shown next to the field as it was typed; nothing is sent until it fits.
+    if (descriptionTooLong) return;
     const form = new FormData(event.currentTarget);
     const text = (name: string) => String(form.get(name) ?? "");
     // Only the fields shown (a hidden one of another payment method is not sent).
@@ -155,8 +169,22 @@ export function PayoutForm() {
               );
             })}
         </div>
-        <Field label="Description" error={errors.description} hint="Shown to the recipient by some networks (pawaPay: 4–22 letters, digits or spaces).">
-          {(p) => <input {...p} name="description" maxLength={200} autoComplete="off" required />}
+        <Field
+          label="Description"
+          error={descriptionTooLong ? tooLong(DESCRIPTION_MAX, description.length) : errors.description}
+          hint="Shown to the recipient by some networks (pawaPay: 4–22 letters, digits or spaces)."
+        >
+          {(p) => (
+            <>
+              <input {...p} name="description" value={description} onChange={(e) => setDescription(e.target.value)} autoComplete="off" required />
+              <p
+                className={`mt-1 text-right text-xs tabular-nums ${descriptionTooLong ? "font-medium text-rose-700" : "text-slate-500"}`}
+                data-testid="description-count"
+              >
+                {description.length.toLocaleString("en")} / {DESCRIPTION_MAX.toLocaleString("en")}
+              </p>
+            </>
+          )}
         </Field>
         <div className="flex items-center gap-3 border-t border-slate-100 pt-5">
           <Button type="submit" busy={create.isPending} disabled={!payoutId}>

@@ -75,12 +75,12 @@ export function PayoutsTable() {
         <label className="text-xs font-medium text-slate-700">
           Created from (UTC)
           <input type="date" className={`${controlClass} mt-1`} value={raw.get("from") ?? ""} onChange={(e) => set("from", e.target.value)} name="from" />
-          {filterErrors.createdFrom && <span className="text-rose-700">{filterErrors.createdFrom}</span>}
+          {filterErrors.createdFrom && <span className="block text-rose-700 wrap-anywhere">{filterErrors.createdFrom}</span>}
         </label>
         <label className="text-xs font-medium text-slate-700">
           Created to (UTC)
           <input type="date" className={`${controlClass} mt-1`} value={raw.get("to") ?? ""} onChange={(e) => set("to", e.target.value)} name="to" />
-          {filterErrors.createdTo && <span className="text-rose-700">{filterErrors.createdTo}</span>}
+          {filterErrors.createdTo && <span className="block text-rose-700 wrap-anywhere">{filterErrors.createdTo}</span>}
         </label>
         <label className="text-xs font-medium text-slate-700">
           Search
@@ -137,7 +137,8 @@ export function PayoutsTable() {
                       {when(p.createdAt)}
                     </Link>
                   </td>
-                  <td className="px-4 py-3">
+                  {/* Names come from people: an unbroken one wraps anywhere instead of widening the table. */}
+                  <td className="min-w-32 px-4 py-3 wrap-anywhere">
                     <div className="font-medium">{p.recipientName ?? phone(p.recipientPhone, p.recipientAccount)}</div>
                     {p.recipientName && <div className="text-xs text-slate-500">{phone(p.recipientPhone, p.recipientAccount)}</div>}
                   </td>
@@ -149,10 +150,10 @@ export function PayoutsTable() {
                         needs attention
                       </span>
                     )}
-                    {p.failureCode && <div className="mt-0.5 text-xs text-rose-700">{p.failureCode}</div>}
+                    {p.failureCode && <div className="mt-0.5 text-xs text-rose-700 wrap-anywhere">{p.failureCode}</div>}
                   </td>
-                  <td className="px-4 py-3 text-slate-700">{p.connection.name}</td>
-                  <td className="px-4 py-3 text-slate-700">{p.createdBy.name}</td>
+                  <td className="px-4 py-3 text-slate-700 wrap-anywhere">{p.connection.name}</td>
+                  <td className="px-4 py-3 text-slate-700 wrap-anywhere">{p.createdBy.name}</td>
                 </tr>
               ))}
             </tbody>
