@@ -75,6 +75,7 @@ function ConnectionForm({
       environment: useBuiltIn ? "sandbox" : text("environment"),
       baseUrl: useBuiltIn ? `sandbox://${provider}` : text("baseUrl"),
       credentials,
+      sendConcurrency: text("sendConcurrency"),
     };
     if (existing) {
       update.mutate({ id: existing.id, version: existing.version, ...draft }, { onSuccess: (r) => onDone(r.changed.length ? `Saved ${draft.name}` : "Nothing changed") });
@@ -193,6 +194,19 @@ function ConnectionForm({
                 {m}
               </p>
             ))}
+        </fieldset>
+
+        <fieldset className="space-y-4 border-t border-slate-100 pt-5">
+          <legend className="text-sm font-semibold text-slate-900">Sending</legend>
+          <div className="grid gap-5 sm:grid-cols-2">
+            <Field
+              label="Send concurrency (optional)"
+              error={errors.sendConcurrency}
+              hint={`Payouts of this connection each worker process works on at once, 1 to 64. Blank: the desk's default (${existing?.defaultSendConcurrency ?? 8}, DESK_SEND_CONCURRENCY). Lower it for a provider with a tight rate limit.`}
+            >
+              {(p) => <input {...p} name="sendConcurrency" inputMode="numeric" defaultValue={existing?.sendConcurrency ?? ""} placeholder="Default" autoComplete="off" />}
+            </Field>
+          </div>
         </fieldset>
 
         <div className="flex items-center gap-3 border-t border-slate-100 pt-5">

@@ -211,6 +211,23 @@ describe.each(testDatabases())("connections admin on %s", (kind) => {
     }
   });
 
+  it("sets the send concurrency on the form: stored in the connection's settings, audited, blank for the desk's default", async () => {
+    const created = draft();
+    const { id } = await admin().create({ ...created, sendConcurrency: "3" });
+    expect((await t.desk.db.connection.findUniqueOrThrow({ where: { id } })).settings).toEqual({ sendConcurrency: 3 });
+    expect(await admin().get({ id })).toMatchObject({ sendConcurrency: "3", defaultSendConcurrency: t.desk.config.sendConcurrency });
+    const { provider: _p, ...edit } = created;
+    expect(await refusal(admin().update({ id, ...edit, sendConcurrency: "lots" }))).toMatchObject({ sendConcurrency: expect.stringMatching(/1 to 64/) });
+    expect(await refusal(admin().update({ id, ...edit, sendConcurrency: "65" }))).toMatchObject({ sendConcurrency: expect.stringMatching(/1 to 64/) });
+    const saved = await admin().update({ id, ...edit, credentials: {}, sendConcurrency: "12" });
+    expect(saved.changed).toEqual(["sendConcurrency"]);
+    const entry = await t.desk.db.auditLog.findFirstOrThrow({ where: { action: "connection.update", entityId: id }, orderBy: { id: "desc" } });
+    expect(entry.details).toMatchObject({ sendConcurrency: { before: "3", after: "12" } });
+    await admin().update({ id, ...edit, credentials: {}, sendConcurrency: "" });
+    expect((await t.desk.db.connection.findUniqueOrThrow({ where: { id } })).settings).toEqual({});
+    expect((await admin().get({ id })).sendConcurrency).toBe("");
+  });
+
   it("pauses a connection so it takes no new payouts, and resumes it", async () => {
     const { id } = await admin().create(draft({ name: "Pausable" }));
     expect(await admin().pause({ id })).toEqual({ id, enabled: false });

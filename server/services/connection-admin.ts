@@ -15,6 +15,7 @@ import { isProviderSupported, PROVIDER_LABELS, sandboxBaseUrlFor } from "@/serve
 import { checkCredentials, credentialFields, type CredentialField } from "@/server/connectors/credential-fields";
 import { BUILTIN_SANDBOX_PREFIX, completeCredentials, openConnector, openCredentials, sealCredentials } from "./connections";
 import { sandboxEmulator } from "./sandbox-hosting";
+import { sendConcurrencyProblem, sendConcurrencyText, withSendConcurrency } from "./connection-settings";
 import { audit } from "./audit";
 import { Conflict, FieldErrors, NotFound } from "./errors";
 import type { Actor, Desk } from "./types";
@@ -28,6 +29,8 @@ export interface ConnectionDraft {
   credentials: Record<string, string>;
   /** On edit: the `version` the form was loaded with, so a save over someone else's change is refused. */
   version?: string;
+  /** Payouts of this connection each worker process works on at once; blank: the desk's default. */
+  sendConcurrency?: string;
 }
 
 const NAME_MAX = 80;
@@ -63,6 +66,8 @@ export async function connectionForEdit(desk: Desk, id: string) {
     version: connection.updatedAt.toISOString(),
     builtInEmulator: builtIn,
     baseUrl: builtIn ? "" : connection.baseUrl,
+    sendConcurrency: sendConcurrencyText(connection.settings),
+    defaultSendConcurrency: desk.config.sendConcurrency,
     // When the desk's key changed, nothing stored can be read: every secret must be entered again.
     credentialsReadable: stored !== null,
     credentials: credentialFields(provider).map((f) => ({
@@ -79,19 +84,22 @@ export async function createConnection(desk: Desk, actor: Actor, provider: Provi
   const base = await checkBasics(desk, provider, draft, null, errors);
   const merged = mergeCredentials(provider, {}, draft.credentials, errors);
   const credentials = completeIfValid(provider, merged, errors);
+  const concurrencyProblem = sendConcurrencyProblem(draft.sendConcurrency ?? "");
+  if (concurrencyProblem) errors.sendConcurrency = concurrencyProblem;
   if (Object.keys(errors).length > 0) throw new FieldErrors(errors);
+  const settings = withSendConcurrency({}, draft.sendConcurrency ?? "");
 
   await withUniqueName(() =>
     desk.db.$transaction(async (tx) => {
       await tx.connection.create({
-        data: { id, provider, ...base, credentials: sealCredentials(desk, id, credentials), enabled: true },
+        data: { id, provider, ...base, settings: settings as object, credentials: sealCredentials(desk, id, credentials), enabled: true },
       });
       await audit(tx, {
         actorId: actor.id,
         action: "connection.create",
         entityType: "connection",
         entityId: id,
-        details: { provider, ...base, credentialKeysSet: Object.keys(credentials).sort() },
+        details: { provider, ...base, settings: settings as object, credentialKeysSet: Object.keys(credentials).sort() },
         ip,
       });
     }),
@@ -110,9 +118,14 @@ export async function updateConnection(desk: Desk, actor: Actor, id: string, dra
   const merged = mergeCredentials(provider, previous, draft.credentials, errors);
   secretsForNewDestination(provider, { baseUrl: existing.baseUrl, credentials: previous }, { baseUrl: base.baseUrl, credentials: merged }, draft.credentials, errors);
   const credentials = completeIfValid(provider, merged, errors);
+  const concurrencyProblem = draft.sendConcurrency === undefined ? null : sendConcurrencyProblem(draft.sendConcurrency);
+  if (concurrencyProblem) errors.sendConcurrency = concurrencyProblem;
   if (Object.keys(errors).length > 0) throw new FieldErrors(errors);
 
-  const changed = (Object.keys(base) as (keyof typeof base)[]).filter((k) => base[k] !== existing[k]);
+  const changed: string[] = (Object.keys(base) as (keyof typeof base)[]).filter((k) => base[k] !== existing[k]);
+  const settings = draft.sendConcurrency === undefined ? existing.settings : withSendConcurrency(existing.settings, draft.sendConcurrency);
+  const settingsChanged = sendConcurrencyText(settings) !== sendConcurrencyText(existing.settings);
+  if (settingsChanged) changed.push("sendConcurrency");
   const credentialKeysChanged = [...new Set([...Object.keys(previous), ...Object.keys(credentials)])]
     .filter((k) => previous[k] !== credentials[k])
     .sort();
@@ -123,7 +136,11 @@ export async function updateConnection(desk: Desk, actor: Actor, id: string, dra
       // Only over the version this edit started from: another admin's save in between would otherwise be lost.
       const { count } = await tx.connection.updateMany({
         where: { id, updatedAt: existing.updatedAt },
-        data: { ...base, ...(credentialKeysChanged.length > 0 ? { credentials: sealCredentials(desk, id, credentials) } : {}) },
+        data: {
+          ...base,
+          ...(settingsChanged ? { settings: settings as object } : {}),
+          ...(credentialKeysChanged.length > 0 ? { credentials: sealCredentials(desk, id, credentials) } : {}),
+        },
       });
       if (count === 0) throw new Conflict(CHANGED_MEANWHILE);
       await audit(tx, {
@@ -131,7 +148,12 @@ export async function updateConnection(desk: Desk, actor: Actor, id: string, dra
         action: "connection.update",
         entityType: "connection",
         entityId: id,
-        details: { changed, credentialKeysChanged, ...Object.fromEntries(changed.map((k) => [k, base[k]])) },
+        details: {
+          changed,
+          credentialKeysChanged,
+          ...Object.fromEntries((Object.keys(base) as (keyof typeof base)[]).filter((k) => changed.includes(k)).map((k) => [k, base[k]])),
+          ...(settingsChanged ? { sendConcurrency: { before: sendConcurrencyText(existing.settings) || "default", after: sendConcurrencyText(settings) || "default" } } : {}),
+        },
         ip,
       });
     }),

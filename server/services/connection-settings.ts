@@ -11,3 +11,26 @@ export function connectionSendConcurrency(settings: unknown, fallback: number): 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** The form's value for the send concurrency: blank means the desk's default. Null when valid; else the message. */
+export function sendConcurrencyProblem(value: string): string | null {
+  const typed = value.trim();
+  if (typed === "") return null;
+  const n = Number(typed);
+  return /^\d+$/.test(typed) && n >= 1 && n <= 64 ? null : `A whole number from 1 to 64, or blank for the desk's default; not "${typed.slice(0, 20)}"`;
+}
+
+/** The settings JSON with the send concurrency set from the form's value (blank removes it). */
+export function withSendConcurrency(settings: unknown, value: string): Record<string, unknown> {
+  const next: Record<string, unknown> = isRecord(settings) ? { ...settings } : {};
+  const typed = value.trim();
+  if (typed === "") delete next.sendConcurrency;
+  else next.sendConcurrency = Number(typed);
+  return next;
+}
+
+/** The form's text for the stored send concurrency (blank: the desk's default). */
+export function sendConcurrencyText(settings: unknown): string {
+  const value = isRecord(settings) ? settings.sendConcurrency : undefined;
+  return typeof value === "number" ? String(value) : "";
+}

@@ -21,6 +21,7 @@ const draft = {
   environment: text(20),
   baseUrl: text(2000),
   credentials: z.record(text(100), text(20_000)),
+  sendConcurrency: text(10).optional(),
 };
 
 export const connectionsRouter = router({
