@@ -10,6 +10,12 @@ const ROOT = path.resolve(".");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const SCHEMA = readFileSync(path.join(ROOT, "prisma", "schema.prisma"), "utf8");
 const WITH_NICKNAME = SCHEMA.replace(/(model User \{\n)/, "$1  nickname String?\n");
+/**
+ * The WebAssembly schema engine takes a few seconds alone and minutes on a
+ * busy 2-core machine (each db:* script starts its own); these tests assert
+ * what it writes, never how fast, so they get a limit of their own.
+ */
+const SCHEMA_ENGINE_TIMEOUT = 300_000;
 
 function run(script: string, args: string[], cwd: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
@@ -22,7 +28,7 @@ function run(script: string, args: string[], cwd: string): Promise<{ code: numbe
   });
 }
 
-describe("schema engine (WebAssembly, no database)", () => {
+describe("schema engine (WebAssembly, no database)", { timeout: SCHEMA_ENGINE_TIMEOUT }, () => {
   it("diffs empty → schema and schema → schema", async () => {
     const init = await diffSql(EMPTY, datamodel(SCHEMA));
     expect(init).toContain('CREATE TABLE "Payout"');
@@ -32,7 +38,7 @@ describe("schema engine (WebAssembly, no database)", () => {
   });
 });
 
-describe("migrations vs schema.prisma", () => {
+describe("migrations vs schema.prisma", { timeout: SCHEMA_ENGINE_TIMEOUT }, () => {
   it("the committed migrations produce exactly the committed schema", async () => {
     const changes = await schemaChangesSinceMigrations();
     expect(changes.sql.trim()).toBe("-- This is an empty migration.");
@@ -52,7 +58,7 @@ describe("migrations vs schema.prisma", () => {
   });
 });
 
-describe("npm run db:migration / db:check in a copy of the project", () => {
+describe("npm run db:migration / db:check in a copy of the project", { timeout: SCHEMA_ENGINE_TIMEOUT }, () => {
   let project: string;
   beforeAll(() => {
     project = mkdtempSync(path.join(os.tmpdir(), "desk-project-"));
