@@ -1,6 +1,7 @@
 // Provider connections: stored with sealed credentials, opened into a
 // connector for one use, and every provider call recorded for the timeline.
-import { createPublicKey, randomBytes, randomUUID } from "node:crypto";
+import { publicPemOf } from "@/server/security/key-cache";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Connection } from "@/server/db/generated/client";
 import type { ConnectionConfig, PayoutConnector, ProviderCallRecord, ProviderKind } from "@/server/connectors/types";
 import { connectorFactory, PROVIDER_LABELS, sandboxBaseUrlFor, sandboxCredentialsFor } from "@/server/connectors/registry";
@@ -182,7 +183,7 @@ export function registrationInfo(desk: Desk, connection: Connection): Connection
     callbackUrl: callbackUrlFor(desk, connection.id),
     ...(credentials.signingKeyPem
       ? {
-          publicKeyPem: createPublicKey(credentials.signingKeyPem).export({ type: "spki", format: "pem" }).toString(),
+          publicKeyPem: publicPemOf(credentials.signingKeyPem),
           signingKeyId: credentials.signingKeyId,
           signingAlgorithm: credentials.signingAlgorithm,
         }

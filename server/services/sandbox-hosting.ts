@@ -2,7 +2,7 @@
 // its state in memory for the life of the process, and knows the desk's
 // sandbox connections the way a provider knows a merchant: by API token,
 // with the merchant's registered public keys and callback URL.
-import { createPublicKey } from "node:crypto";
+import { publicPemOf } from "@/server/security/key-cache";
 import type { Connection } from "@/server/db/generated/client";
 import type { ProviderKind } from "@/server/connectors/types";
 import { createPawapayEmulator } from "@/server/sandbox/pawapay";
@@ -115,7 +115,7 @@ function sandboxConnections(desk: Desk, provider: ProviderKind, fresh: boolean) 
 function pawapayAccount(credentials: Record<string, string>, callbackUrl: string) {
   const publicKeys: Record<string, string> = {};
   if (credentials.signingKeyPem && credentials.signingKeyId) {
-    publicKeys[credentials.signingKeyId] = createPublicKey(credentials.signingKeyPem).export({ type: "spki", format: "pem" }).toString();
+    publicKeys[credentials.signingKeyId] = publicPemOf(credentials.signingKeyPem);
   }
   return { callbackUrl, publicKeys, requireSignature: Object.keys(publicKeys).length > 0 };
 }

@@ -5,7 +5,8 @@
 // in the desk's words and never decides more than the wire proves: when we
 // cannot know whether pawaPay acted on a payout, the answer is "unknown" and
 // the desk asks again with the same payoutId (pawaPay's idempotency key).
-import { createHash, createPrivateKey, type KeyObject } from "node:crypto";
+import { privateKeyFromPem } from "@/server/security/key-cache";
+import { createHash, type KeyObject } from "node:crypto";
 import { createHttpCaller, truncate, type CallOutcome } from "../http";
 import type {
   CallbackInput,
@@ -546,7 +547,7 @@ function readSigner(credentials: Record<string, string>): Signer {
   if (!credentials.signingKeyId) return { kind: "problem", problem: "A signing key is configured without its key id (signingKeyId)" };
   let key: KeyObject;
   try {
-    key = createPrivateKey(credentials.signingKeyPem);
+    key = privateKeyFromPem(credentials.signingKeyPem);
   } catch (error) {
     return { kind: "problem", problem: `The signing key cannot be read (${(error as Error).message})` };
   }

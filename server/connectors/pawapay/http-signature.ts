@@ -10,10 +10,10 @@
 //
 // Used by both sides of the wire: the connector signs payouts and verifies
 // callbacks; the sandbox emulator verifies payouts and signs callbacks.
+import { privateKeyFromPem, publicKeyFrom } from "@/server/security/key-cache";
 import {
   constants,
   createHash,
-  createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   sign as cryptoSign,
@@ -140,7 +140,7 @@ export function generatePawapaySigningKey(alg: SignatureAlgorithm = "ecdsa-p256-
 /** Reads a public key given as PEM (SPKI or certificate) or as bare base64 DER SPKI. */
 export function importPublicKey(key: string): KeyObject {
   const text = key.trim();
-  if (text.includes("-----BEGIN")) return createPublicKey(text);
+  if (text.includes("-----BEGIN")) return publicKeyFrom(text);
   const der = Buffer.from(text.replace(/\s+/g, ""), "base64");
   return createPublicKey({ key: der, format: "der", type: "spki" });
 }
@@ -313,7 +313,7 @@ export interface SignedHeaders {
 
 /** Signs a message (all covered headers must already be set) and returns the two headers to add. */
 export function signMessage(message: SignableMessage, options: SignOptions): SignedHeaders {
-  const key = typeof options.privateKey === "string" ? createPrivateKey(options.privateKey) : options.privateKey;
+  const key = typeof options.privateKey === "string" ? privateKeyFromPem(options.privateKey) : options.privateKey;
   const created = options.created ?? Math.floor(Date.now() / 1000);
   const expires = options.expires ?? created + 300;
   const components = options.components ?? PAWAPAY_REQUEST_COMPONENTS;

@@ -3,13 +3,14 @@
 // comes from GET /api/v1/public_key/ (or, for a dashboard webhook, from the
 // webhook's own key). Verification is over the exact bytes received: a body
 // re-serialised by anyone along the way does not verify, by design.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
+import { privateKeyFromPem, publicKeyFrom } from "@/server/security/key-cache";
+import { generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 
 export const SIGNATURE_HEADER = "x-signature";
 
 /** base64(RSASSA-PKCS1-v1_5(SHA-256(body))). */
 export function signBody(body: string | Uint8Array, privateKey: KeyObject | string): string {
-  const key = typeof privateKey === "string" ? createPrivateKey(privateKey) : privateKey;
+  const key = typeof privateKey === "string" ? privateKeyFromPem(privateKey) : privateKey;
   return sign("sha256", toBytes(body), key).toString("base64");
 }
 
@@ -49,7 +50,7 @@ export function readPublicKeyAnswer(text: string): KeyObject | null {
 /** A PEM public key (SPKI or PKCS#1) or certificate; null when it is not an RSA key. */
 export function importPublicKey(pem: string): KeyObject | null {
   try {
-    const key = createPublicKey(pem.replace(/\\n/g, "\n").trim());
+    const key = publicKeyFrom(pem.replace(/\\n/g, "\n").trim());
     return key.asymmetricKeyType === "rsa" ? key : null;
   } catch {
     return null;
