@@ -3,7 +3,6 @@
 // dead worker delays no other and is taken up when its lease runs out; two
 // dispatchers on one database share the work; the sweeper flags what is late;
 // the health report says when no worker is alive.
-import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "@/server/db/client";
 import { testDatabases } from "@/server/db/testing";
@@ -43,20 +42,9 @@ describe.each(testDatabases())("the payout dispatcher on %s", (kind) => {
     return dispatcher;
   }
 
-  async function approved(count: number, phone = "260763456789"): Promise<string[]> {
+  async function approved(count: number): Promise<string[]> {
     const ids: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const created = await t.caller("maker").payouts.create({
-        id: randomUUID(),
-        connectionId: t.pawapayConnectionId,
-        amount: `${10 + i}`,
-        currency: "ZMW",
-        recipientPhone: phone,
-        description: `Dispatcher drill ${i}`,
-      });
-      await t.caller("approver").approvals.approve({ payoutId: created.id });
-      ids.push(created.id);
-    }
+    for (let i = 0; i < count; i++) ids.push(await t.pawapayPayout({ amount: `${10 + i}`, description: `Dispatcher drill ${i}` }));
     return ids;
   }
 
@@ -136,18 +124,7 @@ describe("the sweeper and the health report", () => {
   });
   const LIMITS = { sendWithinSeconds: 120, checkOverdueSeconds: 120, stuckAfterMinutes: 30 };
 
-  async function approvedPayout(phone = "260763456789") {
-    const created = await t.caller("maker").payouts.create({
-      id: randomUUID(),
-      connectionId: t.pawapayConnectionId,
-      amount: "10",
-      currency: "ZMW",
-      recipientPhone: phone,
-      description: "Sweeper drill",
-    });
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
-    return created.id;
-  }
+  const approvedPayout = (phone = "260763456789") => t.pawapayPayout({ phone, description: "Sweeper drill" });
 
   it("flags a payout approved but not sent, and clears the flag once a worker sends it", async () => {
     const id = await approvedPayout();

@@ -3,7 +3,7 @@
 import { approvalRefusal, approvalsComplete, DEFAULT_APPROVAL_POLICY } from "@/server/domain/approval-policy";
 import type { Actor, Desk } from "./types";
 import { Conflict, FieldErrors, Forbidden, NotFound } from "./errors";
-import { audit } from "./audit";
+import { audit, auditMany } from "./audit";
 import { changeStatusInTx } from "./payout-status";
 
 export interface DecisionInput {
@@ -80,6 +80,83 @@ export async function decide(desk: Desk, actor: Actor, input: DecisionInput, ip?
   // The approval made the payout due (in the same transaction); this only
   // spares the workers their next poll.
   if (result.status === "approved") desk.jobs.wake();
+  return result;
+}
+
+export interface BatchDecisionResult {
+  /** Now approved: due for sending. */
+  approved: string[];
+  /** Approved by this person, still waiting for more approvals under the policy. */
+  awaitingMore: string[];
+  /** Not decided, each with the reason in words. */
+  refused: Array<{ payoutId: string; reason: string }>;
+}
+
+/** At most this many payouts in one batch decision (one transaction). */
+export const MAX_BATCH_DECISION = 500;
+
+/**
+ * Approves several payouts at once, in one transaction, under exactly the
+ * rules of a single approval (the maker never approves their own; nobody
+ * decides twice; only payouts waiting for approval). A payout that may not be
+ * approved is named with the reason and the others go ahead.
+ */
+export async function approveMany(desk: Desk, actor: Actor, payoutIds: readonly string[], ip?: string): Promise<BatchDecisionResult> {
+  const ids = [...new Set(payoutIds.map((id) => id.toLowerCase()))].sort();
+  if (ids.length === 0) throw new FieldErrors({ payoutIds: "Choose at least one payout" });
+  if (ids.length > MAX_BATCH_DECISION) throw new FieldErrors({ payoutIds: `${MAX_BATCH_DECISION} payouts at most in one decision; this has ${ids.length}` });
+  const result: BatchDecisionResult = { approved: [], awaitingMore: [], refused: [] };
+
+  await desk.db.$transaction(async (tx) => {
+    // Locked in id order (two batches never deadlock), so nobody decides on them meanwhile.
+    await tx.$queryRaw`SELECT id FROM "Payout" WHERE id::text = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`;
+    const payouts = new Map(
+      (
+        await tx.payout.findMany({
+          where: { id: { in: ids } },
+          select: { id: true, createdById: true, status: true, approvals: { select: { approverId: true, decision: true } } },
+        })
+      ).map((p) => [p.id, p]),
+    );
+    const deciding: Array<{ id: string; complete: boolean }> = [];
+    for (const id of ids) {
+      const payout = payouts.get(id);
+      if (!payout) {
+        result.refused.push({ payoutId: id, reason: "No such payout" });
+        continue;
+      }
+      const refusal = approvalRefusal({
+        approverId: actor.id,
+        makerId: payout.createdById,
+        status: payout.status,
+        priorApproverIds: payout.approvals.map((a) => a.approverId),
+      });
+      if (refusal) {
+        result.refused.push({ payoutId: id, reason: refusal.message });
+        continue;
+      }
+      const approvers = [...payout.approvals.filter((a) => a.decision === "approved").map((a) => a.approverId), actor.id];
+      deciding.push({ id, complete: approvalsComplete(DEFAULT_APPROVAL_POLICY, approvers) });
+    }
+    if (deciding.length === 0) return;
+    await tx.approval.createMany({ data: deciding.map((d) => ({ payoutId: d.id, approverId: actor.id, decision: "approved" as const })) });
+    await auditMany(
+      tx,
+      deciding.map((d) => ({ actorId: actor.id, action: "payout.approve", entityType: "payout", entityId: d.id, details: { batch: deciding.length }, ip })),
+    );
+    for (const d of deciding) {
+      if (!d.complete) {
+        result.awaitingMore.push(d.id);
+        continue;
+      }
+      // The rows are locked and were pending: this cannot lose a race.
+      const outcome = await changeStatusInTx(tx, { payoutId: d.id, to: "approved", from: ["pending_approval"], source: "user", actorId: actor.id, note: "Approved in a batch" });
+      if (!outcome.changed) throw new Conflict(`Payout ${d.id} is ${outcome.current}; it was decided meanwhile`);
+      result.approved.push(d.id);
+    }
+  });
+
+  if (result.approved.length > 0) desk.jobs.wake();
   return result;
 }
 

@@ -23,3 +23,18 @@ export async function audit(tx: Tx, entry: AuditEntry): Promise<void> {
     },
   });
 }
+
+/** Several entries at once (a batch decision), inside its transaction. */
+export async function auditMany(tx: Tx, entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.auditLog.createMany({
+    data: entries.map((entry) => ({
+      actorId: entry.actorId ?? null,
+      action: entry.action,
+      entityType: entry.entityType,
+      entityId: entry.entityId ?? null,
+      details: entry.details,
+      ip: entry.ip ?? null,
+    })),
+  });
+}

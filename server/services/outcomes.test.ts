@@ -8,7 +8,6 @@ import { testDatabases } from "@/server/db/testing";
 import { eventually, refusal, startTestDesk, type TestDesk } from "@/server/testing/desk";
 import type { PawapayEmulator, PawapayFault } from "@/server/sandbox/pawapay";
 import { sandboxEmulator } from "./sandbox-hosting";
-import { openCredentials } from "./connections";
 import { changeStatus } from "./payout-status";
 import { sweep } from "./payout-work";
 import { createUser } from "./users";
@@ -28,25 +27,13 @@ describe.each(testDatabases())("outcome unknown work on %s", (kind) => {
     // Short, so a held answer becomes a lost one quickly.
     t.desk.connectorDeps = { timeoutMs: 700 };
     emulator = (await sandboxEmulator("pawapay", t.desk)) as unknown as PawapayEmulator;
-    const connection = await t.desk.db.connection.findUniqueOrThrow({ where: { id: t.pawapayConnectionId } });
-    apiToken = openCredentials(t.desk, connection).apiToken!;
+    apiToken = await t.pawapayApiToken();
   });
   afterAll(async () => {
     await t?.close();
   });
 
-  async function approvedPayout(phone: string) {
-    const created = await t.caller("maker").payouts.create({
-      id: randomUUID(),
-      connectionId: t.pawapayConnectionId,
-      amount: "12.34",
-      currency: "ZMW",
-      recipientPhone: phone,
-      description: "Limbo drill",
-    });
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
-    return created.id;
-  }
+  const approvedPayout = (phone: string) => t.pawapayPayout({ phone, description: "Limbo drill" });
 
   /** Approves a payout and sends it as a worker would, with the provider's answer lost: the payout is `unknown`. */
   async function unknownPayout(phone = STAYS_IN_FLIGHT, fault: PawapayFault = { mode: "timeout" }) {

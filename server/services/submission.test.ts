@@ -1,13 +1,12 @@
 // Getting to a final status safely, through the real services, a real
 // database and the pawaPay emulator over HTTP with faults injected: every
 // fault ends in the right state, and the emulator never holds two payouts.
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
 import type { PawapayEmulator, PawapayFault } from "@/server/sandbox/pawapay";
 import { sandboxEmulator } from "./sandbox-hosting";
-import { openConnector, openCredentials } from "./connections";
+import { openConnector } from "./connections";
 import { changeStatus } from "./payout-status";
 import { checkPayoutStatus, payoutRequest, submitPayout } from "./submission";
 import { sweep, takeDueWork } from "./payout-work";
@@ -21,25 +20,13 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
     t = await startTestDesk(kind);
     t.desk.connectorDeps = { timeoutMs: 700 };
     emulator = (await sandboxEmulator("pawapay", t.desk)) as unknown as PawapayEmulator;
-    const connection = await t.desk.db.connection.findUniqueOrThrow({ where: { id: t.pawapayConnectionId } });
-    apiToken = openCredentials(t.desk, connection).apiToken!;
+    apiToken = await t.pawapayApiToken();
   });
   afterAll(async () => {
     await t?.close();
   });
 
-  async function approvedPayout(phone = "260763456789") {
-    const created = await t.caller("maker").payouts.create({
-      id: randomUUID(),
-      connectionId: t.pawapayConnectionId,
-      amount: "12.34",
-      currency: "ZMW",
-      recipientPhone: phone,
-      description: "Fault drill",
-    });
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
-    return created.id;
-  }
+  const approvedPayout = (phone = "260763456789") => t.pawapayPayout({ phone, description: "Fault drill" });
 
   const statusOf = async (id: string) => (await t.desk.db.payout.findUniqueOrThrow({ where: { id } })).status;
   const copiesAtProvider = (id: string) => emulator.payouts().filter((p) => p.payoutId === id).length;

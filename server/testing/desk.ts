@@ -2,12 +2,12 @@
 // PostgreSQL when asked), the real services, the built-in emulators and the
 // callback route served over real HTTP on 127.0.0.1, and a job scheduler the
 // test drives by hand so every step is observable.
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createTestDatabase, type TestDatabaseKind, type TestDb } from "@/server/db/testing";
 import { serveWebHandler } from "@/server/sandbox/http";
 import type { Actor, Desk, JobScheduler } from "@/server/services/types";
 import { createUser } from "@/server/services/users";
-import { ensureSandboxConnections } from "@/server/services/connections";
+import { ensureSandboxConnections, openCredentials } from "@/server/services/connections";
 import { supportedProviders } from "@/server/connectors/registry";
 import { receiveCallbackRequest } from "@/server/services/callbacks";
 import { sandboxEmulator } from "@/server/services/sandbox-hosting";
@@ -76,6 +76,10 @@ export interface TestDesk {
   users: Record<Role, Actor>;
   caller(role: Role | Actor | null): ReturnType<typeof createCaller>;
   pawapayConnectionId: string;
+  /** A pawaPay sandbox payout made by the maker and, unless `approve: false`, approved by the approver; its id. */
+  pawapayPayout(opts?: { phone?: string; amount?: string; description?: string; approve?: boolean }): Promise<string>;
+  /** The pawaPay sandbox connection's API token (the emulator's fault controls take it). */
+  pawapayApiToken(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -116,6 +120,8 @@ export async function startTestDesk(kind: TestDatabaseKind = "pglite", opts: { d
   await ensureSandboxConnections(desk, supportedProviders());
   const pawapay = await desk.db.connection.findFirstOrThrow({ where: { provider: "pawapay" } });
 
+  const caller: TestDesk["caller"] = (who) =>
+    createCaller({ desk, actor: who === null ? null : typeof who === "string" ? users[who] : who, ip: "127.0.0.1" });
   return {
     desk,
     jobs,
@@ -123,7 +129,22 @@ export async function startTestDesk(kind: TestDatabaseKind = "pglite", opts: { d
     url: desk.config.appUrl,
     users,
     pawapayConnectionId: pawapay.id,
-    caller: (who) => createCaller({ desk, actor: who === null ? null : typeof who === "string" ? users[who] : who, ip: "127.0.0.1" }),
+    caller,
+    async pawapayPayout(opts = {}) {
+      const created = await caller("maker").payouts.create({
+        id: randomUUID(),
+        connectionId: pawapay.id,
+        amount: opts.amount ?? "12.34",
+        currency: "ZMW",
+        recipientPhone: opts.phone ?? "260763456789",
+        description: opts.description ?? "Test payout",
+      });
+      if (opts.approve !== false) await caller("approver").approvals.approve({ payoutId: created.id });
+      return created.id;
+    },
+    async pawapayApiToken() {
+      return openCredentials(desk, await desk.db.connection.findUniqueOrThrow({ where: { id: pawapay.id } })).apiToken!;
+    },
     async close() {
       await server.close();
       await database.dispose();

@@ -254,14 +254,7 @@ describe.each(testDatabases())("tRPC input fuzz on %s", (kind) => {
 
   beforeAll(async () => {
     t = await startTestDesk(kind);
-    const payout = await t.caller("maker").payouts.create({
-      id: randomUUID(),
-      connectionId: t.pawapayConnectionId,
-      amount: "15",
-      currency: "ZMW",
-      recipientPhone: "260763456789",
-      description: "Fuzz fixture payout",
-    });
+    const payout = { id: await t.pawapayPayout({ amount: "15", description: "Fuzz fixture payout", approve: false }) };
     fixtures = { connectionId: t.pawapayConnectionId, payoutId: payout.id };
     known.connectionIds = (await t.desk.db.connection.findMany({ select: { id: true } })).map((c) => c.id);
     known.payoutIds = [payout.id];

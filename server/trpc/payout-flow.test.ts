@@ -113,6 +113,34 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     await expect(t.caller("approver").approvals.reject({ payoutId: created.id, reason: "late" })).rejects.toMatchObject({ code: "CONFLICT" });
   });
 
+  it("approves a batch in one decision, refusing by name what a single approval would refuse", async () => {
+    const fine = [await t.pawapayPayout({ approve: false }), await t.pawapayPayout({ approve: false })];
+    const decided = await t.pawapayPayout(); // approved already
+    const makerTurnedApprover = { ...t.users.maker, role: "approver" as const };
+    const own = await t.pawapayPayout({ approve: false }); // made by the maker
+    const missing = "0b6f5c3e-8a55-4f4e-9d7a-3c1f0c1d2e3f";
+    const result = await t.caller(makerTurnedApprover).approvals.approveMany({ payoutIds: [own] });
+    expect(result).toMatchObject({ approved: [], refused: [{ payoutId: own, reason: expect.stringMatching(/another approver/) }] });
+
+    const wakes = t.jobs.wakes;
+    const batch = await t.caller("approver").approvals.approveMany({ payoutIds: [...fine, decided, missing, fine[0]!] });
+    expect(batch.approved.sort()).toEqual([...fine].sort());
+    expect(batch.refused).toEqual(
+      expect.arrayContaining([
+        { payoutId: decided, reason: expect.stringMatching(/approved, not waiting/) },
+        { payoutId: missing, reason: "No such payout" },
+      ]),
+    );
+    for (const id of fine) {
+      expect(await statusOf(id)).toBe("approved");
+      expect(await dueNow(id)).toBe(true);
+      expect(await t.desk.db.auditLog.count({ where: { entityId: id, action: "payout.approve", actorId: t.users.approver.id } })).toBe(1);
+    }
+    expect(t.jobs.wakes).toBe(wakes + 1);
+    expect(await refusal(t.caller("approver").approvals.approveMany({ payoutIds: [] }))).toMatchObject({ code: "BAD_REQUEST", payoutIds: expect.any(String) });
+    await expect(t.caller("maker").approvals.approveMany({ payoutIds: fine })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
   it("requires a reason to reject, and records it", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456789"));
     expect(await refusal(t.caller("approver").approvals.reject({ payoutId: created.id, reason: "  " }))).toMatchObject({

@@ -4,7 +4,6 @@
 // from the router at run time, so a new router is in the matrix the day it
 // is added. Each call carries a valid input (built from the procedure's own
 // schema), so the role check, not the input, is what decides.
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { ROLES, type Role } from "@/server/auth/roles";
@@ -44,14 +43,7 @@ describe.each(testDatabases())("RBAC matrix on %s", (kind) => {
 
   beforeAll(async () => {
     t = await startTestDesk(kind);
-    const payout = await t.caller("maker").payouts.create({
-      id: randomUUID(),
-      connectionId: t.pawapayConnectionId,
-      amount: "15",
-      currency: "ZMW",
-      recipientPhone: "260763456789",
-      description: "Rbac matrix payout",
-    });
+    const payout = { id: await t.pawapayPayout({ amount: "15", description: "Rbac matrix payout", approve: false }) };
     // A connection of its own, so pausing or editing it leaves the sandbox ones alone.
     const connection = await t.caller("admin").connections.create({
       provider: "pawapay",

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ANY_ROLE } from "@/server/auth/roles";
-import { decide, listPendingApprovals } from "@/server/services/approvals";
+import { approveMany, decide, listPendingApprovals, MAX_BATCH_DECISION } from "@/server/services/approvals";
 import { procedure, router } from "../init";
 import { text, uuid } from "../schemas";
 
@@ -14,6 +14,10 @@ export const approvalsRouter = router({
   approve: procedure(["approver"])
     .input(decision)
     .mutation(({ ctx, input }) => decide(ctx.desk, ctx.actor, { ...input, decision: "approved" }, ctx.ip)),
+  /** Approve several payouts in one decision; each is checked as a single approval would be. */
+  approveMany: procedure(["approver"])
+    .input(z.object({ payoutIds: z.array(uuid("Must be a payout id")).min(1, "Choose at least one payout").max(MAX_BATCH_DECISION, `${MAX_BATCH_DECISION} payouts at most in one decision`) }))
+    .mutation(({ ctx, input }) => approveMany(ctx.desk, ctx.actor, input.payoutIds, ctx.ip)),
   reject: procedure(["approver"])
     .input(decision)
     .mutation(({ ctx, input }) => decide(ctx.desk, ctx.actor, { ...input, decision: "rejected" }, ctx.ip)),
