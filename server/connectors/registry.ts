@@ -18,8 +18,13 @@ interface ProviderEntry {
   pollDelaysSeconds?: readonly number[];
 }
 
-/** Callbacks usually settle a payout first; polling is the safety net, backing off to every 30 minutes. */
-export const DEFAULT_POLL_DELAYS_SECONDS: readonly number[] = [5, 15, 30, 60, 120, 300, 600, 1800];
+/**
+ * Signed callbacks settle a payout first (pawaPay's within seconds); polling
+ * is the safety net, so its first look waits 15 s — a look at 5 s mostly found
+ * the callback had already done it, and under load it was extra work that
+ * slowed the callbacks further — then backs off to every 30 minutes.
+ */
+export const DEFAULT_POLL_DELAYS_SECONDS: readonly number[] = [15, 30, 60, 120, 300, 600, 1800];
 
 const PROVIDERS: Partial<Record<ProviderKind, ProviderEntry>> = {
   pawapay: { factory: createPawapayConnector, sandboxCredentials: () => ({ apiToken: `sandbox-${randomBytes(16).toString("hex")}` }) },

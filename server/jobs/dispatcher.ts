@@ -10,7 +10,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Desk, JobScheduler } from "@/server/services/types";
-import { dueCounts, LEASE_SECONDS, renewLeases, sweep, takeDueWork, type DueWork } from "@/server/services/payout-work";
+import { connectionsWithDueWork, LEASE_SECONDS, renewLeases, sweep, takeDueWork, type DueWork } from "@/server/services/payout-work";
 import { workOnPayout } from "@/server/services/submission";
 import { connectionSendConcurrency } from "@/server/services/connection-settings";
 import { beat, type WorkerStats } from "./heartbeat";
@@ -94,14 +94,17 @@ export class Dispatcher implements JobScheduler {
   }
 
   private async takeWork(): Promise<number> {
-    const due = await dueCounts(this.desk.db);
-    if (due.size === 0) return 0;
     const concurrency = await this.concurrency();
+    const free = (connectionId: string) =>
+      (concurrency.get(connectionId) ?? this.desk.config.sendConcurrency) - (this.perConnection.get(connectionId) ?? 0);
+    // Only connections with a free slot are worth a look.
+    if (![...concurrency.keys()].some((id) => free(id) > 0)) return 0;
+    const due = await connectionsWithDueWork(this.desk.db);
     let took = 0;
-    for (const [connectionId, waiting] of due) {
-      const free = (concurrency.get(connectionId) ?? this.desk.config.sendConcurrency) - (this.perConnection.get(connectionId) ?? 0);
-      if (free <= 0 || this.stopped) continue;
-      const works = await takeDueWork(this.desk.db, { owner: this.owner, connectionId, limit: Math.min(free, waiting) });
+    for (const connectionId of due) {
+      const slots = free(connectionId);
+      if (slots <= 0 || this.stopped) continue;
+      const works = await takeDueWork(this.desk.db, { owner: this.owner, connectionId, limit: slots });
       for (const work of works) this.launch(work);
       took += works.length;
     }

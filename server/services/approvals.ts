@@ -4,7 +4,7 @@ import { approvalRefusal, approvalsComplete, DEFAULT_APPROVAL_POLICY } from "@/s
 import type { Actor, Desk } from "./types";
 import { Conflict, FieldErrors, Forbidden, NotFound } from "./errors";
 import { audit, auditMany } from "./audit";
-import { changeStatusInTx } from "./payout-status";
+import { changeStatusInTx, changeStatusManyInTx } from "./payout-status";
 
 export interface DecisionInput {
   payoutId: string;
@@ -144,15 +144,13 @@ export async function approveMany(desk: Desk, actor: Actor, payoutIds: readonly 
       tx,
       deciding.map((d) => ({ actorId: actor.id, action: "payout.approve", entityType: "payout", entityId: d.id, details: { batch: deciding.length }, ip })),
     );
-    for (const d of deciding) {
-      if (!d.complete) {
-        result.awaitingMore.push(d.id);
-        continue;
-      }
-      // The rows are locked and were pending: this cannot lose a race.
-      const outcome = await changeStatusInTx(tx, { payoutId: d.id, to: "approved", from: ["pending_approval"], source: "user", actorId: actor.id, note: "Approved in a batch" });
-      if (!outcome.changed) throw new Conflict(`Payout ${d.id} is ${outcome.current}; it was decided meanwhile`);
-      result.approved.push(d.id);
+    result.awaitingMore.push(...deciding.filter((d) => !d.complete).map((d) => d.id));
+    const complete = deciding.filter((d) => d.complete).map((d) => d.id);
+    if (complete.length > 0) {
+      // The rows are locked and were pending: no change here can lose a race.
+      const moved = await changeStatusManyInTx(tx, complete, { to: "approved", from: ["pending_approval"], source: "user", actorId: actor.id, note: "Approved in a batch" });
+      if (moved.unchanged.length > 0) throw new Conflict(`Payout ${moved.unchanged[0]!.payoutId} is ${moved.unchanged[0]!.current}; it was decided meanwhile`);
+      result.approved.push(...moved.changed);
     }
   });
 

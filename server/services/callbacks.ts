@@ -19,7 +19,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { CallbackInput, CallbackResult, PayoutConnector } from "@/server/connectors/types";
 import type { Desk } from "./types";
 import { applyProviderResult } from "./payout-status";
-import { openConnector } from "./connections";
+import { openConnector, recentConnection } from "./connections";
 import { askProviderSoon } from "./payout-work";
 
 export interface CallbackReplyOut {
@@ -100,7 +100,7 @@ export async function readCallbackBody(request: Request): Promise<string | null>
 export async function receiveCallback(desk: Desk, connectionId: string, input: CallbackInput): Promise<CallbackReplyOut> {
   if (Buffer.byteLength(input.rawBody, "utf8") > MAX_CALLBACK_BYTES) return tooLarge();
   if (!UUID.test(connectionId)) return json(404, { status: "error", message: "Unknown connection" });
-  const connection = await desk.db.connection.findUnique({ where: { id: connectionId } });
+  const connection = await recentConnection(desk, connectionId);
   if (!connection) return json(404, { status: "error", message: "Unknown connection" });
   const connector = openConnector(desk, connection);
   if (!connector.parseCallback) return json(404, { status: "error", message: "This connection takes no callbacks" });

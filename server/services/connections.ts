@@ -45,6 +45,27 @@ export function connectionConfig(desk: Desk, connection: Connection): Connection
   };
 }
 
+/** How long a process trusts a connection row it read for sending or for a callback. */
+const CONNECTION_CACHE_MS = 2_000;
+const connectionCache = new WeakMap<Desk, Map<string, { at: number; row: Promise<Connection | null> }>>();
+
+/**
+ * A connection row as read at most 2 s ago. Every send and every callback
+ * needs it; an edit (credentials, pause) reaches them within 2 s, as it would
+ * reach a send that had started 2 s earlier.
+ */
+export function recentConnection(desk: Desk, connectionId: string): Promise<Connection | null> {
+  let byId = connectionCache.get(desk);
+  if (!byId) connectionCache.set(desk, (byId = new Map()));
+  const cached = byId.get(connectionId);
+  if (cached && Date.now() - cached.at < CONNECTION_CACHE_MS) return cached.row;
+  if (byId.size > 1000) byId.clear();
+  const row = desk.db.connection.findUnique({ where: { id: connectionId } });
+  byId.set(connectionId, { at: Date.now(), row });
+  row.catch(() => byId.delete(connectionId));
+  return row;
+}
+
 export async function getConnection(desk: Desk, connectionId: string): Promise<Connection> {
   const connection = await desk.db.connection.findUnique({ where: { id: connectionId } });
   if (!connection) throw new NotFound("Connection");

@@ -69,6 +69,38 @@ export type ChangeOutcome =
  * means for them; throws TransitionError when the state machine forbids it.
  */
 export async function changeStatusInTx(db: Db | Tx, change: StatusChange): Promise<ChangeOutcome> {
+  const [row] = await changeRows(db, [change.payoutId], change);
+  if (!row) throw new NotFound(`Payout ${change.payoutId}`);
+  if (row.from) return { changed: true, from: row.from as PayoutStatus, to: change.to, version: Number(row.version) };
+  const current = row.current as PayoutStatus;
+  if (change.from && !change.from.includes(current)) return { changed: false, current, reason: `payout is ${current}` };
+  // Allowed by the caller but not by the state machine.
+  throw new TransitionError(current, change.to);
+}
+
+/**
+ * The same change for several payouts in one statement (a batch approval):
+ * each changes only from an allowed status. Answers which changed, and the
+ * status of those that did not; unknown ids are left out of both.
+ */
+export async function changeStatusManyInTx(
+  db: Db | Tx,
+  payoutIds: readonly string[],
+  change: Omit<StatusChange, "payoutId">,
+): Promise<{ changed: string[]; unchanged: Array<{ payoutId: string; current: PayoutStatus }> }> {
+  const rows = await changeRows(db, payoutIds, change);
+  return {
+    changed: rows.filter((r) => r.from).map((r) => r.id),
+    unchanged: rows.filter((r) => !r.from).map((r) => ({ payoutId: r.id, current: r.current as PayoutStatus })),
+  };
+}
+
+/**
+ * The one statement that changes statuses: locks the rows (in id order, so
+ * two changes never deadlock), updates those in an allowed status, appends
+ * each one's event, and answers every row's status before and whether it moved.
+ */
+async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omit<StatusChange, "payoutId">) {
   const now = new Date();
   // The statuses this change may start from: the caller's, narrowed to those the state machine allows.
   const sources = (change.from ?? PAYOUT_STATUSES).filter((s) => canTransition(s, change.to));
@@ -76,9 +108,9 @@ export async function changeStatusInTx(db: Db | Tx, change: StatusChange): Promi
   const sets = PATCH_COLUMNS.filter((column) => patch[column] !== undefined).map(
     (column) => Prisma.sql`${Prisma.raw(`"${column}"`)} = ${patch[column]}`,
   );
-  const rows = await db.$queryRaw<Array<{ current: string | null; from: string | null; version: number | null }>>`
+  return db.$queryRaw<Array<{ id: string; current: string; from: string | null; version: number | null }>>`
     WITH current AS (
-      SELECT id, status FROM "Payout" WHERE id = ${change.payoutId}::uuid FOR UPDATE
+      SELECT id, status FROM "Payout" WHERE id::text = ANY(${[...payoutIds]}::text[]) ORDER BY id FOR UPDATE
     ), changed AS (
       UPDATE "Payout" AS p SET
         status = ${change.to}::"PayoutStatus",
@@ -95,17 +127,8 @@ export async function changeStatusInTx(db: Db | Tx, change: StatusChange): Promi
       FROM changed
       RETURNING id
     )
-    SELECT (SELECT status::text FROM current) AS current,
-           (SELECT from_status::text FROM changed) AS "from",
-           (SELECT version FROM changed) AS version,
-           (SELECT count(*) FROM event)::int AS events`;
-  const row = rows[0];
-  if (!row?.current) throw new NotFound(`Payout ${change.payoutId}`);
-  if (row.from) return { changed: true, from: row.from as PayoutStatus, to: change.to, version: Number(row.version) };
-  const current = row.current as PayoutStatus;
-  if (change.from && !change.from.includes(current)) return { changed: false, current, reason: `payout is ${current}` };
-  // Allowed by the caller but not by the state machine.
-  throw new TransitionError(current, change.to);
+    SELECT c.id::text AS id, c.status::text AS current, ch.from_status::text AS "from", ch.version
+    FROM current c LEFT JOIN changed ch ON ch.id = c.id`;
 }
 
 /**

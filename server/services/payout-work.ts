@@ -30,14 +30,20 @@ export interface DueWork {
   dueAt: Date;
 }
 
-/** Connections with payouts due at `now` that nobody holds, and how many. */
-export async function dueCounts(db: Db | Tx, now = new Date()): Promise<Map<string, number>> {
-  const rows = await db.$queryRaw<Array<{ connectionId: string; n: number }>>`
-    SELECT "connectionId"::text AS "connectionId", count(*)::int AS n
-    FROM "Payout"
-    WHERE "dueAt" <= ${now} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${now})
-    GROUP BY "connectionId"`;
-  return new Map(rows.map((r) => [r.connectionId, Number(r.n)]));
+/**
+ * Connections with at least one payout due at `now` that nobody holds. An
+ * EXISTS per connection stops at the first such payout (index on
+ * connectionId, dueAt), so looking costs the same with ten payouts due or a
+ * hundred thousand; a count of the due set would grow with it.
+ */
+export async function connectionsWithDueWork(db: Db | Tx, now = new Date()): Promise<string[]> {
+  const rows = await db.$queryRaw<Array<{ id: string }>>`
+    SELECT c.id::text AS id FROM "Connection" c
+    WHERE EXISTS (
+      SELECT 1 FROM "Payout" p
+      WHERE p."connectionId" = c.id AND p."dueAt" <= ${now} AND (p."leaseUntil" IS NULL OR p."leaseUntil" < ${now})
+    )`;
+  return rows.map((r) => r.id);
 }
 
 /**

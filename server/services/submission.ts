@@ -9,7 +9,7 @@ import type { PayoutRequest } from "@/server/connectors/types";
 import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import type { Desk } from "./types";
 import { applyProviderResult, changeStatus, noteProviderEvent } from "./payout-status";
-import { openConnector } from "./connections";
+import { openConnector, recentConnection } from "./connections";
 import { DEFAULT_POLL_DELAYS_SECONDS, pollDelaysFor } from "@/server/connectors/registry";
 import type { ProviderKind } from "@/server/connectors/types";
 import { finishWork, LEASE_SECONDS, type DueWork } from "./payout-work";
@@ -118,8 +118,10 @@ export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkConte
 }
 
 async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean }, work: WorkContext): Promise<PayoutStatus> {
-  const payout = await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId }, include: { connection: true } });
-  const connector = openConnector(desk, payout.connection, payout.id);
+  const payout = await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId } });
+  const connection = await recentConnection(desk, payout.connectionId);
+  if (!connection) throw new Error(`Connection ${payout.connectionId} of payout ${payoutId} is gone`);
+  const connector = openConnector(desk, connection, payout.id);
   let result;
   try {
     result = await connector.submit({ ...payoutRequest(payout), firstAttempt: opts.firstAttempt });
@@ -129,7 +131,7 @@ async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean 
     result = { state: "unknown" as const, failureMessage: `Connector error: ${(error as Error).message}` };
   }
   await applyProviderResult(desk.db, payoutId, result, "provider_response");
-  return followUp(desk, payoutId, payout.connection.provider as ProviderKind, 0, work, false);
+  return followUp(desk, payoutId, connection.provider as ProviderKind, 0, work, false);
 }
 
 /** Sets when to ask the provider next (on its backoff schedule) and lets go of the payout; answers its status now. */
