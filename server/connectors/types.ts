@@ -73,8 +73,20 @@ export type ProviderState =
   | "not_found"
   | "unknown";
 
+/** An amount as a provider booked it, in minor units of its currency. */
+export interface BookedMoney {
+  amountMinor: bigint;
+  currency: string;
+}
+
 export interface ProviderResult {
   state: ProviderState;
+  /** The fee the provider charged for this payout, where its answer says (absent: not reported, never 0). */
+  fee?: BookedMoney;
+  /** What left the merchant's balance for this payout, where the answer says. */
+  debited?: BookedMoney;
+  /** What the recipient receives when the provider converts (PontisGlobe), with the rate as the provider wrote it. */
+  destination?: BookedMoney & { rate?: string };
   /** The provider's own status word, kept visible as-is (e.g. "SUBMITTED"). */
   providerStatus?: string;
   providerReference?: string;

@@ -27,6 +27,13 @@ export interface StatusPatch {
   leaseOwner?: string | null;
   leaseUntil?: Date | null;
   checkAttempt?: number;
+  feeMinor?: bigint | null;
+  feeCurrency?: string | null;
+  debitedMinor?: bigint | null;
+  debitedCurrency?: string | null;
+  destinationMinor?: bigint | null;
+  destinationCurrency?: string | null;
+  fxRate?: string | null;
 }
 
 const PATCH_COLUMNS: ReadonlyArray<keyof StatusPatch> = [
@@ -43,6 +50,13 @@ const PATCH_COLUMNS: ReadonlyArray<keyof StatusPatch> = [
   "leaseOwner",
   "leaseUntil",
   "checkAttempt",
+  "feeMinor",
+  "feeCurrency",
+  "debitedMinor",
+  "debitedCurrency",
+  "destinationMinor",
+  "destinationCurrency",
+  "fxRate",
 ];
 
 export interface StatusChange {
@@ -208,6 +222,7 @@ async function applyOnce(db: Db, payoutId: string, result: ProviderResult, sourc
   const patch: StatusPatch = {
     ...(result.providerStatus !== undefined ? { providerStatus: result.providerStatus } : {}),
     ...(result.providerReference ? { providerReference: result.providerReference } : {}),
+    ...bookedMoney(result),
   };
 
   if (current === "pending_approval" || current === "approved") {
@@ -291,6 +306,21 @@ async function applyOnce(db: Db, payoutId: string, result: ProviderResult, sourc
     patch: { ...patch, ...failure },
   });
   return outcome.changed ? { kind: "changed", from: outcome.from, to: outcome.to } : null;
+}
+
+/**
+ * The money a provider's answer books (fee, debit, conversion), as columns.
+ * Only what the answer says is written: a later answer that says nothing of
+ * the fee leaves the fee an earlier one reported.
+ */
+export function bookedMoney(result: ProviderResult): StatusPatch {
+  return {
+    ...(result.fee ? { feeMinor: result.fee.amountMinor, feeCurrency: result.fee.currency } : {}),
+    ...(result.debited ? { debitedMinor: result.debited.amountMinor, debitedCurrency: result.debited.currency } : {}),
+    ...(result.destination
+      ? { destinationMinor: result.destination.amountMinor, destinationCurrency: result.destination.currency, fxRate: result.destination.rate ?? null }
+      : {}),
+  };
 }
 
 /** The status a provider result moves a payout to from `current`, or null for no move. */
