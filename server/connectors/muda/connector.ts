@@ -30,6 +30,7 @@ import type {
   ProviderCallRecord,
   ProviderResult,
 } from "../types";
+import { mudaBookedMoney } from "./booked";
 import { rawNumber, stringifyWithNumbers } from "./json";
 import { DEFAULT_PRODUCT_ID, mudaProduct, type MudaProduct } from "./products";
 import { mudaTokenSource, type TokenResult } from "./token";
@@ -237,9 +238,19 @@ export function createMudaConnector(config: ConnectionConfig, deps: ConnectorDep
     const envelope = outcome.jsonOk ? readEnvelope(outcome.json) : null;
 
     if (outcome.status >= 200 && outcome.status < 300) {
-      const mapped = envelope ? mapTransaction(outcome.status, envelope, request.payoutId) : null;
+      const mapped = envelope ? withBookedMoney(mapTransaction(outcome.status, envelope, request.payoutId), outcome.text) : null;
       if (!mapped) {
         return { state: "unknown", failureMessage: `Muda's answer (HTTP ${outcome.status}) could not be read; its status will be checked`, raw };
+      }
+      if (mapped.state === "succeeded" && !mapped.fee && !mapped.debited) {
+        // Paid at once (200 SUCCESS), and the payout answer carries no fee: a
+        // final payout is never asked about again, so this is the one chance
+        // to read what Muda booked. Its transaction record says (fee,
+        // total_amount); if it cannot be read now, the fee stays "not reported".
+        const booked = await status(request);
+        if (booked.state === "succeeded") {
+          return { ...mapped, ...(booked.fee ? { fee: booked.fee } : {}), ...(booked.debited ? { debited: booked.debited } : {}) };
+        }
       }
       return mapped;
     }
@@ -325,7 +336,7 @@ export function createMudaConnector(config: ConnectionConfig, deps: ConnectorDep
       return { state: "not_found", providerStatus: "HTTP 404", raw };
     }
     if (outcome.status >= 200 && outcome.status < 300 && envelope) {
-      const mapped = mapTransaction(outcome.status, envelope, request.payoutId);
+      const mapped = withBookedMoney(mapTransaction(outcome.status, envelope, request.payoutId), outcome.text);
       if (mapped) return mapped;
     }
     return {
@@ -475,6 +486,18 @@ export function mapTransaction(code: number, envelope: { status?: number; messag
     };
   }
   return { state: "unknown", providerStatus: word, failureMessage: `Muda reports a status the desk does not know (${word})`, ...base };
+}
+
+/**
+ * The fee and total Muda booked, added to a paid payout's result (see
+ * ./booked.ts). Only a paid payout's figures are taken: while in flight Muda
+ * has only reserved them, and for a failed payout its docs do not say whether
+ * the fee is kept or refunded, so the desk says "not reported" rather than
+ * record a fee that may have come back (a later answer never clears one).
+ */
+function withBookedMoney(result: ProviderResult | null, answerText: string): ProviderResult | null {
+  if (!result || result.state !== "succeeded") return result;
+  return { ...result, ...mudaBookedMoney(answerText) };
 }
 
 function isMudaNotFound(json: unknown): boolean {

@@ -165,7 +165,12 @@ describe("POST /v1/payment/direct-payout", () => {
       account_number: "256772123456",
     });
     const status = await call("GET", `/v1/payment/transactionReferenceId/${reference}`, { token });
-    expect(status.json).toMatchObject({ status: 200, data: { reference_id: reference, status: "SUCCESS", fee: 2000, trans_id: answer.json.data!.trans_id } });
+    expect(status.json).toMatchObject({
+      status: 200,
+      data: { reference_id: reference, status: "SUCCESS", fee: 2000, total_amount: 12000, trans_id: answer.json.data!.trans_id },
+    });
+    // Written as Muda's example writes them: JSON numbers with two decimals.
+    expect(status.text).toMatch(/"fee":2000\.00,"total_amount":12000\.00,/);
     const balance = await call("GET", "/v1/payment/balance", { token });
     expect(balance.json).toEqual([{ asset_code: "UGX", currency: "UGX", balance: "88000.0000000" }]);
   });
@@ -277,10 +282,22 @@ describe("reads", () => {
     });
   });
 
-  it("products: 10011 mobile money push UGX, flat fee 2000, min 500, max 2,000,000 (JSON numbers)", async () => {
+  it("products: 10011 mobile money push UGX, flat fee 2000, min 500, max 2,000,000 (as Muda's docs list them)", async () => {
     const answer = await call("GET", "/v1/payment/products", { token: await signIn() });
     expect(answer.json.data).toEqual([
-      { product_id: 10011, name: expect.any(String), trans_type: "PUSH", currency: "UGX", fee_type: "flat", fee: 2000, min_amount: 500, max_amount: 2000000 },
+      {
+        product_id: 10011,
+        product_name: expect.any(String),
+        product_code: "MOBILE_MONEY",
+        transaction_type: "PUSH",
+        status: "active",
+        currency: "UGX",
+        fee_type: "FLAT",
+        fee_amount: "2000.0",
+        requires_extra_data: 0,
+        min_amount: 500,
+        max_amount: 2000000,
+      },
     ]);
   });
 

@@ -651,13 +651,22 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
 
 // ---------------------------------------------------------------- helpers
 
+/**
+ * A transaction as Muda's Get Transaction answers it: beside the amount, the
+ * `fee` and the `total_amount` ("Total amount including fees"), JSON numbers
+ * in major units written with two decimals as in Muda's example
+ * ("fee": 1000.00, "total_amount": 51000.00). They are what the wallet was
+ * debited at acceptance; a FAILED transaction was refunded both (see settle).
+ */
 function transactionObject(transaction: EmulatedTransaction) {
   return {
     trans_id: transaction.transId,
+    transaction_id: transaction.transId,
     reference_id: transaction.referenceId,
     status: transaction.status,
     amount: rawNumber(transaction.amount),
-    fee: rawNumber(shortDecimal(transaction.feeStroops)),
+    fee: rawNumber(documentedDecimal(transaction.feeStroops)),
+    total_amount: rawNumber(documentedDecimal(transaction.amountStroops + transaction.feeStroops)),
     currency: transaction.currency,
     trans_type: "PUSH",
     product_id: rawNumber(transaction.productId),
@@ -669,23 +678,34 @@ function transactionObject(transaction: EmulatedTransaction) {
   };
 }
 
+/**
+ * A product as GET /v1/payment/products lists it in Muda's docs: the fee as
+ * `fee_type` "FLAT" and `fee_amount` a decimal string ("2000.0"), limits as
+ * JSON numbers. (Muda also lists a `provider_fee`; the emulator charges the
+ * wallet `fee_amount` and lists no provider fee of its own.)
+ */
 function productObject(product: MudaProduct) {
   return {
     product_id: rawNumber(product.productId),
-    name: product.label,
-    trans_type: product.transType,
+    product_name: product.label,
+    product_code: "MOBILE_MONEY",
+    transaction_type: product.transType,
+    status: "active",
     currency: product.currency,
-    fee_type: "flat",
-    fee: rawNumber(product.flatFee),
+    fee_type: "FLAT",
+    fee_amount: `${product.flatFee}.0`,
+    requires_extra_data: rawNumber("0"),
     min_amount: rawNumber(product.minAmount),
     max_amount: rawNumber(product.maxAmount),
   };
 }
 
-/** Stroops as the shortest decimal string: 20000000000n → "2000". */
-function shortDecimal(stroops: bigint): string {
+/** Stroops as Muda's documented amounts: two decimals ("2000.00"), or every decimal the amount needs. */
+function documentedDecimal(stroops: bigint): string {
   const full = formatUnits(stroops, STROOPS);
-  return full.replace(/\.?0+$/, "");
+  const [whole, fraction = ""] = full.split(".");
+  const kept = fraction.replace(/0+$/, "");
+  return `${whole}.${kept.padEnd(2, "0")}`;
 }
 
 /** A decimal string with at most 7 places, in stroops; null otherwise. */
