@@ -6,6 +6,8 @@ import { overviewRouter } from "./routers/overview";
 import { meRouter } from "./routers/me";
 import { balancesRouter } from "./routers/balances";
 import { outcomesRouter } from "./routers/outcomes";
+import { statementsRouter } from "./routers/statements";
+import { settingsRouter } from "./routers/settings";
 
 export const appRouter = router({
   me: meRouter,
@@ -15,6 +17,8 @@ export const appRouter = router({
   connections: connectionsRouter,
   balances: balancesRouter,
   outcomes: outcomesRouter,
+  statements: statementsRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;
