@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { serveWebHandler, type ServedHandler } from "@/server/sandbox/http";
-import { createPaytotaEmulator, type PaytotaEmulator, type PaytotaEmulatorAccount } from "@/server/sandbox/paytota";
+import { createPaytotaEmulator, payoutFee, type PaytotaEmulator, type PaytotaEmulatorAccount } from "@/server/sandbox/paytota";
 import type { CallbackInput, ConnectionConfig, PayoutRequest, ProviderCallRecord } from "../types";
 import { clearPaytotaKeyCache, createPaytotaConnector, generateSigningKey, KEY_REFRESH_MIN_INTERVAL_MS, paytotaConnectorFactory, sandboxCredentials, signBody } from "./index";
 import { waitFor } from "@/server/testing/wait";
@@ -607,7 +607,9 @@ describe("balances", () => {
     );
     await c.submit(payout("254712345678", { currency: "KES", amountMinor: 1250n, recipient: { phone: "254712345678", country: "KE" } }));
     const after = await c.balances!();
-    expect(after.find((b) => b.currency === "KES" && b.label === "available")!.amountMinor).toBe(100_000_000n - 1250n);
+    // The emulator takes its fee on top of the amount: 15.00 KES + 1% of 12.50 (0.125, rounded half up) = 15.13 KES.
+    expect(payoutFee(1250n, "KES")).toBe(1513n);
+    expect(after.find((b) => b.currency === "KES" && b.label === "available")!.amountMinor).toBe(100_000_000n - 1250n - 1513n);
     expect(await c.testConnection!()).toMatchObject({ ok: true });
     expect(await connector({ key: "sk-wrong" }).testConnection!()).toMatchObject({ ok: false, message: expect.stringMatching(/HTTP 401/) });
   });
@@ -616,9 +618,10 @@ describe("balances", () => {
     const c = connector({ url: `${majorServer.url}/api/sandbox/paytota`, credentials: { amountUnits: "major" } });
     await c.submit(payout("254712345678", { currency: "KES", amountMinor: 1255n, recipient: { phone: "254712345678", country: "KE" } }));
     const response = await fetch(`${majorServer.url}/api/sandbox/paytota/api/v1/account/json/balance/`, { headers: { Authorization: "Bearer sk-main" } });
-    expect(await response.text()).toContain('"available_balance":999987.45');
+    // 12.55 KES and its fee of 15.13 KES (15.00 + 0.1255 rounded half up), written in major units.
+    expect(await response.text()).toContain('"available_balance":999972.32');
     const balances = await c.balances!();
-    expect(balances.find((b) => b.currency === "KES" && b.label === "available")!.amountMinor).toBe(99_998_745n);
+    expect(balances.find((b) => b.currency === "KES" && b.label === "available")!.amountMinor).toBe(100_000_000n - 1255n - 1513n);
   });
 });
 

@@ -63,9 +63,11 @@ import {
   executeAnswerSchema,
   isRecord,
   parseJsonLossless,
+  paytotaBookedMoney,
   payoutError,
   payoutIdOfReference,
   payoutObjectSchema,
+  readPayoutJson,
   repeatReference,
   requestAmount,
   responseAmountMinor,
@@ -284,7 +286,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
         result: { state: "unknown", ...base, providerStatus: `HTTP ${outcome.status}`, failureMessage: `Paytota answered the status query with HTTP ${outcome.status}${errorSuffix(outcome)}`, raw: rawOf(outcome) },
       };
     }
-    const parsed = outcome.jsonOk ? payoutObjectSchema.safeParse(outcome.json) : null;
+    const parsed = outcome.jsonOk ? payoutObjectSchema.safeParse(payoutJson(outcome.text)) : null;
     if (!parsed?.success) {
       return { ok: false, notFound: false, result: { state: "unknown", ...base, failureMessage: "Paytota's payout object could not be read", raw: rawOf(outcome) } };
     }
@@ -324,7 +326,8 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     if (outcome.status !== 200) {
       return unknown(`Paytota answered the lookup by reference with HTTP ${outcome.status}${errorSuffix(outcome)}; it will be asked again`, rawOf(outcome));
     }
-    const json = outcome.jsonOk ? outcome.json : undefined;
+    // Money in the listed payouts is read exactly (their `payment` numbers kept as text).
+    const json = outcome.jsonOk ? payoutJson(outcome.text) : undefined;
     const list = Array.isArray(json) ? json : isRecord(json) && Array.isArray(json.results) ? json.results : isRecord(json) && Array.isArray(json.data) ? json.data : null;
     if (!list) return unknown("Paytota's answer to the lookup by reference was not a list", rawOf(outcome));
     const payouts: PayoutObject[] = [];
@@ -396,7 +399,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
   async function status(request: Pick<PayoutRequest, "payoutId" | "providerReference">): Promise<ProviderResult> {
     if (request.providerReference) {
       const read = await getPayout(request.providerReference, request.payoutId);
-      return read.ok ? mapPayoutObject(read.payout) : read.result;
+      return read.ok ? mapPayoutObject(read.payout, settings.amountUnits) : read.result;
     }
     // The desk holds no Paytota id for this payout. Execution needs the id and
     // execution_url that only an initiate answer gives, and the desk holds that
@@ -405,7 +408,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     // not_found is then the honest answer, and the resend initiates again.
     const prior = await priorPayout(request.payoutId);
     if (prior.kind === "unknown") return prior.result;
-    if (prior.kind === "executed") return mapPayoutObject(prior.payout);
+    if (prior.kind === "executed") return mapPayoutObject(prior.payout, settings.amountUnits);
     const orphans = prior.orphans.length > 0 ? `; Paytota's never-executed ${prior.orphans.map((p) => p.id).join(", ")} will stay so` : "";
     if (deskHoldsIds) {
       return {
@@ -438,7 +441,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
           ? { ...read.result, failureMessage: `${read.result.failureMessage}; not creating another payout` }
           : read.result;
       }
-      if (read.payout.status !== "initialized") return mapPayoutObject(read.payout); // already executed: its status is the answer
+      if (read.payout.status !== "initialized") return mapPayoutObject(read.payout, settings.amountUnits); // already executed: its status is the answer
       return execute(read.payout, request.payoutId);
     }
 
@@ -455,7 +458,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     // whether a payout with it ever ran; one that did is this payout's.
     const prior = await priorPayout(request.payoutId);
     if (prior.kind === "unknown") return { ...prior.result, failureMessage: `Paytota already holds a payout with this reference; ${prior.result.failureMessage}` };
-    if (prior.kind === "executed") return mapPayoutObject(prior.payout);
+    if (prior.kind === "executed") return mapPayoutObject(prior.payout, settings.amountUnits);
     if (!deskHoldsIds) {
       return {
         ...first.result,
@@ -470,7 +473,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
   /** Holds Paytota's id on the payout, then executes: never the other way round (rule 1). */
   async function holdThenExecute(payout: PayoutObject, payoutId: string): Promise<ProviderResult> {
     // Paytota answered with a payout that already ran (it gives back the existing payout for a repeated reference): its status is the answer.
-    if (payout.status !== "initialized") return mapPayoutObject(payout);
+    if (payout.status !== "initialized") return mapPayoutObject(payout, settings.amountUnits);
     if (deps.holdProviderReference) {
       try {
         await deps.holdProviderReference(payoutId, payout.id);
@@ -513,7 +516,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     const unknown = (result: ProviderResult): Initiated => ({ kind: "failed", result });
     if (outcome.kind === "error") return unknown({ state: "unknown", failureMessage: `No answer from Paytota to the initiate call (${outcome.error}); ${maybeCreated}` });
     if (outcome.status === 200 || outcome.status === 201) {
-      const parsed = outcome.jsonOk ? payoutObjectSchema.safeParse(outcome.json) : null;
+      const parsed = outcome.jsonOk ? payoutObjectSchema.safeParse(payoutJson(outcome.text)) : null;
       if (!parsed?.success) {
         return unknown({ state: "unknown", failureMessage: `Paytota's answer to the initiate call (HTTP ${outcome.status}) could not be read; ${maybeCreated}`, raw: rawOf(outcome) });
       }
@@ -592,15 +595,20 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
       switch (answer.status) {
         case "pending":
           return { state: "processing", providerStatus: "pending", providerReference, raw: answer };
-        case "success":
+        case "success": {
+          // Paid at once. The execute answer carries no fee and a final payout is never asked about
+          // again, so the payout object is read now for what Paytota booked (kept "not reported" if it cannot be).
+          const read = await getPayout(providerReference, payoutId);
+          if (read.ok && read.payout.status === "success") return mapPayoutObject(read.payout, settings.amountUnits);
           return { state: "succeeded", providerStatus: "success", providerReference, raw: answer };
+        }
         case "error": {
           // A documented refusal (e.g. insufficient_funds). Confirm with the
           // payout itself, in case it shows the payout executing after all.
           const code = answer.error?.code || "error";
           const message = answer.error?.message || "Paytota refused to execute the payout";
           const read = await getPayout(providerReference, payoutId);
-          if (read.ok && read.payout.status !== "initialized" && read.payout.status !== "error") return mapPayoutObject(read.payout);
+          if (read.ok && read.payout.status !== "initialized" && read.payout.status !== "error") return mapPayoutObject(read.payout, settings.amountUnits);
           return { state: "failed", providerStatus: "error", providerReference, failureCode: code, failureMessage: message, raw: answer };
         }
         default:
@@ -610,7 +618,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
     if (outcome.status >= 400 && outcome.status < 500 && outcome.status !== 401 && outcome.status !== 403 && outcome.status !== 429) {
       // Refused: perhaps because it is already executing (an earlier attempt). The payout says which.
       const read = await getPayout(providerReference, payoutId);
-      if (read.ok && read.payout.status !== "initialized") return mapPayoutObject(read.payout);
+      if (read.ok && read.payout.status !== "initialized") return mapPayoutObject(read.payout, settings.amountUnits);
       const error = describeError(outcome);
       return {
         state: "unknown",
@@ -655,12 +663,8 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
   }
 
   async function parseCallback(input: CallbackInput): Promise<CallbackResult> {
-    let body: unknown;
-    try {
-      body = JSON.parse(input.rawBody);
-    } catch {
-      body = undefined;
-    }
+    // The payout object's money is read exactly: `payment` numbers stay as their text.
+    const body = payoutJson(input.rawBody);
     const rawReference = isRecord(body) && typeof body.reference === "string" ? body.reference : undefined;
     // A repeated initiate's reference names the same payout.
     const reference = rawReference ? (payoutIdOfReference(rawReference) ?? rawReference) : undefined;
@@ -697,7 +701,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
       // "initialized" in a callback (payout.created) is not a reason to resend: the status query decides.
       // Nor is its id taken: it may be the orphan of a lost initiate, which
       // must never replace the id the desk holds (and then be executed).
-      result: payout.status === "initialized" ? initializedHint(payout) : mapPayoutObject(payout),
+      result: payout.status === "initialized" ? initializedHint(payout) : mapPayoutObject(payout, settings.amountUnits),
     };
   }
 
@@ -822,7 +826,7 @@ export function createPaytotaConnector(config: ConnectionConfig, deps: Connector
 // ---------------------------------------------------------------- mapping
 
 /** Paytota payout statuses in the desk's words (see the top of this file for "initialized"). */
-export function mapPayoutObject(payout: PayoutObject): ProviderResult {
+export function mapPayoutObject(payout: PayoutObject, units: AmountUnits = "minor"): ProviderResult {
   const base = { providerStatus: payout.status, providerReference: payout.id, raw: payout };
   switch (payout.status) {
     case "initialized":
@@ -834,7 +838,10 @@ export function mapPayoutObject(payout: PayoutObject): ProviderResult {
     case "pending":
       return { state: "processing", ...base };
     case "success":
-      return { state: "succeeded", ...base };
+      // Paid: the fee (and, where the figures say it, what left the balance) as Paytota booked them.
+      // In flight or failed, nothing is taken: Paytota's docs do not say whether a failed payout's fee
+      // is kept, and a fee recorded while in flight would outlive a failure (a later answer never clears one).
+      return { state: "succeeded", ...base, ...paytotaBookedMoney(payout, units) };
     case "error": {
       const error = payoutError(payout);
       return { state: "failed", ...base, failureCode: error.code, failureMessage: error.message };
@@ -863,6 +870,15 @@ function sameReference(a: string | null | undefined, b: string): boolean {
 /** The payout id itself, or a repeat of it (a second initiate after Paytota refused the first reference). */
 function isOurReference(reference: string, payoutId: string): boolean {
   return sameReference(reference, payoutId) || payoutIdOfReference(reference) === payoutId.toLowerCase();
+}
+
+/** A payout object (or list) from Paytota's answer text with its money exact (see readPayoutJson); undefined when the text is not JSON it can read. */
+function payoutJson(text: string): unknown {
+  try {
+    return readPayoutJson(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function rawOf(outcome: CallOutcome): unknown {

@@ -136,6 +136,71 @@ export function parseJsonLossless(text: string): unknown {
   return parseKeepingNumbers(text, (numberText) => new JsonNumber(numberText));
 }
 
+/**
+ * A payout object (or a list of them) read from Paytota's answer text: the
+ * money inside every `payment` object stays JsonNumber (exact, read with
+ * responseAmountMinor), every other number (timestamps) becomes a JS number,
+ * as the schema reads it. Throws on invalid JSON.
+ */
+export function readPayoutJson(text: string): unknown {
+  const plain = (value: unknown, exact: boolean): unknown => {
+    if (value instanceof JsonNumber) return exact ? value : Number(value.text);
+    if (Array.isArray(value)) return value.map((item) => plain(item, exact));
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plain(item, exact || key === "payment")]));
+    }
+    return value;
+  };
+  return plain(parseJsonLossless(text), false);
+}
+
+// ---------------------------------------------------------------- booked money
+
+export interface PaytotaBooked {
+  fee?: { amountMinor: bigint; currency: string };
+  debited?: { amountMinor: bigint; currency: string };
+}
+
+/**
+ * The money a payout object says Paytota booked: `payment.fee_amount` is the
+ * fee (in `payment.currency`, in the connection's amountUnits).
+ *
+ * What left the balance is stated only where the object's own figures say it
+ * without a doubt. Paytota documents `amount`, `fee_amount` and `net_amount`
+ * but not whether a payout's fee comes on top of the amount or out of it, so
+ * net_amount is read only when its arithmetic is unambiguous:
+ * - fee 0 and net = amount: the amount is what left;
+ * - net = amount + fee: the fee came on top, net is what left;
+ * - net = amount − fee: the fee came out of the amount, the amount is what left;
+ * - anything else (say a fee with net = amount): "not reported".
+ * Money is never guessed: an unreadable figure leaves the field out.
+ */
+export function paytotaBookedMoney(payout: PayoutObject, units: AmountUnits): PaytotaBooked {
+  const payment = payout.payment;
+  const currency = typeof payment?.currency === "string" ? payment.currency : "";
+  if (!payment || !isKnownCurrency(currency)) return {};
+  const read = (value: unknown): bigint | null => {
+    if (value === undefined || value === null) return null;
+    try {
+      const minor = responseAmountMinor(value, currency, units);
+      return minor < 0n ? null : minor;
+    } catch {
+      return null;
+    }
+  };
+  const amount = read(payment.amount);
+  const fee = read(payment.fee_amount);
+  const net = read(payment.net_amount);
+  if (fee === null) return {};
+  let debited: bigint | null = null;
+  if (amount !== null && net !== null) {
+    if (fee === 0n && net === amount) debited = amount;
+    else if (fee > 0n && net === amount + fee) debited = net;
+    else if (fee > 0n && net === amount - fee) debited = amount;
+  }
+  return { fee: { amountMinor: fee, currency }, ...(debited !== null ? { debited: { amountMinor: debited, currency } } : {}) };
+}
+
 // ---------------------------------------------------------------- countries
 
 /** Dialling code → ISO 3166-1 alpha-2, for the markets Paytota's mobile-money payouts reach (and neighbours). */

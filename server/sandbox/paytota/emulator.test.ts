@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveWebHandler, type ServedHandler } from "@/server/sandbox/http";
 import { readPublicKeyAnswer, verifyBody } from "@/server/connectors/paytota/signature";
 import { JsonNumber } from "@/server/connectors/paytota/wire";
-import { createPaytotaEmulator, sandboxAccountFor, toJsonText, type PaytotaEmulator } from "./index";
+import { createPaytotaEmulator, payoutFee, sandboxAccountFor, toJsonText, type PaytotaEmulator } from "./index";
 import { waitFor as waitForWithin } from "@/server/testing/wait";
 
 const BRAND = "edd6c020-eac6-4b4e-9716-47928f3401de";
@@ -231,6 +231,69 @@ describe("execute and the lifecycle", () => {
 
   it("unknown payouts cannot be executed", async () => {
     expect((await execute(`${base}/po/${randomUUID()}/paytota_proxy/`)).status).toBe(404);
+  });
+});
+
+describe("fees: booked on top of the amount, reported in the payout object", () => {
+  // A company of its own with a balance just big enough to tell "amount" from "amount + fee".
+  let fees: PaytotaEmulator;
+  let feesServer: ServedHandler;
+  let feesBase: string;
+  const feesAuth = { Authorization: "Bearer sk-fees", "Content-Type": "application/json" };
+  beforeAll(async () => {
+    fees = createPaytotaEmulator({
+      accounts: (key) => (key === "sk-fees" ? { brandId: BRAND } : null),
+      initialBalances: { UGX: "20000" },
+      callbackDelayMs: 20,
+    });
+    feesServer = await serveWebHandler(fees.handle);
+    feesBase = `${feesServer.url}/api/sandbox/paytota`;
+  });
+  afterAll(async () => {
+    fees.close();
+    await feesServer.close();
+  });
+
+  async function send(phone: string, amount: string) {
+    const response = await fetch(`${feesBase}/api/v1/payouts/`, {
+      method: "POST",
+      headers: feesAuth,
+      body: JSON.stringify(initiateBody({ client: { email: "a@b.co", phone, country: "UG" }, payment: { currency: "UGX", amount, description: "Fee" } })),
+    });
+    const created = (await response.json()) as Record<string, any>;
+    return { created, executed: await execute(created.execution_url) };
+  }
+  const ugx = async () => {
+    const json = (await (await fetch(`${feesBase}/api/v1/account/json/balance/`, { headers: feesAuth })).json()) as Record<string, Record<string, number>>;
+    return json.UGX!;
+  };
+  const object = async (id: string) => (await (await fetch(`${feesBase}/api/v1/payouts/${id}/`, { headers: feesAuth })).json()) as Record<string, any>;
+
+  it("takes amount + fee from the balance and answers fee_amount, net_amount = amount + fee", async () => {
+    expect(payoutFee(5_000n, "UGX")).toBe(550n); // 500 flat + 1% of 5,000
+    const { created, executed } = await send("256700123123", "5000");
+    expect(created.payment).toMatchObject({ amount: 5000, fee_amount: 0, net_amount: 5000 }); // not executed: nothing charged yet
+    expect(executed.json.status).toBe("pending");
+    expect(await ugx()).toMatchObject({ available_balance: 20_000 - 5_550, pending_outgoing: 5_550, balance: 20_000 });
+    await waitFor(() => fees.payout(created.id)?.status === "success");
+    const paid = await object(created.id);
+    expect(paid.payment).toMatchObject({ amount: 5000, fee_amount: 550, net_amount: 5550 });
+    expect(paid.transaction_data.attempts[0]).toMatchObject({ successful: true, fee_amount: 550 });
+    expect(await ugx()).toMatchObject({ available_balance: 14_450, pending_outgoing: 0, balance: 14_450 });
+  });
+
+  it("refuses a payout the balance covers without its fee, and refunds amount and fee of a failed one", async () => {
+    const before = (await ugx()).available_balance!;
+    // 14,450 left: 14,000 would fit, 14,000 + 640 does not.
+    expect(payoutFee(14_000n, "UGX")).toBe(640n);
+    expect((await send("256700123123", "14000")).executed.json).toMatchObject({ status: "error", error: { code: "insufficient_funds" } });
+    expect((await ugx()).available_balance).toBe(before);
+
+    const { created } = await send("256700123222", "1000"); // …222: executes, then fails
+    expect((await ugx()).available_balance).toBe(before - 1_000 - 510);
+    await waitFor(() => fees.payout(created.id)?.status === "error");
+    expect((await object(created.id)).payment).toMatchObject({ amount: 1000, fee_amount: 0, net_amount: 1000 });
+    expect((await ugx()).available_balance).toBe(before);
   });
 });
 

@@ -34,6 +34,13 @@
 //   {"status":"error","error":{"code":"invalid_status"}}.
 // - Amounts in answers are integers in minor units (amountUnits "minor"),
 //   or major units with amountUnits "major".
+// - Fees: Paytota publishes no fee schedule, so the emulator charges its own
+//   (payoutFees; by default a flat part plus 1% per currency, see
+//   DEFAULT_PAYOUT_FEES). The fee is taken on top of the amount when the
+//   payout is executed (amount + fee reserved, both given back if it fails),
+//   and the payout object says so: payment.fee_amount is the fee,
+//   payment.net_amount what the payout took from the balance (amount + fee);
+//   a payout not executed, or failed and refunded, shows fee_amount 0.
 // - The execute URL takes no Authorization (the seed lists none).
 //
 // State lives in memory on the instance.
@@ -105,6 +112,8 @@ export interface PaytotaEmulatorOptions {
   signingKeyPem?: string;
   /** How integer amounts are written in answers (default "minor"). */
   amountUnits?: AmountUnits;
+  /** The fee of a payout per currency (default DEFAULT_PAYOUT_FEES); a currency not listed is paid without a fee. */
+  payoutFees?: Record<string, PaytotaFeeRule>;
   /**
    * GET /api/v1/payouts/?reference=: true (default) filters by reference,
    * false ignores the filter (lists everything), "absent" answers 404 (the
@@ -132,6 +141,8 @@ export interface EmulatedPayout {
   client: { email: string; phone: string; country: string; full_name: string };
   currency: string;
   amountMinor: bigint;
+  /** The fee taken from the balance with the amount (0 until executed, and again once a failure refunded it). */
+  feeMinor: bigint;
   description: string;
   createdOn: number;
   updatedOn: number;
@@ -196,6 +207,37 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MSISDN = /^[1-9]\d{8,14}$/;
 const AMOUNT = /^(0|[1-9]\d*)(\.\d+)?$/;
 
+/**
+ * The emulator's payout fee in one currency: a flat part (major units,
+ * decimal string) plus basis points of the amount, rounded half up to the
+ * currency's minor unit.
+ */
+export interface PaytotaFeeRule {
+  flat?: string;
+  basisPoints?: number;
+}
+
+/** The emulator's own fee schedule (Paytota publishes none): a flat part plus 1% of the amount. */
+export const DEFAULT_PAYOUT_FEES: Readonly<Record<string, PaytotaFeeRule>> = {
+  UGX: { flat: "500", basisPoints: 100 },
+  KES: { flat: "15.00", basisPoints: 100 },
+  TZS: { flat: "500.00", basisPoints: 100 },
+  RWF: { flat: "200", basisPoints: 100 },
+  ZMW: { flat: "2.50", basisPoints: 100 },
+  USD: { flat: "0.30", basisPoints: 100 },
+};
+
+/** The fee of a payout of `amountMinor` under `rules`, in minor units; exact bigint arithmetic. */
+export function payoutFee(amountMinor: bigint, currency: string, rules: Readonly<Record<string, PaytotaFeeRule>> = DEFAULT_PAYOUT_FEES): bigint {
+  const rule = rules[currency];
+  if (!rule) return 0n;
+  const flat = rule.flat ? parseAmount(rule.flat, currency) : 0n;
+  const bps = BigInt(rule.basisPoints ?? 0);
+  // Half up: (amount × bps + 5,000) / 10,000, in whole minor units.
+  const share = (amountMinor * bps + 5_000n) / 10_000n;
+  return flat + share;
+}
+
 const DEFAULT_BALANCES: Record<string, string> = {
   UGX: "50000000",
   KES: "1000000.00",
@@ -217,6 +259,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
   const units: AmountUnits = options.amountUnits ?? "minor";
   const lookupMode = options.lookupByReference ?? true;
   const repeatedReference = options.repeatedReference ?? "refuse";
+  const feeRules = options.payoutFees ?? DEFAULT_PAYOUT_FEES;
 
   let signing = makeSigning(options.signingKeyPem);
 
@@ -412,6 +455,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
       client: { email: client.email, phone: client.phone, country: client.country, full_name: typeof client.full_name === "string" ? client.full_name : "" },
       currency,
       amountMinor,
+      feeMinor: 0n,
       description: typeof payment.description === "string" ? payment.description : "",
       createdOn: at,
       updatedOn: at,
@@ -449,14 +493,16 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
     payout.executions++;
     const company = companies.get(payout.company)!;
     const available = company.balances.get(payout.currency) ?? 0n;
-    if (suffix(payout) === "111" || available < payout.amountMinor) {
+    const fee = payoutFee(payout.amountMinor, payout.currency, feeRules);
+    if (suffix(payout) === "111" || available < payout.amountMinor + fee) {
       const error = { code: "insufficient_funds", message: "Insufficient funds to proceed with operation." };
       finish(payout, "error", error);
       deliverCallback(payout);
       return json(200, { status: "error", error });
     }
-    // Reserved at execution (so concurrent payouts cannot overdraw), given back if the payout fails.
-    company.balances.set(payout.currency, available - payout.amountMinor);
+    // Amount and fee reserved at execution (so concurrent payouts cannot overdraw), given back if the payout fails.
+    payout.feeMinor = fee;
+    company.balances.set(payout.currency, available - payout.amountMinor - fee);
     payout.status = "pending";
     payout.internalReference = randomBytes(16).toString("hex").toUpperCase();
     payout.updatedOn = seconds();
@@ -501,9 +547,11 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
     payout.statusHistory.push({ status, timestamp: payout.updatedOn });
   }
 
+  /** A failed payout gives back the amount and the fee: nothing stays charged for it. */
   function refund(payout: EmulatedPayout): void {
     const company = companies.get(payout.company);
-    if (company) company.balances.set(payout.currency, (company.balances.get(payout.currency) ?? 0n) + payout.amountMinor);
+    if (company) company.balances.set(payout.currency, (company.balances.get(payout.currency) ?? 0n) + payout.amountMinor + payout.feeMinor);
+    payout.feeMinor = 0n;
   }
 
   // ------------------------------------------------------------ callbacks
@@ -572,8 +620,8 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
         amount: amount(payout.amountMinor, payout.currency),
         paid_on: payout.paidOn,
         currency: payout.currency,
-        fee_amount: amount(0n, payout.currency),
-        net_amount: amount(payout.amountMinor, payout.currency),
+        fee_amount: amount(payout.feeMinor, payout.currency),
+        net_amount: amount(payout.amountMinor + payout.feeMinor, payout.currency),
         description: payout.description,
         is_outgoing: true,
         payment_type: "payout",
@@ -602,6 +650,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
                   error: payout.error ?? null,
                   extra: webhookPayload ? { webhook_payload: webhookPayload } : {},
                   successful: succeeded,
+                  fee_amount: amount(payout.feeMinor, payout.currency),
                   payment_method: "paytota_proxy",
                   processing_time: payout.updatedOn,
                 },
@@ -622,7 +671,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
     const answer: Record<string, unknown> = {};
     for (const [currency, available] of company.balances) {
       let pending = 0n;
-      for (const p of company.payouts.values()) if (p.currency === currency && p.status === "pending") pending += p.amountMinor;
+      for (const p of company.payouts.values()) if (p.currency === currency && p.status === "pending") pending += p.amountMinor + p.feeMinor;
       const zero = amount(0n, currency);
       answer[currency] = {
         balance: amount(available + pending, currency),
@@ -711,7 +760,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
           p.status,
           p.currency,
           toDecimalString(p.amountMinor, p.currency),
-          formatUnits(0n, currencyExponent(p.currency)),
+          formatUnits(p.feeMinor, currencyExponent(p.currency)),
           p.client.phone,
           p.description,
         ]);

@@ -9,6 +9,8 @@ import type { PaytotaEmulatorAccount } from "./emulator";
 
 export {
   createPaytotaEmulator,
+  DEFAULT_PAYOUT_FEES,
+  payoutFee,
   toJsonText,
   type CallbackAttempt,
   type EmulatedPayout,
@@ -19,6 +21,7 @@ export {
   type PaytotaFault,
   type PaytotaFaultMode,
   type PaytotaFaultOperation,
+  type PaytotaFeeRule,
 } from "./emulator";
 
 /** How accounts() answers for a connection with these (decrypted) credentials; null when they cannot authenticate. */
