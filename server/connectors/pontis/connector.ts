@@ -32,6 +32,7 @@ import {
   MAX_BODY_BYTES,
   requestSignature,
 } from "./crypto";
+import { pontisBookedMoney } from "./booked";
 import { channelCode, findMethod, resolvePaymentMethods, PAYMENT_METHODS, type PaymentMethod } from "./methods";
 import { cachedToken, forgetToken, refreshMarginMs, sessionKey, singleFlight, storeToken } from "./session";
 import { codeForStatus, describeError, isRecord, mapTransactionStatus, readEnvelope, type Envelope, type SendPayoutPayload } from "./wire";
@@ -400,7 +401,7 @@ export function createPontisConnector(config: ConnectionConfig, deps: PontisConn
       if (typeof data.status !== "string" || (data.transaction_id !== undefined && data.transaction_id !== transactionId)) {
         return { state: "unknown", ...base, failureMessage: "PontisGlobe's status answer did not describe this transaction", raw };
       }
-      return mapTransactionStatus(data.status, stringOr(data.status_message), transactionId, raw);
+      return withBookedMoney(mapTransactionStatus(data.status, stringOr(data.status_message), transactionId, raw), data);
     }
     if (envelope.kind === "error" && status === 404 && envelope.code === "not_found") {
       return { state: "not_found", ...base, providerStatus: "not_found", failureMessage: describeError(envelope.code, envelope.message), raw };
@@ -475,7 +476,7 @@ export function createPontisConnector(config: ConnectionConfig, deps: PontisConn
       // same signed body counted as new each time. The same transaction in
       // the same status is the same fact, whoever redelivers it.
       dedupeKey: `pontis:${body.transaction_id}:${body.status}`,
-      result: mapTransactionStatus(body.status, stringOr(body.status_message), body.transaction_id, body),
+      result: withBookedMoney(mapTransactionStatus(body.status, stringOr(body.status_message), body.transaction_id, body), body),
     };
   }
 
@@ -525,6 +526,18 @@ export function createPontisConnector(config: ConnectionConfig, deps: PontisConn
 }
 
 // ------------------------------------------------------------ helpers
+
+/**
+ * The amounts an answer carries (see ./booked.ts: none, against Pontis as
+ * documented), taken for a payout that was paid (completed, or reversed
+ * after completing): the conversion happened then. For a payout in flight or
+ * not paid nothing is taken, so a figure can never outlive a failure (a later
+ * answer never clears one).
+ */
+function withBookedMoney(result: ProviderResult, data: Record<string, unknown>): ProviderResult {
+  if (result.state !== "succeeded" && result.state !== "reversed") return result;
+  return { ...result, ...pontisBookedMoney(data) };
+}
 
 function isFullRequest(request: Pick<PayoutRequest, "payoutId" | "providerReference">): request is PayoutRequest {
   const r = request as Partial<PayoutRequest>;

@@ -12,9 +12,19 @@
 // callbacks on final states with retries. Faults can be injected to test
 // "we do not know what happened".
 //
+// Money: the USDT wallet is debited by source_amount at the send (given back
+// if the payout fails, is rejected, canceled or reversed); Pontis documents
+// no fee, and the emulator charges none. Each payout is converted at the
+// sandbox's placeholder rate of its destination currency (Pontis: "quotes
+// return placeholder rates"). Pontis's documented answers and callbacks carry
+// only {transaction_id, status, status_message}, so that is all they carry
+// by default; reportAmounts adds the amounts (source_amount, source_currency,
+// destination_amount, destination_currency, exchange_rate, fee,
+// fee_currency), a Pontis that reported them being what the connector reads.
+//
 // State lives in memory on the instance.
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { fromDecimalString, toDecimalString } from "@/server/domain/money";
+import { currencyExponent, fromDecimalString, isKnownCurrency, toDecimalString } from "@/server/domain/money";
 import {
   callbackSignature,
   decodeKey,
@@ -100,6 +110,14 @@ export interface PontisEmulatorOptions {
   encryptResponses?: boolean;
   /** x-timestamp window (default 300 s). */
   timestampToleranceSeconds?: number;
+  /**
+   * Add the payout's amounts to status answers and callbacks (default false:
+   * Pontis documents none there). An emulator extension, to exercise a
+   * provider that reports what it converted.
+   */
+  reportAmounts?: boolean;
+  /** Destination units per USDT by destination currency (default SANDBOX_RATES, placeholders like Pontis's sandbox quotes). */
+  rates?: Record<string, string>;
   fetch?: typeof fetch;
   now?: () => Date;
   faults?: PontisFault[];
@@ -126,6 +144,9 @@ export interface EmulatedPontisPayout {
   sourceAmount: string;
   amountMinor: bigint;
   sourceCurrency: "USDT";
+  /** What the recipient receives, in minor units of currencyCode, at `rate`; null when the emulator has no rate for the currency. */
+  destinationMinor: bigint | null;
+  rate: string | null;
   countryCode: string;
   currencyCode: string;
   paymentMethod: string;
@@ -169,6 +190,29 @@ export interface PontisEmulator {
 }
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** Placeholder rates (destination units per USDT), as Pontis's sandbox quotes are placeholders. */
+export const SANDBOX_RATES: Readonly<Record<string, string>> = {
+  PHP: "56.10",
+  INR: "85.40",
+  IDR: "16250.00",
+  VND: "25400",
+  NGN: "1530.00",
+  MXN: "18.90",
+};
+
+/**
+ * USDT cents converted at `rate` into minor units of `currency`, rounded down
+ * (never more than the rate gives). Exact bigint arithmetic.
+ */
+export function convertUsdt(sourceMinor: bigint, rate: string, currency: string): bigint {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(rate);
+  if (!match) throw new Error(`rate ${rate} is not a decimal`);
+  const decimals = (match[2] ?? "").length;
+  const scaled = BigInt(`${match[1]}${match[2] ?? ""}`);
+  const exponent = currencyExponent(currency);
+  return (sourceMinor * scaled * 10n ** BigInt(exponent)) / (10n ** BigInt(currencyExponent("USDT")) * 10n ** BigInt(decimals));
+}
 const AMOUNT = /^(0|[1-9]\d*)(\.\d{1,2})?$/;
 
 export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmulator {
@@ -179,6 +223,7 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
   const retryDelays = options.callbackRetryDelaysMs ?? [2000, 10_000, 30_000];
   const jwtLifetime = options.jwtExpiresInSeconds ?? 900;
   const tolerance = options.timestampToleranceSeconds ?? 300;
+  const rates = options.rates ?? SANDBOX_RATES;
   const postCallback = options.fetch ?? globalThis.fetch;
   const log = options.log ?? (() => {});
   const jwtSecret = randomBytes(32);
@@ -429,6 +474,8 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
     caller.merchant.balanceMinor -= amountMinor;
 
     const approval = amountMinor > fromDecimalString(account.autoApprovalLimit ?? "1000.00", "USDT");
+    const currencyCode = body.currency_code as string;
+    const rate = isKnownCurrency(currencyCode) ? (rates[currencyCode] ?? null) : null;
     const payout: EmulatedPontisPayout = {
       merchant: caller.merchant.id,
       transactionId: randomUUID(),
@@ -438,6 +485,8 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
       sourceAmount: body.source_amount as string,
       amountMinor,
       sourceCurrency: "USDT",
+      destinationMinor: rate ? convertUsdt(amountMinor, rate, currencyCode) : null,
+      rate,
       countryCode: body.country_code as string,
       currencyCode: body.currency_code as string,
       paymentMethod: body.payment_method as string,
@@ -537,7 +586,7 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
     const merchant = merchants.get(payout.merchant);
     if (merchant && wasFunded && ["failed", "rejected", "canceled", "reversed"].includes(status)) merchant.balanceMinor += payout.amountMinor;
     if (FINAL_STATUSES.includes(status)) {
-      const body = JSON.stringify({ transaction_id: payout.transactionId, status, status_message: message });
+      const body = JSON.stringify({ transaction_id: payout.transactionId, status, status_message: message, ...amountsOf(payout) });
       deliverCallback(payout, { eventId: randomUUID(), status, body });
     }
   }
@@ -587,7 +636,22 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
     }
     const payout = caller.merchant.byTransaction.get(body.transaction_id);
     if (!payout) return reply(caller, 404, errorBody("not_found", "No transaction with this transaction_id"));
-    return ok(caller, 200, { transaction_id: payout.transactionId, status: payout.status, status_message: payout.statusMessage });
+    return ok(caller, 200, { transaction_id: payout.transactionId, status: payout.status, status_message: payout.statusMessage, ...amountsOf(payout) });
+  }
+
+  /** The payout's amounts as decimal strings, only with reportAmounts (see the top of this file). */
+  function amountsOf(payout: EmulatedPontisPayout): Record<string, string> {
+    if (!options.reportAmounts) return {};
+    return {
+      source_amount: toDecimalString(payout.amountMinor, "USDT"),
+      source_currency: payout.sourceCurrency,
+      ...(payout.destinationMinor !== null && payout.rate
+        ? { destination_amount: toDecimalString(payout.destinationMinor, payout.currencyCode), destination_currency: payout.currencyCode, exchange_rate: payout.rate }
+        : {}),
+      // The emulator charges no fee (Pontis documents none): it says so.
+      fee: "0.00",
+      fee_currency: payout.sourceCurrency,
+    };
   }
 
   // ------------------------------------------------------------ answers

@@ -9,7 +9,9 @@
 import type { PontisEmulatorAccount } from "./emulator";
 
 export {
+  convertUsdt,
   createPontisEmulator,
+  SANDBOX_RATES,
   type EmulatedPontisPayout,
   type EmulatedPontisStatus,
   type PontisCallbackAttempt,
