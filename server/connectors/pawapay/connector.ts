@@ -556,7 +556,12 @@ function readSigner(credentials: Record<string, string>): Signer {
   return { kind: "key", key, keyId: credentials.signingKeyId, alg, ecdsaFormat };
 }
 
-/** pawaPay v1 payout statuses in the desk's words. */
+/**
+ * pawaPay v1 payout statuses in the desk's words. No fee, debit or
+ * conversion is set: pawaPay's v1 payout object (initiation answer, status,
+ * callback) carries only the amount and currency that were asked for, and its
+ * fees are settled outside the API, so the desk says "not reported".
+ */
 export function mapPayoutObject(payout: PayoutObject): ProviderResult {
   const providerStatus = payout.status;
   switch (payout.status) {

@@ -425,6 +425,9 @@ export function createPraxisConnector(config: ConnectionConfig, deps: ConnectorD
  * words; any other word stays "unknown", never guessed final.
  * cancelled has no desk state of its own: it is final and nothing was paid,
  * so it is "failed" with failureCode CANCELLED.
+ * No fee, debit or conversion is set: Direct API 1.2 answers, notifications
+ * and find-order carry the amount and currency that were asked for and no
+ * fee, so the desk says "not reported".
  */
 export function mapTransaction(fields: PraxisFields, raw: unknown): ProviderResult {
   const word = textField(fields, "transaction_status") ?? "";
