@@ -338,9 +338,11 @@ export interface PageRequest {
   limit?: number;
 }
 
-/** Keyset pagination on (createdAt desc, id desc): stable under inserts, cheap at any depth. */
-export async function listPayouts(desk: Desk, filters: PayoutFilters, page: PageRequest = {}) {
-  const limit = Math.min(Math.max(page.limit ?? 50, 1), 200);
+/**
+ * The list's filters as a query, checked (bad dates are field errors). Shared
+ * with the payouts export, so a download holds exactly what the list shows.
+ */
+export function payoutListWhere(filters: PayoutFilters): Prisma.PayoutWhereInput {
   const where: Prisma.PayoutWhereInput = { AND: [] };
   const and = where.AND as Prisma.PayoutWhereInput[];
   if (filters.status?.length) and.push({ status: { in: filters.status } });
@@ -364,6 +366,14 @@ export async function listPayouts(desk: Desk, filters: PayoutFilters, page: Page
       ],
     });
   }
+  return where;
+}
+
+/** Keyset pagination on (createdAt desc, id desc): stable under inserts, cheap at any depth. */
+export async function listPayouts(desk: Desk, filters: PayoutFilters, page: PageRequest = {}) {
+  const limit = Math.min(Math.max(page.limit ?? 50, 1), 200);
+  const where = payoutListWhere(filters);
+  const and = where.AND as Prisma.PayoutWhereInput[];
   if (page.cursor) {
     const { createdAt, id } = decodeCursor(page.cursor);
     and.push({ OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] });

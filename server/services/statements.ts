@@ -587,6 +587,8 @@ export interface PreparedExport {
   fileName(extension: string): string;
   /** What was exported, for the audit entry. */
   describe: Record<string, string | number | null>;
+  /** What to say instead of a file when there are no rows. */
+  emptyMessage: string;
 }
 
 /** A statement ready for a writer: its summary figures now, its rows read as the writer goes. */
@@ -624,6 +626,7 @@ export async function prepareStatementExport(desk: Desk, actor: Actor, query: St
       rows: allRows,
     },
     rowCount: view.total.lineCount,
+    emptyMessage: `No payouts settled in this period (${view.periodLabel}, ${query.period.timeZone}) for ${view.connectionLabel} in ${query.currency}, and none in flight at its end; there is nothing to export`,
     fileName: (extension) =>
       exportFileName({ connection: query.connection?.name ?? null, currency: query.currency, firstDay: query.period.firstDay, lastDay: query.period.lastDay, extension }),
     describe: {

@@ -1,0 +1,298 @@
+// File downloads: a statement, or the payouts list under its filters, in one
+// of the export formats, streamed from a route handler. One function serves
+// both routes (and the tests, which call it with a plain Request): it checks
+// the session as the tRPC context does, validates the query with the same
+// rules as the page (field errors as JSON 400), answers an empty export with
+// a 404 that says so before any file is made, audits who exported what, and
+// streams the writer's output through a PassThrough as it is written, rows
+// read page by page, never the whole file in memory.
+import { PassThrough, Readable } from "node:stream";
+import type { PayoutStatus } from "@/server/domain/payout-state";
+import { PAYOUT_STATUSES, STATUS_LABELS } from "@/server/domain/payout-state";
+import { addDays, exportFileName, formatDays } from "@/server/domain/statement";
+import { ANY_ROLE, type Role } from "@/server/auth/roles";
+import { clientIp } from "@/server/auth/client-ip";
+import { resolveSession } from "@/server/auth/request-session";
+import { parseCookieHeader } from "@/server/auth/session-cookie";
+import { sessionEndMessage } from "@/server/auth/user-sessions";
+import type { ExportFormat, ExportRow, ExportRows, ExportWriter } from "@/server/exports/types";
+import type { Actor, Desk } from "./types";
+import { audit } from "./audit";
+import { FieldErrors } from "./errors";
+import { listPayouts, payoutListWhere, type PayoutFilters } from "./payouts";
+import { DEFAULT_MERCHANT_NAME, generalSettings } from "./settings";
+import { prepareStatementExport, resolveStatementQuery, type PreparedExport } from "./statements";
+
+export type ExportKind = "statement" | "payouts";
+
+/** Who may download: everyone signed in, viewer and up. */
+export const EXPORT_ROLES: readonly Role[] = ANY_ROLE;
+
+export const EXPORT_FORMATS: readonly ExportFormat[] = ["csv", "xlsx", "pdf", "camt053"];
+
+/** The header that tells the browser how many rows to expect, for a percentage while it downloads. */
+export const ROWS_HEADER = "X-Export-Rows";
+
+/** The writer of a format, or undefined when the desk has none for it. */
+export type WriterLookup = (format: ExportFormat) => ExportWriter | undefined;
+
+function json(status: number, body: Record<string, unknown>): Response {
+  return Response.json(body, { status, headers: { "cache-control": "no-store" } });
+}
+
+function refused(fields: Record<string, string>): Response {
+  return json(400, { error: Object.entries(fields).map(([f, m]) => `${f}: ${m}`).join("; "), fieldErrors: fields });
+}
+
+/** GET /api/statements/export and /api/payouts/export. */
+export async function exportDownload(desk: Desk, request: Request, kind: ExportKind, writerFor: WriterLookup): Promise<Response> {
+  const session = await resolveSession(desk.db, parseCookieHeader(request.headers.get("cookie")));
+  if (session.state === "ended") return json(401, { error: sessionEndMessage(session.reason) });
+  if (session.state !== "active") return json(401, { error: "Sign in to continue" });
+  const actor = session.actor;
+  if (!EXPORT_ROLES.includes(actor.role)) return json(403, { error: `This needs the ${EXPORT_ROLES.join(" or ")} role; you are ${actor.role}` });
+
+  const params = new URL(request.url).searchParams;
+  const formatText = params.get("format") ?? "";
+  const format = (EXPORT_FORMATS as readonly string[]).includes(formatText) ? (formatText as ExportFormat) : null;
+  const writer = format ? writerFor(format) : undefined;
+
+  let prepared: PreparedExport;
+  try {
+    const fields: Record<string, string> = {};
+    if (!format) fields.format = `Choose a format: ${EXPORT_FORMATS.join(", ")}`;
+    else if (!writer) fields.format = `${format} files cannot be made by this desk yet; choose ${EXPORT_FORMATS.filter((f) => writerFor(f)).join(", ")}`;
+    // The query is checked even when the format is wrong, so every problem is named at once.
+    try {
+      prepared = kind === "statement" ? await prepareStatementExport(desk, actor, await resolveStatementQuery(desk, statementParams(params))) : await preparePayoutsExport(desk, actor, payoutParams(params));
+    } catch (error) {
+      if (!(error instanceof FieldErrors)) throw error;
+      Object.assign(fields, error.fields);
+    }
+    if (Object.keys(fields).length > 0) return refused(fields);
+  } catch (error) {
+    console.error(`[exports] could not prepare a ${kind} export:`, error);
+    return json(500, { error: "Something went wrong on our side; nothing was exported" });
+  }
+
+  if (prepared!.rowCount === 0) {
+    return json(404, { error: prepared!.emptyMessage, empty: true });
+  }
+  const fileName = prepared!.fileName(writer!.extension);
+  await audit(desk.db, {
+    actorId: actor.id,
+    action: `${kind === "statement" ? "statement" : "payouts"}.export`,
+    entityType: kind === "statement" ? "statement" : "payouts",
+    entityId: (prepared!.describe.connectionId as string | null) ?? null,
+    details: { format: format!, fileName, ...prepared!.describe },
+    ip: clientIp(request.headers),
+  });
+  return streamed(writer!, prepared!, fileName, kind);
+}
+
+/**
+ * The writer writes into a PassThrough; the response body reads from it only
+ * as the browser takes bytes, so a slow client slows the writer and, through
+ * it, the database reads. A client that goes away cancels the body, which
+ * destroys the PassThrough and so stops the writer.
+ */
+function streamed(writer: ExportWriter, prepared: PreparedExport, fileName: string, kind: ExportKind): Response {
+  const out = new PassThrough({ highWaterMark: 256 * 1024 });
+  writer.write(prepared.input, out).catch((error: unknown) => {
+    // Past the headers there is no status left to change: breaking the stream is what tells the browser it failed.
+    if (!out.destroyed) console.error(`[exports] the ${kind} export ${fileName} failed while it was written:`, error);
+    out.destroy(error instanceof Error ? error : new Error(String(error)));
+  });
+  const body = pulledFrom(out);
+  return new Response(body, {
+    status: 200,
+    headers: {
+      "content-type": writer.contentType,
+      "content-disposition": `attachment; filename="${fileName}"; filename*=UTF-8''${encodeURIComponent(fileName)}`,
+      [ROWS_HEADER]: String(prepared.rowCount),
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    },
+  });
+}
+
+/**
+ * A web ReadableStream that reads a Node stream one chunk per pull. Not
+ * Readable.toWeb: when the browser cancels a download its adapter can still
+ * enqueue a late 'data' chunk into the closed controller, an uncaught
+ * exception that takes the whole server down (nodejs/node#64529, seen here
+ * in the tests on Node 20). Pulling through the stream's async iterator keeps
+ * the backpressure and has no listener left to fire after a cancel.
+ */
+export function pulledFrom(source: Readable): ReadableStream<Uint8Array> {
+  const chunks = source[Symbol.asyncIterator]();
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { value, done } = await chunks.next();
+          if (cancelled) return;
+          if (done) controller.close();
+          else controller.enqueue(typeof value === "string" ? Buffer.from(value) : (value as Uint8Array));
+        } catch (error) {
+          if (!cancelled) controller.error(error);
+        }
+      },
+      async cancel() {
+        cancelled = true;
+        source.destroy();
+        await chunks.return?.().catch(() => undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function statementParams(params: URLSearchParams) {
+  return {
+    connectionId: params.get("connectionId") ?? undefined,
+    currency: params.get("currency") ?? undefined,
+    period: params.get("period") ?? undefined,
+    from: params.get("from") ?? undefined,
+    to: params.get("to") ?? undefined,
+    timeZone: params.get("timeZone") ?? undefined,
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The payouts page's own address-bar filters (status, connection, from, to,
+ * q, attention), so the Export menu can send the query string it shows.
+ */
+function payoutParams(params: URLSearchParams): PayoutFilters {
+  const fields: Record<string, string> = {};
+  const statuses = (params.get("status") ?? "").split(",").filter(Boolean);
+  const unknown = statuses.filter((s) => !(PAYOUT_STATUSES as readonly string[]).includes(s));
+  if (unknown.length > 0 || statuses.length > PAYOUT_STATUSES.length) fields.status = `Choose statuses from the list; "${unknown[0]?.slice(0, 30) ?? statuses.join(",").slice(0, 30)}" is not one`;
+  const connection = params.get("connection") || undefined;
+  if (connection && !UUID.test(connection)) fields.connection = "Choose a connection, or All connections (a connection id is a UUID)";
+  const search = params.get("q")?.trim() || undefined;
+  if (search && search.length > 100) fields.q = `100 characters at most; this has ${search.length.toLocaleString("en")}`;
+  // eslint-disable-next-line no-control-regex
+  if (search && /[\u0000\uD800-\uDFFF]/.test(search)) fields.q = "Search text cannot hold NUL bytes or broken characters";
+  for (const key of ["from", "to"] as const) {
+    const value = params.get(key);
+    if (value && value.length > 10) fields[key] = "Use a date like 2026-11-21";
+  }
+  if (Object.keys(fields).length > 0) throw new FieldErrors(fields);
+  return {
+    status: statuses.length ? (statuses as PayoutStatus[]) : undefined,
+    connectionId: connection?.toLowerCase(),
+    createdFrom: params.get("from") || undefined,
+    createdTo: params.get("to") || undefined,
+    search,
+    attention: params.get("attention") === "1" || undefined,
+  };
+}
+
+/** Rows of the payouts list read this many at a time (the list's own page reader, at its largest page). */
+const PAYOUT_PAGE_ROWS = 200;
+
+/**
+ * The payouts list under its filters, for a writer: read through
+ * listPayouts itself, page by page with its own cursor, so the export holds
+ * exactly what the list shows. Dates are the list's (UTC days of creation).
+ */
+export async function preparePayoutsExport(desk: Desk, actor: Actor, filters: PayoutFilters, now = new Date()): Promise<PreparedExport> {
+  let where;
+  try {
+    where = payoutListWhere(filters);
+  } catch (error) {
+    // The list names its date fields createdFrom / createdTo; the address bar (and this download) says from / to.
+    if (error instanceof FieldErrors) throw new FieldErrors(Object.fromEntries(Object.entries(error.fields).map(([k, v]) => [k === "createdFrom" ? "from" : k === "createdTo" ? "to" : k, v])));
+    throw error;
+  }
+  const [range, settings, connection] = await Promise.all([
+    desk.db.payout.aggregate({ where, _count: { _all: true }, _min: { createdAt: true }, _max: { createdAt: true } }),
+    generalSettings(desk.db),
+    filters.connectionId ? desk.db.connection.findUnique({ where: { id: filters.connectionId }, select: { id: true, name: true } }) : null,
+  ]);
+  const rowCount = range._count._all;
+  const firstDay = filters.createdFrom ?? range._min.createdAt?.toISOString().slice(0, 10) ?? now.toISOString().slice(0, 10);
+  const lastDay = filters.createdTo ?? range._max.createdAt?.toISOString().slice(0, 10) ?? now.toISOString().slice(0, 10);
+  const connectionLabel = filters.connectionId ? (connection?.name ?? "Unknown connection") : "All connections";
+  const words = describeFilters(filters, connectionLabel);
+
+  async function* rows(): ExportRows {
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof listPayouts>> = await listPayouts(desk, filters, { cursor, limit: PAYOUT_PAGE_ROWS });
+      for (const p of page.items) yield payoutRow(p);
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+
+  return {
+    input: {
+      meta: {
+        kind: "payouts",
+        merchantName: settings.merchantName ?? DEFAULT_MERCHANT_NAME,
+        connectionLabel,
+        currency: null,
+        periodFrom: new Date(`${firstDay}T00:00:00Z`),
+        periodTo: new Date(`${addDays(lastDay, 1)}T00:00:00Z`),
+        // The list's dates are UTC days, and so are the file's times.
+        timeZone: "UTC",
+        generatedAt: now,
+        generatedBy: `${actor.name} (${actor.email})`,
+        filters: words,
+      },
+      sections: [],
+      total: null,
+      rows,
+    },
+    rowCount,
+    emptyMessage: `No payouts match these filters (${words}); there is nothing to export`,
+    fileName: (extension) => exportFileName({ connection: filters.connectionId ? connectionLabel : null, currency: null, firstDay, lastDay, extension }),
+    describe: { connectionId: filters.connectionId ?? null, connection: connectionLabel, filters: words, from: firstDay, to: lastDay, rows: rowCount },
+  };
+}
+
+function describeFilters(filters: PayoutFilters, connectionLabel: string): string {
+  const parts = [
+    filters.status?.length ? `status ${filters.status.map((s) => STATUS_LABELS[s]).join(" or ")}` : "every status",
+    connectionLabel,
+    filters.createdFrom || filters.createdTo
+      ? `created ${filters.createdFrom && filters.createdTo ? formatDays(filters.createdFrom, filters.createdTo) : filters.createdFrom ? `from ${formatDays(filters.createdFrom, filters.createdFrom)}` : `until ${formatDays(filters.createdTo!, filters.createdTo!)}`} (UTC)`
+      : null,
+    filters.search ? `matching "${filters.search}"` : null,
+    filters.attention ? "needing attention" : null,
+  ];
+  return parts.filter(Boolean).join(", ");
+}
+
+type ListedPayout = Awaited<ReturnType<typeof listPayouts>>["items"][number];
+
+function payoutRow(p: ListedPayout): ExportRow {
+  return {
+    payoutId: p.id,
+    createdAt: p.createdAt,
+    finalizedAt: p.finalizedAt,
+    status: p.status,
+    connectionName: p.connection.name,
+    provider: p.connection.provider,
+    currency: p.currency,
+    amountMinor: p.amountMinor,
+    feeMinor: p.feeMinor,
+    feeCurrency: p.feeMinor === null ? null : (p.feeCurrency ?? p.currency),
+    debitedMinor: p.debitedMinor,
+    debitedCurrency: p.debitedCurrency,
+    destinationMinor: p.destinationMinor,
+    destinationCurrency: p.destinationCurrency,
+    fxRate: p.fxRate,
+    recipientName: p.recipientName,
+    recipientPhone: p.recipientPhone,
+    recipientAccount: p.recipientAccount,
+    description: p.description,
+    providerReference: p.providerReference,
+    failureCode: p.failureCode,
+    failureMessage: p.failureMessage,
+  };
+}
