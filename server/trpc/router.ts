@@ -6,6 +6,7 @@ import { overviewRouter } from "./routers/overview";
 import { meRouter } from "./routers/me";
 import { balancesRouter } from "./routers/balances";
 import { outcomesRouter } from "./routers/outcomes";
+import { reconciliationRouter } from "./routers/reconciliation";
 import { statementsRouter } from "./routers/statements";
 import { settingsRouter } from "./routers/settings";
 
@@ -17,6 +18,7 @@ export const appRouter = router({
   connections: connectionsRouter,
   balances: balancesRouter,
   outcomes: outcomesRouter,
+  reconciliation: reconciliationRouter,
   statements: statementsRouter,
   settings: settingsRouter,
 });
