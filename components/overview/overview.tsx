@@ -12,11 +12,9 @@ export function Overview() {
   const summary = useQuery(trpc.overview.summary.queryOptions(undefined, { refetchInterval: 15_000 }));
   if (summary.isPending) return <Loading />;
   if (summary.isError) return <ErrorNote>{messageOf(summary.error)}</ErrorNote>;
-  const { byStatus, today } = summary.data;
+  const { byStatus, paidToday } = summary.data;
   const waiting = byStatus.pending_approval ?? 0;
   const unknown = byStatus.unknown ?? 0;
-  const totals = new Map<string, bigint>();
-  for (const row of today) if (row.status === "succeeded") totals.set(row.currency, (totals.get(row.currency) ?? 0n) + row.amountMinor);
   return (
     <div className="space-y-6">
       <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
@@ -30,14 +28,26 @@ export function Overview() {
         />
         <Card className="p-5">
           <p className="text-sm text-slate-600">Paid out today (UTC)</p>
-          {totals.size === 0 ? (
+          {paidToday.length === 0 ? (
             <p className="mt-1 text-2xl font-semibold">—</p>
           ) : (
-            [...totals].map(([currency, amount]) => (
-              <p key={currency} className="tabular mt-1 text-xl font-semibold">
-                {money(amount, currency)}
-              </p>
-            ))
+            <ul className="space-y-2" data-testid="paid-today">
+              {paidToday.map((line) => (
+                <li key={line.currency} data-currency={line.currency}>
+                  <p className="tabular mt-1 text-xl font-semibold">{money(line.amountMinor, line.currency)}</p>
+                  {/* Fees as the providers booked them; a payout whose provider stated none is counted apart, never as 0. */}
+                  <p className="tabular text-xs text-slate-600" data-testid="fees-today">
+                    {line.fees.length > 0 && <>fees {line.fees.map((fee) => money(fee.amountMinor, fee.currency)).join(" + ")}</>}
+                    {line.fees.length > 0 && line.feesNotReported > 0 && " · "}
+                    {line.feesNotReported > 0 && (
+                      <span className="text-slate-500">
+                        fee not reported for {line.feesNotReported === line.count ? (line.count === 1 ? "the payout" : `all ${line.count} payouts`) : `${line.feesNotReported} of ${line.count} payouts`}
+                      </span>
+                    )}
+                  </p>
+                </li>
+              ))}
+            </ul>
           )}
         </Card>
       </div>

@@ -28,3 +28,20 @@ export function phone(msisdn: string | null, account?: string | null): string {
   if (msisdn) return `+${msisdn}`;
   return account ? `account ${account}` : "";
 }
+
+/**
+ * Money a provider reported for a payout (fee, debit, amount received), or
+ * "Not reported" when it stated none: a missing figure is never shown as 0.
+ */
+export function reported(amountMinor: bigint | null | undefined, currency: string | null | undefined): string {
+  if (amountMinor === null || amountMinor === undefined || !currency) return NOT_REPORTED;
+  return money(amountMinor, currency);
+}
+
+export const NOT_REPORTED = "Not reported";
+
+/** A conversion rate as the provider wrote it, with its units: "85.40 INR per USDT". */
+export function rate(fxRate: string | null | undefined, source: string, destination: string | null | undefined): string | null {
+  if (!fxRate || !destination) return null;
+  return `${fxRate} ${destination} per ${source}`;
+}

@@ -9,7 +9,7 @@ import { StatusBadge } from "@/components/ui/status-badge";
 import { DecisionControls } from "@/components/approvals/decision-controls";
 import { ResolutionPanel } from "@/components/outcomes/resolution-panel";
 import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
-import { money, phone, when } from "./format";
+import { money, NOT_REPORTED, phone, rate, reported, when } from "./format";
 
 const SOURCE_LABELS: Record<string, string> = {
   user: "Desk user",
@@ -125,6 +125,7 @@ export function PayoutDetail({ id }: { id: string }) {
               {canWithdraw && <WithdrawButton payoutId={payout.id} />}
             </Card>
           )}
+          <MoneyCard payout={payout} />
           <Card className="p-5">
             <dl className="space-y-3 text-sm">
               <Item label="Status">
@@ -177,6 +178,75 @@ export function PayoutDetail({ id }: { id: string }) {
         </div>
       </div>
     </>
+  );
+}
+
+/** Providers that pay out in another currency than the payout's amount (PontisGlobe: USDT in, INR or PHP out). */
+const CONVERTING_PROVIDERS = new Set(["pontis"]);
+
+interface PayoutMoney {
+  status: string;
+  amountMinor: bigint;
+  currency: string;
+  feeMinor: bigint | null;
+  feeCurrency: string | null;
+  debitedMinor: bigint | null;
+  debitedCurrency: string | null;
+  destinationMinor: bigint | null;
+  destinationCurrency: string | null;
+  fxRate: string | null;
+  connection: { provider: string };
+}
+
+/**
+ * The payout's money as the provider booked it: the fee, what left the
+ * balance and, for a conversion, what the recipient receives at which rate.
+ * A figure the provider did not state says so ("Not reported"), never 0.
+ */
+function MoneyCard({ payout }: { payout: PayoutMoney }) {
+  const inFlight = !isFinal(payout.status as PayoutStatus);
+  const missing = inFlight ? `${NOT_REPORTED} yet` : NOT_REPORTED;
+  const shown = (amountMinor: bigint | null, currency: string | null) => (amountMinor === null ? missing : reported(amountMinor, currency));
+  const converts = payout.destinationMinor !== null || CONVERTING_PROVIDERS.has(payout.connection.provider);
+  const conversionRate = rate(payout.fxRate, payout.currency, payout.destinationCurrency);
+  return (
+    <Card className="p-5">
+      <h2 className="mb-3 text-sm font-semibold text-slate-900">Money</h2>
+      <dl className="space-y-3 text-sm" data-testid="payout-money">
+        <Item label="Amount">
+          <span className="tabular">{money(payout.amountMinor, payout.currency)}</span>
+        </Item>
+        <Item label="Fee">
+          <span className={`tabular ${payout.feeMinor === null ? "text-slate-500" : ""}`} data-testid="payout-fee">
+            {shown(payout.feeMinor, payout.feeCurrency)}
+          </span>
+        </Item>
+        <Item label="Debited">
+          <span className={`tabular ${payout.debitedMinor === null ? "text-slate-500" : ""}`} data-testid="payout-debited">
+            {shown(payout.debitedMinor, payout.debitedCurrency)}
+          </span>
+        </Item>
+        {converts && (
+          <Item label="Recipient receives">
+            <span className={`tabular ${payout.destinationMinor === null ? "text-slate-500" : ""}`} data-testid="payout-destination">
+              {shown(payout.destinationMinor, payout.destinationCurrency)}
+            </span>
+            {conversionRate && (
+              <span className="block text-xs text-slate-600" data-testid="payout-rate">
+                at {conversionRate}
+              </span>
+            )}
+          </Item>
+        )}
+      </dl>
+      {(payout.feeMinor === null || payout.debitedMinor === null || (converts && payout.destinationMinor === null)) && (
+        <p className="mt-3 text-xs text-slate-500">
+          {inFlight
+            ? "The provider's figures are recorded once it reports the payout paid."
+            : "Not reported: the provider's answers for this payout did not state it. The desk records only what the provider booked."}
+        </p>
+      )}
+    </Card>
   );
 }
 

@@ -9,7 +9,7 @@ import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { PAYOUT_STATUSES, STATUS_LABELS, type PayoutStatus } from "@/server/domain/payout-state";
 import { fieldErrorsOf, messageOf } from "@/components/trpc/errors";
-import { money, phone, when } from "./format";
+import { money, phone, reported, when } from "./format";
 
 /** Filters live in the URL, so a filtered list can be bookmarked, shared and reloaded. */
 function useFilters() {
@@ -124,6 +124,7 @@ export function PayoutsTable() {
                 <th className="px-4 py-3">Created</th>
                 <th className="px-4 py-3">Recipient</th>
                 <th className="px-4 py-3 text-right">Amount</th>
+                <th className="px-4 py-3 text-right">Fee</th>
                 <th className="px-4 py-3">Status</th>
                 <th className="px-4 py-3">Connection</th>
                 <th className="px-4 py-3">Maker</th>
@@ -143,6 +144,10 @@ export function PayoutsTable() {
                     {p.recipientName && <div className="text-xs text-slate-500">{phone(p.recipientPhone, p.recipientAccount)}</div>}
                   </td>
                   <td className="tabular whitespace-nowrap px-4 py-3 text-right font-medium">{money(p.amountMinor, p.currency)}</td>
+                  {/* The fee as the provider booked it; "Not reported" (never 0) where it stated none. */}
+                  <td className={`tabular whitespace-nowrap px-4 py-3 text-right ${p.feeMinor === null ? "text-xs text-slate-500" : "text-slate-700"}`} data-testid="payout-fee">
+                    {reported(p.feeMinor, p.feeCurrency)}
+                  </td>
                   <td className="px-4 py-3">
                     <StatusBadge status={p.status} />
                     {p.attentionSince && (
