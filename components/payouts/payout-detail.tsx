@@ -159,6 +159,12 @@ export function PayoutDetail({ id }: { id: string }) {
                 <span className="font-mono text-xs">{payout.id}</span>
               </Item>
               <Item label="Provider reference">{payout.providerReference ?? "—"}</Item>
+              {/* Reconciliation: set when a run matched this payout with the provider's own record (components/reconciliation). */}
+              {payout.reconciledAt && (
+                <Item label="Reconciled at">
+                  <span data-testid="reconciled-at">{when(payout.reconciledAt)}</span>
+                </Item>
+              )}
               <Item label="Network">{payout.channel ?? "Automatic"}</Item>
               <Item label="Description">{payout.description}</Item>
               <Item label="Created">

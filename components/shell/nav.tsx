@@ -12,6 +12,7 @@ const ITEMS = [
   { href: "/outcomes", label: "Outcome unknown" },
   { href: "/balances", label: "Balances" },
   { href: "/statements", label: "Statements" },
+  { href: "/reconciliation", label: "Reconciliation" },
   { href: "/connections", label: "Connections" },
   { href: "/audit", label: "Audit" },
   { href: "/settings", label: "Settings" },
