@@ -265,7 +265,12 @@ async function applyOnce(db: Db, payoutId: string, result: ProviderResult, sourc
       (current === "succeeded" && result.state === "succeeded") ||
       (current === "failed" && result.state === "failed") ||
       (current === "reversed" && (result.state === "reversed" || result.state === "succeeded"));
-    if (agrees) return { kind: "unchanged", current };
+    if (agrees) {
+      // The same word again, but it may book money an earlier answer did not (a fee reported after the payout was paid).
+      const money = bookedMoney(result);
+      if (Object.keys(money).length > 0) await db.payout.updateMany({ where: { id: payoutId, status: current }, data: money });
+      return { kind: "unchanged", current };
+    }
     await noteProviderEvent(
       db,
       payoutId,
