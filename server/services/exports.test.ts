@@ -9,7 +9,7 @@ import type { Writable } from "node:stream";
 import { encode } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testDatabases } from "@/server/db/testing";
-import { startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
 import { revokeSession, startSession } from "@/server/auth/user-sessions";
 import { sessionCookieName } from "@/server/auth/session-cookie";
 import type { Role } from "@/server/auth/roles";
@@ -243,5 +243,52 @@ describe.each(testDatabases())("export downloads on %s", (kind) => {
     const empty = await exportDownload(t.desk, get(path({ q: "no-such-reference", format: "csv" }), cookies.viewer), "payouts", allFormats);
     expect(empty.status).toBe(404);
     expect(await empty.json()).toEqual({ empty: true, error: 'No payouts match these filters (every status, All connections, matching "no-such-reference"); there is nothing to export' });
+  });
+});
+
+describe("export downloads with the desk's own writers", () => {
+  let t: TestDesk;
+  let cookie: string;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    vi.stubEnv("NEXTAUTH_SECRET", SECRET);
+    vi.stubEnv("APP_URL", "http://desk.test");
+    t = await startTestDesk("pglite");
+    connectionId = t.pawapayConnectionId;
+    const session = await startSession(t.desk.db, t.users.viewer.id, {});
+    cookie = `${sessionCookieName()}=${await encode({ token: { uid: t.users.viewer.id, sid: session.id }, secret: SECRET })}`;
+    // A payout paid through the emulator, the real way, and a balance read.
+    const id = await t.pawapayPayout({ amount: "15.00", description: "Invoice 77" });
+    await t.work.run();
+    // pawaPay's callback (or, failing that, a status check) settles it.
+    await eventually(async () => {
+      await t.work.run({ all: true, payoutId: id });
+      return (await t.desk.db.payout.findUniqueOrThrow({ where: { id } })).status === "succeeded";
+    }, 30_000);
+  });
+  afterAll(async () => {
+    await t?.close();
+    vi.unstubAllEnvs();
+  });
+
+  it("downloads each format of today's statement, and the CSV's first rows read back", async () => {
+    const { exportWriter } = await import("@/server/exports");
+    const { parse } = await import("csv-parse/sync");
+    const query = (format: string) => `http://desk.test/api/statements/export?${new URLSearchParams({ connectionId, currency: "ZMW", period: "today", timeZone: "UTC", format })}`;
+    const bodies: Record<string, Buffer> = {};
+    for (const format of ["csv", "xlsx", "pdf", "camt053"]) {
+      const response = await exportDownload(t.desk, new Request(query(format), { headers: { cookie } }), "statement", exportWriter);
+      expect(response.status, format).toBe(200);
+      bodies[format] = Buffer.from(await response.arrayBuffer());
+      expect(bodies[format]!.length, format).toBeGreaterThan(100);
+    }
+    const records = parse(bodies.csv!, { bom: true, columns: true }) as Array<Record<string, string>>;
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ status: "succeeded", currency: "ZMW", amount: "15.00", amount_minor: "1500", connection: "pawaPay sandbox" });
+    expect(records[0]!.description).toBe("Invoice 77");
+    expect(bodies.xlsx!.subarray(0, 2).toString()).toBe("PK");
+    expect(bodies.pdf!.subarray(0, 5).toString()).toBe("%PDF-");
+    expect(bodies.camt053!.toString()).toContain("<BkToCstmrStmt>");
   });
 });

@@ -37,6 +37,7 @@ import {
 } from "@/server/domain/statement";
 import { isProviderSupported, PROVIDER_LABELS } from "@/server/connectors/registry";
 import type { ProviderKind } from "@/server/connectors/types";
+import { DEFAULT_PAGE_SIZE, pagedRows } from "@/server/exports/paged-rows";
 import type { BalancePoint, ExportInput, ExportRow, ExportRows, StatementSection, StatementSummary, StatusTotal } from "@/server/exports/types";
 import type { Actor, Desk } from "./types";
 import { FieldErrors } from "./errors";
@@ -499,34 +500,28 @@ function cursorOf(line: StatementLine, row: { approvedAt: Date | null; finalized
   return { connectionId: line.connectionId, run, key: (run === 2 ? row.approvedAt : row.finalizedAt)!, id: line.payoutId };
 }
 
-/**
- * Up to `limit` lines after `after`, across runs and connections in order,
- * and the cursor to continue from (null at the end). Reads one row beyond the
- * page to know whether there is more.
- */
-async function readLines(
-  desk: Desk,
-  query: StatementQuery,
-  connections: StatementConnection[],
-  after: LineCursor | null,
-  limit: number,
-): Promise<{ lines: StatementLine[]; next: LineCursor | null }> {
-  const lines: Array<{ line: StatementLine; cursor: LineCursor }> = [];
+interface LineItem {
+  line: StatementLine;
+  cursor: LineCursor;
+}
+
+/** Up to `count` lines after `after`, across runs and connections in order, each with the cursor that follows it. */
+async function readItems(desk: Desk, query: StatementQuery, connections: StatementConnection[], after: LineCursor | null, count: number): Promise<LineItem[]> {
+  const items: LineItem[] = [];
   let start = after ? connections.findIndex((c) => c.id === after.connectionId) : 0;
   if (start < 0) start = connections.length; // a cursor for a connection no longer covered: nothing more
-  for (let ci = start; ci < connections.length && lines.length <= limit; ci++) {
+  for (let ci = start; ci < connections.length && items.length < count; ci++) {
     const connection = connections[ci]!;
     const resume = after && ci === start ? after : null;
-    for (let run = (resume?.run ?? 0) as Run; run <= 2 && lines.length <= limit; run = (run + 1) as Run) {
-      const rows = await readRun(desk, query, connection.id, run, resume && resume.run === run ? resume : null, limit + 1 - lines.length);
+    for (let run = (resume?.run ?? 0) as Run; run <= 2 && items.length < count; run = (run + 1) as Run) {
+      const rows = await readRun(desk, query, connection.id, run, resume && resume.run === run ? resume : null, count - items.length);
       for (const row of rows) {
         const line = lineOf(row, run, connection, query);
-        lines.push({ line, cursor: cursorOf(line, row, run) });
+        items.push({ line, cursor: cursorOf(line, row, run) });
       }
     }
   }
-  const page = lines.slice(0, limit);
-  return { lines: page.map((l) => l.line), next: lines.length > limit ? page.at(-1)!.cursor : null };
+  return items;
 }
 
 export function encodeLineCursor(cursor: LineCursor): string {
@@ -550,25 +545,29 @@ export function decodeLineCursor(text: string): LineCursor {
   return { connectionId: p.c.toLowerCase(), run: p.r, key, id: p.i.toLowerCase() };
 }
 
-/** One page of a statement's detail lines, for the page. */
+/** One page of a statement's detail lines, for the page; one line beyond it is read to know whether there is more. */
 export async function statementLines(desk: Desk, query: StatementQuery, page: { cursor?: string | null; limit?: number } = {}) {
   const limit = Math.min(Math.max(page.limit ?? 50, 1), 200);
   const after = page.cursor ? decodeLineCursor(page.cursor) : null;
-  const { lines, next } = await readLines(desk, query, await statementConnections(desk, query), after, limit);
-  return { lines, nextCursor: next ? encodeLineCursor(next) : null };
+  const items = await readItems(desk, query, await statementConnections(desk, query), after, limit + 1);
+  const shown = items.slice(0, limit);
+  return { lines: shown.map((i) => i.line), nextCursor: items.length > limit ? encodeLineCursor(shown.at(-1)!.cursor) : null };
 }
 
 /** Rows read from the database this many at a time while an export is written. */
-export const EXPORT_PAGE_ROWS = 1000;
+export const EXPORT_PAGE_ROWS = DEFAULT_PAGE_SIZE;
 
-/** A connection's detail lines, page by page as the writer pulls them: never the whole result in memory. */
+/**
+ * A connection's detail lines as the writer pulls them, page by page (the
+ * next page read while the last is written): never the whole result in memory.
+ */
 async function* connectionRows(desk: Desk, query: StatementQuery, connection: StatementConnection, pageRows: number): ExportRows {
-  let after: LineCursor | null = null;
-  do {
-    const page = await readLines(desk, query, [connection], after, pageRows);
-    for (const line of page.lines) yield exportRowOf(line);
-    after = page.next;
-  } while (after);
+  const pages = pagedRows<LineItem, LineCursor>({
+    fetchPage: (after, limit) => readItems(desk, query, [connection], after, limit),
+    cursorOf: (item) => item.cursor,
+    pageSize: pageRows,
+  });
+  for await (const item of pages) yield exportRowOf(item.line);
 }
 
 /** Only the export contract's fields: a writer that lists every key shows no internal ones. */
