@@ -1,7 +1,23 @@
-import { PlannedPage } from "@/components/ui/layout";
+import { GeneralSettings } from "@/components/settings/general-settings";
+import { PageHeader } from "@/components/ui/layout";
+import { requireSession } from "@/server/auth/session";
 
 export const metadata = { title: "Settings" };
 
-export default function SettingsPage() {
-  return <PlannedPage title="Settings" />;
+// One section per subject; later ones (approval policy, users) join below General.
+export default async function SettingsPage() {
+  const user = await requireSession();
+  return (
+    <>
+      <PageHeader title="Settings" description="How the desk presents itself and the defaults it works with. Every change is recorded in the audit log." />
+      <div className="space-y-8">
+        <section aria-labelledby="settings-general" className="space-y-3">
+          <h2 id="settings-general" className="text-base font-semibold text-slate-900">
+            General
+          </h2>
+          <GeneralSettings canEdit={user.role === "admin"} />
+        </section>
+      </div>
+    </>
+  );
 }
