@@ -2,6 +2,7 @@ import Link from "next/link";
 import { Suspense } from "react";
 import { PageHeader, Loading } from "@/components/ui/layout";
 import { PayoutsTable } from "@/components/payouts/payouts-table";
+import { PayoutsExportMenu } from "@/components/payouts/export-menu";
 
 export const metadata = { title: "Payouts" };
 
@@ -13,6 +14,9 @@ export default function PayoutsPage() {
         description="Every payout, newest first. Filters stay in the address bar."
         actions={
           <>
+            <Suspense fallback={null}>
+              <PayoutsExportMenu />
+            </Suspense>
             <Link href="/payouts/bulk" className="rounded-md px-3.5 py-2 text-sm font-semibold text-slate-700 ring-1 ring-inset ring-slate-300 hover:bg-slate-50">
               Bulk upload
             </Link>
