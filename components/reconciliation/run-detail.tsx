@@ -2,6 +2,7 @@
 // One run: its progress while it runs, counts per result kind (each a filter),
 // and its results page by page, exceptions first by default.
 import Link from "next/link";
+import { useEffect } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { messageOf } from "@/components/trpc/errors";
@@ -28,6 +29,13 @@ export function RunDetailView({ runId, zone, selection }: { runId: string; zone:
       { refetchInterval: running ? 2_000 : false, placeholderData: (previous) => previous },
     ),
   );
+
+  // The run's last writes (its final batch, the carried exceptions) land as it finishes: read the results once more then.
+  const status = detail.data?.run.status;
+  const refetchItems = items.refetch;
+  useEffect(() => {
+    if (status === "done" || status === "failed") void refetchItems();
+  }, [status, refetchItems]);
 
   if (detail.isPending) return <Loading label="Loading the run…" />;
   if (detail.isError) return <ErrorNote>{messageOf(detail.error)}</ErrorNote>;
