@@ -225,21 +225,22 @@ async function sectionFigures(desk: Desk, query: StatementQuery, connections: St
   const { currency } = query;
   const { from, to } = query.period;
   const ids = idList(connections);
-  const [settled, fees, reversals, inFlight, opening, closing] = await Promise.all([
-    desk.db.$queryRaw<Array<{ cid: string; status: string; count: number; amount: bigint; feeless: number }>>`
-      SELECT p."connectionId"::text AS cid, ${statusAtEnd(to)} AS status, count(*)::int AS count,
-             COALESCE(sum(p."amountMinor"), 0)::bigint AS amount,
-             count(*) FILTER (WHERE p."feeMinor" IS NULL AND p.status::text IN (${Prisma.join(PAID_STATUSES)}))::int AS feeless
-      FROM "Payout" p
-      WHERE p."connectionId" IN (${ids}) AND p.currency = ${currency} AND p."finalizedAt" >= ${from} AND p."finalizedAt" < ${to}
-      GROUP BY 1, 2`,
-    // A fee leaves the balance of its own currency, whatever the payout's (a missing fee currency is the payout's).
-    desk.db.$queryRaw<Array<{ cid: string; fees: bigint }>>`
-      SELECT p."connectionId"::text AS cid, COALESCE(sum(p."feeMinor"), 0)::bigint AS fees
+  // One pass over the period's settled payouts gives the totals per status and the fees: a fee leaves
+  // the balance of its own currency, whatever the payout's (a missing fee currency is the payout's).
+  const reversedAfterEnd = Prisma.sql`p.status = 'reversed' AND NOT EXISTS (
+      SELECT 1 FROM "PayoutEvent" e WHERE e."payoutId" = p.id AND e."toStatus" = 'reversed' AND e.at < ${to})`;
+  const [settledRows, reversals, inFlight, opening, closing] = await Promise.all([
+    desk.db.$queryRaw<Array<{ cid: string; status: string; count: number; amount: bigint; feeless: number; later: number; laterAmount: bigint; fees: bigint }>>`
+      SELECT p."connectionId"::text AS cid, p.status::text AS status,
+             count(*) FILTER (WHERE p.currency = ${currency})::int AS count,
+             COALESCE(sum(p."amountMinor") FILTER (WHERE p.currency = ${currency}), 0)::bigint AS amount,
+             count(*) FILTER (WHERE p.currency = ${currency} AND p."feeMinor" IS NULL)::int AS feeless,
+             count(*) FILTER (WHERE p.currency = ${currency} AND ${reversedAfterEnd})::int AS later,
+             COALESCE(sum(p."amountMinor") FILTER (WHERE p.currency = ${currency} AND ${reversedAfterEnd}), 0)::bigint AS "laterAmount",
+             COALESCE(sum(p."feeMinor") FILTER (WHERE COALESCE(p."feeCurrency", p.currency) = ${currency}), 0)::bigint AS fees
       FROM "Payout" p
       WHERE p."connectionId" IN (${ids}) AND p."finalizedAt" >= ${from} AND p."finalizedAt" < ${to}
-        AND p."feeMinor" IS NOT NULL AND COALESCE(p."feeCurrency", p.currency) = ${currency}
-      GROUP BY 1`,
+      GROUP BY 1, 2`,
     desk.db.$queryRaw<Array<{ cid: string; count: number; amount: bigint; earlier: number }>>`
       SELECT p."connectionId"::text AS cid, count(*)::int AS count, COALESCE(sum(p."amountMinor"), 0)::bigint AS amount,
              count(*) FILTER (WHERE p."finalizedAt" < ${from})::int AS earlier
@@ -259,9 +260,18 @@ async function sectionFigures(desk: Desk, query: StatementQuery, connections: St
 
   return connections.map((c) => {
     const mine = <T extends { cid: string }>(rows: T[]) => rows.filter((r) => r.cid === c.id);
-    const statusTotals: StatusTotal[] = mine(settled)
-      .map((r) => ({ status: r.status, count: r.count, amountMinor: r.amount }))
-      .sort((a, b) => SETTLED_ORDER.indexOf(a.status) - SETTLED_ORDER.indexOf(b.status));
+    const byStatus = new Map<string, StatusTotal>();
+    const bump = (status: string, count: number, amountMinor: bigint) => {
+      if (count === 0) return;
+      const t = byStatus.get(status) ?? { status, count: 0, amountMinor: 0n };
+      byStatus.set(status, { status, count: t.count + count, amountMinor: t.amountMinor + amountMinor });
+    };
+    for (const r of mine(settledRows)) {
+      // As at the end, a payout reversed only after it was still succeeded.
+      bump(r.status, r.count - r.later, r.amount - r.laterAmount);
+      bump("succeeded", r.later, r.laterAmount);
+    }
+    const statusTotals = [...byStatus.values()].sort((a, b) => SETTLED_ORDER.indexOf(a.status) - SETTLED_ORDER.indexOf(b.status));
     const paid = statusTotals.filter((s) => (PAID_STATUSES as readonly string[]).includes(s.status));
     const reversal = mine(reversals)[0];
     const flight = mine(inFlight)[0];
@@ -274,8 +284,10 @@ async function sectionFigures(desk: Desk, query: StatementQuery, connections: St
       settled: statusTotals,
       paidMinor: paid.reduce((sum, s) => sum + s.amountMinor, 0n),
       paidCount: paid.reduce((n, s) => n + s.count, 0),
-      feesMinor: mine(fees)[0]?.fees ?? 0n,
-      feesNotReported: mine(settled).reduce((n, r) => n + r.feeless, 0),
+      feesMinor: mine(settledRows).reduce((sum, r) => sum + r.fees, 0n),
+      feesNotReported: mine(settledRows)
+        .filter((r) => (PAID_STATUSES as readonly string[]).includes(r.status))
+        .reduce((n, r) => n + r.feeless, 0),
       reversalsMinor: reversal?.amount ?? 0n,
       reversalsCount: reversal?.count ?? 0,
       inFlightAtEnd: { count: flight?.count ?? 0, amountMinor: flight?.amount ?? 0n },
