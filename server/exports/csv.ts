@@ -112,7 +112,6 @@ export const csvWriter: ExportWriter = {
       bom: true,
       record_delimiter: "windows",
       escape_formulas: true,
-      cast: { bigint: (value) => value.toString() },
     });
     // pipeline ends `out` after the last byte, and destroys both sides if either fails
     // (a client gone away stops the reading; a failed read aborts the download).
