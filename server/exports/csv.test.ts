@@ -61,8 +61,8 @@ describe("CSV export", () => {
 
   it("tells a fee not reported from a fee of zero", async () => {
     const rows = records(await csvOf(ugxStatement()));
-    const zero = rows.find((r) => r.payout_id.endsWith("222222222222"))!;
-    const notReported = rows.find((r) => r.payout_id.endsWith("333333333333"))!;
+    const zero = rows.find((r) => r.payout_id?.endsWith("222222222222"))!;
+    const notReported = rows.find((r) => r.payout_id?.endsWith("333333333333"))!;
     expect([zero.fee, zero.fee_minor, zero.fee_currency]).toEqual(["0", "0", "UGX"]);
     expect([notReported.fee, notReported.fee_minor, notReported.fee_currency]).toEqual(["not reported", "", ""]);
   });
