@@ -121,11 +121,10 @@ async function writeXlsx(input: ExportInput, out: Writable, maxRows: number, max
 
     const zone = input.meta.timeZone;
     let sheetNumber = 0;
-    let sheet: ExcelJS.Worksheet | null = null;
     let rowsInSheet = 0;
     const startSheet = () => {
       sheetNumber += 1;
-      sheet = workbook.addWorksheet(sheetNumber === 1 ? "Detail" : `Detail ${sheetNumber}`, {
+      const sheet = workbook.addWorksheet(sheetNumber === 1 ? "Detail" : `Detail ${sheetNumber}`, {
         views: [{ state: "frozen", ySplit: 1 }],
       });
       sheet.columns = DETAIL_COLUMNS.map((column) => ({ width: column.width }));
