@@ -33,7 +33,8 @@ function useQuestion(options: StatementOptions | undefined) {
   const connection = options?.connections.find((c) => c.id === connectionId) ?? null;
   const currencies = connection ? connection.currencies : (options?.currencies ?? []);
   const asked = params.get("currency") ?? "";
-  const currency = currencies.includes(asked) ? asked : (currencies[0] ?? "");
+  const recent = connection ? connection.recentCurrency : (options?.recentCurrency ?? null);
+  const currency = currencies.includes(asked) ? asked : recent && currencies.includes(recent) ? recent : (currencies[0] ?? "");
   const periodParam = params.get("period") ?? "";
   const period: PeriodPreset = (PERIOD_PRESETS as readonly string[]).includes(periodParam) ? (periodParam as PeriodPreset) : "today";
   const zoneChoice = params.get("zone") === "mine" ? "mine" : "desk";

@@ -307,9 +307,10 @@ function summaryOf(f: Omit<StatementFigures, "unexplainedMinor" | "settledCount"
 }
 
 /**
- * All sections together. Balances add up only when every section has both:
+ * All sections together. Balances add up only when every section has them:
  * a total opening that left out a provider without balances would make the
- * identity lie, so then the total says balances are not (all) reported.
+ * identity lie, so then the total says balances are not (all) reported, or
+ * not known where a reporting provider's balance was not read at that moment.
  */
 function totalOf(sections: StatementFigures[], currency: string): StatementFigures {
   const settled = new Map<string, StatusTotal>();
@@ -317,9 +318,11 @@ function totalOf(sections: StatementFigures[], currency: string): StatementFigur
     const t = settled.get(s.status) ?? { status: s.status, count: 0, amountMinor: 0n };
     settled.set(s.status, { status: s.status, count: t.count + s.count, amountMinor: t.amountMinor + s.amountMinor });
   }
-  const all = sections.length > 0 && sections.every((s) => s.balanceReported && s.opening && s.closing);
+  // "Not reported" only when a provider reports no balance; a balance reported
+  // but not read at that moment (a fresh desk's opening) is "not known".
+  const reported = sections.length > 0 && sections.every((s) => s.balanceReported);
   const point = (pick: (s: StatementFigures) => BalancePoint | null): BalancePoint | null =>
-    all
+    reported && sections.every((s) => pick(s) !== null)
       ? {
           amountMinor: sections.reduce((sum, s) => sum + pick(s)!.amountMinor, 0n),
           at: new Date(Math.max(...sections.map((s) => pick(s)!.at.getTime()))),
@@ -329,7 +332,7 @@ function totalOf(sections: StatementFigures[], currency: string): StatementFigur
   const count = (pick: (s: StatementFigures) => number) => sections.reduce((n, s) => n + pick(s), 0);
   return summaryOf({
     currency,
-    balanceReported: all,
+    balanceReported: reported,
     opening: point((s) => s.opening),
     closing: point((s) => s.closing),
     settled: [...settled.values()].sort((a, b) => SETTLED_ORDER.indexOf(a.status) - SETTLED_ORDER.indexOf(b.status)),
@@ -656,9 +659,11 @@ export async function prepareStatementExport(desk: Desk, actor: Actor, query: St
 // ─── What can be asked ───────────────────────────────────────────────────────
 
 export interface StatementOptions {
-  connections: Array<{ id: string; name: string; provider: string; providerLabel: string; reportsBalances: boolean; currencies: string[] }>;
+  connections: Array<{ id: string; name: string; provider: string; providerLabel: string; reportsBalances: boolean; currencies: string[]; recentCurrency: string | null }>;
   /** Every currency any connection has payouts or balances in. */
   currencies: string[];
+  /** The currency of the latest payout: what the page opens on (not the first in the alphabet). */
+  recentCurrency: string | null;
   /** The desk's default zone (Settings → General). */
   defaultTimeZone: string;
 }
@@ -696,13 +701,22 @@ export async function statementOptions(desk: Desk): Promise<StatementOptions> {
     byConnection.get(cid)!.add(cur);
   }
   const reporting = await balanceReporting(desk, connections, (id) => balancePairs.some((p) => p.cid === id));
+  // One indexed probe per connection (connectionId, createdAt, id) for its latest payout's currency.
+  const recent = await Promise.all(
+    connections.map((c) =>
+      desk.db.payout.findFirst({ where: { connectionId: c.id }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], select: { currency: true, createdAt: true } }),
+    ),
+  );
+  const latest = recent.filter((r) => r !== null).sort((a, b) => b!.createdAt.getTime() - a!.createdAt.getTime())[0];
   return {
-    connections: connections.map((c) => ({
+    connections: connections.map((c, i) => ({
       ...c,
       providerLabel: PROVIDER_LABELS[c.provider as ProviderKind] ?? c.provider,
       reportsBalances: reporting.get(c.id) ?? false,
       currencies: [...(byConnection.get(c.id) ?? [])].sort(),
+      recentCurrency: recent[i]?.currency ?? null,
     })),
+    recentCurrency: latest?.currency ?? null,
     currencies: [...new Set([...payoutPairs, ...balancePairs].map((p) => p.cur))].sort(),
     defaultTimeZone: settings.timeZone,
   };
