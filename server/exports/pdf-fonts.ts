@@ -42,6 +42,18 @@ export function defaultFontsDir(): string {
   return path.join(process.cwd(), "server", "exports", "fonts");
 }
 
+/**
+ * The document's first font, given to `new PDFDocument({ font })`, and the
+ * key every base-font text is drawn with. It must be this same path string:
+ * pdfkit caches an opened font under the key it was asked for, except when
+ * a font of the same PostScript name is already open, so asking for the base
+ * font under another name (a registered alias) would parse it anew for every
+ * text drawn (a 10,000-row PDF took 176 s instead of 5).
+ */
+export function baseFontSource(dir: string = defaultFontsDir()): string {
+  return path.join(dir, BASE_FONT.file);
+}
+
 const fileCache = new Map<string, Buffer>();
 
 function fontBytes(dir: string, file: string): Buffer {
@@ -83,18 +95,25 @@ const coverage = new Map<number, number>();
 export class FontPicker {
   private readonly sources: Array<GlyphSource | null>;
   private readonly registered = new Set<string>();
+  /** The document's own first font (see baseFontSource). */
+  private readonly base: string;
 
+  /** `doc` must have been created with `font: baseFontSource(dir)`. */
   constructor(
     private readonly doc: PDFKit.PDFDocument,
     private readonly dir: string = defaultFontsDir(),
   ) {
-    this.register(BASE_FONT);
+    this.base = baseFontSource(dir);
     this.register(BOLD_FONT);
     this.sources = [this.glyphSource(BASE_FONT), ...FALLBACK_FONTS.map(() => null)];
   }
 
+  private key(font: FontFile): string {
+    return font === BASE_FONT ? this.base : font.name;
+  }
+
   private register(font: FontFile) {
-    if (this.registered.has(font.name)) return;
+    if (font === BASE_FONT || this.registered.has(font.name)) return;
     this.doc.registerFont(font.name, fontBytes(this.dir, font.file));
     this.registered.add(font.name);
   }
@@ -102,7 +121,7 @@ export class FontPicker {
   private glyphSource(font: FontFile): GlyphSource {
     this.register(font);
     // This changes the document's current font: the writer names the font of every text it draws.
-    this.doc.font(font.name);
+    this.doc.font(this.key(font));
     // pdfkit's embedded font keeps the fontkit font it parsed as `.font` (pdfkit is pinned; its tests cover this).
     return (this.doc as unknown as { _font: { font: GlyphSource } })._font.font;
   }
@@ -132,7 +151,7 @@ export class FontPicker {
 
   /** The font (registered in the document) to draw a run of font index `index` with. */
   private fontName(index: number, bold: boolean): string {
-    if (index <= 0) return bold ? BOLD_FONT.name : BASE_FONT.name;
+    if (index <= 0) return bold ? BOLD_FONT.name : this.base;
     const font = FALLBACK_FONTS[index - 1]!;
     this.register(font);
     return font.name;
@@ -150,7 +169,7 @@ export class FontPicker {
 
   /** `text` split into runs by the font that can draw them, in display order. */
   runs(text: string, bold = false): TextRun[] {
-    if (PLAIN.test(text)) return text === "" ? [] : [{ font: bold ? BOLD_FONT.name : BASE_FONT.name, text }];
+    if (PLAIN.test(text)) return text === "" ? [] : [{ font: bold ? BOLD_FONT.name : this.base, text }];
     const runs: Array<{ index: number; text: string }> = [];
     let current: { index: number; text: string } | null = null;
     for (const char of text) {

@@ -147,3 +147,28 @@ describe("PDF export", () => {
     expect(pdf.text).toContain("Filters: Status: any; created 2 March 2026");
   });
 });
+
+describe("PDF fonts", () => {
+  it("opens each font once, however many texts are drawn with it", async () => {
+    // pdfkit numbers every font it opens (F1, F2 …); drawing with a key it did not cache reopens
+    // and reparses the font for each text (that once made a 10,000-row PDF take minutes).
+    const { default: PDFDocument } = await import("pdfkit");
+    const { baseFontSource, FontPicker } = await import("./pdf-fonts");
+    const doc = new PDFDocument({ font: baseFontSource() });
+    const fonts = new FontPicker(doc);
+    const opened = () => (doc as unknown as { _fontCount: number })._fontCount;
+    const draw = (text: string, bold = false) => {
+      for (const run of fonts.runs(text, bold)) doc.font(run.font).text(run.text, 10, 10, { lineBreak: false });
+    };
+    draw("warm up: Okello J, अमित शर्मा, 王小明, محمد علي");
+    draw("bold", true);
+    const afterFirstUse = opened();
+    for (let i = 0; i < 50; i++) {
+      draw(`Okello J ${i}`);
+      draw(`王小明 ${i} محمد علي`);
+      draw(`Total ${i}`, true);
+    }
+    expect(opened()).toBe(afterFirstUse);
+    doc.end();
+  });
+});

@@ -20,13 +20,12 @@
 // coverage (pdf-fonts.ts), so currency signs (₹, ₱ …) and names in Devanagari,
 // Arabic, Ge'ez, Tamil, Han … print as themselves. A table cell is one line:
 // a longer text is cut to the column with "…" (the CSV and XLSX carry it whole).
-import path from "node:path";
 import PDFDocument from "pdfkit";
 import { pipeline } from "node:stream/promises";
 import type { Writable } from "node:stream";
 import { grouped } from "./amounts";
 import { NOT_REPORTED } from "./csv";
-import { BASE_FONT, defaultFontsDir, FontPicker, type TextRun } from "./pdf-fonts";
+import { baseFontSource, defaultFontsDir, FontPicker, type TextRun } from "./pdf-fonts";
 import { exportTitle, summaryLines } from "./summary-lines";
 import type { ExportInput, ExportRow, ExportWriter, StatementSummary } from "./types";
 import { ZonedClock } from "./zoned-time";
@@ -106,8 +105,8 @@ async function writePdf(input: ExportInput, out: Writable, maxRows: number, font
     margin: MARGIN,
     bufferPages: true,
     // Its first font is ours, not Helvetica: pdfkit would read Helvetica's metrics from its own
-    // data folder, which a bundled server build may not carry.
-    font: path.join(fontsDir, BASE_FONT.file),
+    // data folder, which a bundled server build may not carry. FontPicker draws with this same key.
+    font: baseFontSource(fontsDir),
     info: {
       Title: title,
       Author: meta.generatedBy,
