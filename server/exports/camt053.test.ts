@@ -95,15 +95,16 @@ describe("camt.053.001.08 export", () => {
     const bal = balances(stmt);
     expect(bal.OPBD).toMatchObject({ amount: "1000000", ccy: "UGX", direction: "CRDT" });
     expect(bal.OPBD!.xml).toContain("<DtTm>2026-03-02T00:00:00+02:00</DtTm>");
-    expect(bal.CLBD).toMatchObject({ amount: "1072500", ccy: "UGX", direction: "CRDT" });
+    expect(bal.CLBD).toMatchObject({ amount: "1071500", ccy: "UGX", direction: "CRDT" });
 
     const byRef = Object.fromEntries(entries(stmt).map((e) => [e.ref, e]));
     expect(Object.keys(byRef)).toEqual([
+      "0b7c6f5e1d2a4e8b9c3d666666666666-R", // paid before the period, 2,000 back in it (its fee belongs to the period it was paid in)
       "0b7c6f5e1d2a4e8b9c3d111111111111", // succeeded: 5,000 + fee 5,000
       "0b7c6f5e1d2a4e8b9c3d222222222222", // succeeded: 20,000, fee reported as 0
       // 333…: failed, no fee reported: moved nothing, no entry
-      "0b7c6f5e1d2a4e8b9c3d444444444444-R", // reversed: 3,000 back
-      "0b7c6f5e1d2a4e8b9c3d444444444444-F", // and its fee of 500
+      "0b7c6f5e1d2a4e8b9c3d444444444444", // paid in the period: 3,000 + fee 500…
+      "0b7c6f5e1d2a4e8b9c3d444444444444-R", // …and taken back in it: 3,000
       // 555…: still in flight: no entry
       "UNEXPLAINED",
     ]);
@@ -123,13 +124,19 @@ describe("camt.053.001.08 export", () => {
     expect(zeroFee.xml).toMatch(/<TtlChrgsAndTaxAmt Ccy="UGX">0<\/TtlChrgsAndTaxAmt>/); // reported as 0: a charge of 0
     expect(all(zeroFee.xml, "Ustrd")).toEqual(["=HYPERLINK(&quot;http://evil.example&quot;,&quot;click&quot;)"]);
 
+    expect(byRef["0b7c6f5e1d2a4e8b9c3d444444444444"]).toMatchObject({ amount: "3500", direction: "DBIT" });
     const reversal = byRef["0b7c6f5e1d2a4e8b9c3d444444444444-R"]!;
     expect(reversal).toMatchObject({ amount: "3000", direction: "CRDT" });
     expect(reversal.xml).toContain("<RvslInd>true</RvslInd>");
-    expect(byRef["0b7c6f5e1d2a4e8b9c3d444444444444-F"]).toMatchObject({ amount: "500", direction: "DBIT" });
+    expect(reversal.xml).toContain("<DtTm>2026-03-02T17:00:00+02:00</DtTm>"); // booked when it was taken back
+    expect(reversal.xml).toContain("<SubFmlyCd>RRTN</SubFmlyCd>");
+    const earlier = byRef["0b7c6f5e1d2a4e8b9c3d666666666666-R"]!;
+    expect(earlier).toMatchObject({ amount: "2000", direction: "CRDT" });
+    expect(earlier.xml).toContain("<DtTm>2026-03-02T18:00:00+02:00</DtTm>");
     expect(byRef.UNEXPLAINED).toMatchObject({ amount: "100000", direction: "CRDT" });
 
-    // 1,000,000 − 10,000 − 20,000 + 3,000 − 500 + 100,000 = 1,072,500
+    // 1,000,000 + 2,000 − 10,000 − 20,000 − 3,500 + 3,000 + 100,000 = 1,071,500
+    // (opening − paid 28,000 − fees 5,500 + reversals 5,000 + unexplained 100,000)
     expectBalanced(stmt, 0);
     expect(first(stmt, "AddtlStmtInf")).toContain("1 payout(s) of 4000 still in flight at the end have no entry.");
   });

@@ -9,13 +9,16 @@
 // - One Stmt per section: per connection and currency. A payouts list (no
 //   sections) gets one Stmt per connection and currency found in its rows,
 //   worked out in a first pass (then each Stmt reads the rows again).
-// - Entries (Ntry, status BOOK) are the money each payout moved, the same
-//   rules as the statement's identity (opening − paid − fees + reversals +
-//   unexplained = closing): a succeeded payout is one DBIT of its amount plus
-//   the fee the provider reported (Chrgs, included, shows the fee; a fee
-//   reported as 0 is a charge of 0; one not reported is said in words); a
-//   reversed payout is a CRDT of its amount (RvslInd true); a fee the provider
-//   reported on a reversed, failed or cancelled payout is its own DBIT. A
+// - Entries (Ntry, status BOOK) are the money each payout moved, by the same
+//   rules as the statement's figures (server/services/statements.ts: opening
+//   − paid − fees + reversals + unexplained = closing). A payout paid in the
+//   period (finalizedAt in it, succeeded, or reversed since) is one DBIT of
+//   its amount plus the fee the provider reported (Chrgs, included, shows the
+//   fee; a fee reported as 0 is a charge of 0; one not reported is said in
+//   words). A reversed payout is also a CRDT of its amount (RvslInd true),
+//   booked when it was taken back (reversedAt, else finalizedAt); one paid
+//   before the period and reversed in it is that CRDT alone. A fee the
+//   provider reported on a failed or cancelled payout is a DBIT of its own. A
 //   payout still in flight, or final without moving money, has no entry.
 //   The desk's unexplained movement, when there is one, is a last entry of its
 //   own (BkTxCd proprietary UNEXPLAINED), so OPBD + credits − debits = CLBD holds.
@@ -71,7 +74,7 @@ async function writeCamt053(input: ExportInput, out: Writable): Promise<void> {
   const xml = new XmlOut(out);
   try {
     const clock = new ZonedClock(input.meta.timeZone);
-    const sections = input.sections.length > 0 ? input.sections : await sectionsFromRows(input.rows);
+    const sections = input.sections.length > 0 ? input.sections : await sectionsFromRows(input.rows, input.meta.periodFrom);
     const messageId = messageIdOf(input.meta);
     xml.raw(`<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="${CAMT053_NAMESPACE}">\n<BkToCstmrStmt>\n`);
     xml.open("GrpHdr");
@@ -152,7 +155,7 @@ async function writeStatement(xml: XmlOut, section: StatementSection, id: string
 
   let entries = 0;
   for await (const row of section.rows()) {
-    entries += writeEntries(xml, row, currency, clock);
+    entries += writeEntries(xml, row, currency, meta.periodFrom, clock);
     await xml.flushIfFull();
   }
   if (reported && summary.unexplainedMinor !== null && summary.unexplainedMinor !== 0n) {
@@ -195,29 +198,39 @@ function balance(xml: XmlOut, code: "OPBD" | "CLBD", amountMinor: bigint, curren
   xml.close("Bal");
 }
 
-const MOVES_MONEY_OUT = "succeeded";
+const PAID = "succeeded";
 const TAKEN_BACK = "reversed";
 const FINAL_WITHOUT_PAYMENT = new Set(["failed", "cancelled", "rejected"]);
 
+/** Paid in the period: its final status came in it (a reversed payout's finalizedAt is when it was paid). */
+function settledIn(row: ExportRow, periodFrom: Date): boolean {
+  return row.finalizedAt !== null && row.finalizedAt >= periodFrom;
+}
+
+/** The fee in the statement's currency, or null (not reported, or in another currency: told in words). */
+function feeIn(row: ExportRow, currency: string): bigint | null {
+  return row.feeMinor !== null && (row.feeCurrency ?? row.currency) === currency ? row.feeMinor : null;
+}
+
 /** Writes the entries of one payout (0, 1 or 2) and says how many. */
-function writeEntries(xml: XmlOut, row: ExportRow, currency: string, clock: ZonedClock): number {
+function writeEntries(xml: XmlOut, row: ExportRow, currency: string, periodFrom: Date, clock: ZonedClock): number {
   if (row.currency !== currency) {
     throw new Error(`payout ${row.payoutId} is in ${row.currency}, in a statement of ${currency}: a section's rows must share its currency`);
   }
   if (!row.finalizedAt) return 0;
-  // A fee in another currency than the statement's cannot be netted into its entries: it is told in words.
-  const fee = row.feeMinor !== null && (row.feeCurrency ?? row.currency) === currency ? row.feeMinor : null;
-  if (row.status === MOVES_MONEY_OUT) {
-    entry(xml, row, clock, { kind: "payout", direction: "DBIT", amountMinor: row.amountMinor + (fee ?? 0n), fee });
-    return 1;
-  }
+  const fee = feeIn(row, currency);
+  const paidHere = settledIn(row, periodFrom);
   let count = 0;
-  if (row.status === TAKEN_BACK) {
-    entry(xml, row, clock, { kind: "reversal", direction: "CRDT", amountMinor: row.amountMinor, fee: null });
+  if ((row.status === PAID || row.status === TAKEN_BACK) && paidHere) {
+    entry(xml, row, clock, { kind: "payout", direction: "DBIT", amountMinor: row.amountMinor + (fee ?? 0n), fee, at: row.finalizedAt });
     count += 1;
   }
-  if ((row.status === TAKEN_BACK || FINAL_WITHOUT_PAYMENT.has(row.status)) && fee !== null && fee > 0n) {
-    entry(xml, row, clock, { kind: "fee", direction: "DBIT", amountMinor: fee, fee });
+  if (row.status === TAKEN_BACK) {
+    entry(xml, row, clock, { kind: "reversal", direction: "CRDT", amountMinor: row.amountMinor, fee: null, at: row.reversedAt ?? row.finalizedAt });
+    count += 1;
+  }
+  if (FINAL_WITHOUT_PAYMENT.has(row.status) && paidHere && fee !== null && fee > 0n) {
+    entry(xml, row, clock, { kind: "fee", direction: "DBIT", amountMinor: fee, fee, at: row.finalizedAt });
     count += 1;
   }
   return count;
@@ -229,6 +242,8 @@ interface EntryPlan {
   amountMinor: bigint;
   /** The fee included in the amount (payout), or the fee itself (fee entry); null when not reported. */
   fee: bigint | null;
+  /** When it was booked. */
+  at: Date;
 }
 
 function entry(xml: XmlOut, row: ExportRow, clock: ZonedClock, plan: EntryPlan) {
@@ -245,10 +260,10 @@ function entry(xml: XmlOut, row: ExportRow, clock: ZonedClock, plan: EntryPlan) 
   xml.leaf("Cd", "BOOK");
   xml.close("Sts");
   xml.open("BookgDt");
-  xml.leaf("DtTm", clock.isoSeconds(row.finalizedAt!));
+  xml.leaf("DtTm", clock.isoSeconds(plan.at));
   xml.close("BookgDt");
   xml.open("ValDt");
-  xml.leaf("Dt", clock.date(row.finalizedAt!));
+  xml.leaf("Dt", clock.date(plan.at));
   xml.close("ValDt");
   if (reference) xml.text("AcctSvcrRef", reference, 35);
   bankTransactionCode(
@@ -433,7 +448,7 @@ function movementSummary(currency: string): StatementSummary {
  * currencies and sums their movements by the statement's rules; each
  * statement then reads the rows again, keeping its own.
  */
-async function sectionsFromRows(rows: () => ExportRows): Promise<StatementSection[]> {
+async function sectionsFromRows(rows: () => ExportRows, periodFrom: Date): Promise<StatementSection[]> {
   const found = new Map<string, { connectionName: string; provider: string; summary: StatementSummary }>();
   for await (const row of rows()) {
     const key = JSON.stringify([row.connectionName, row.currency]);
@@ -448,10 +463,12 @@ async function sectionsFromRows(rows: () => ExportRows): Promise<StatementSectio
       s.inFlightAtEnd.amountMinor += row.amountMinor;
       continue;
     }
-    if (row.status === MOVES_MONEY_OUT) s.paidMinor += row.amountMinor;
+    // The statement's rules, as writeEntries applies them.
     if (row.status === TAKEN_BACK) s.reversalsMinor += row.amountMinor;
+    if (!settledIn(row, periodFrom)) continue;
+    if (row.status === PAID || row.status === TAKEN_BACK) s.paidMinor += row.amountMinor;
     if (row.feeMinor === null) s.feesNotReported += 1;
-    else if ((row.feeCurrency ?? row.currency) === row.currency) s.feesMinor += row.feeMinor;
+    else s.feesMinor += feeIn(row, row.currency) ?? 0n;
   }
   return [...found.values()].map((section, i) => ({
     connectionId: `00000000-0000-4000-8000-${String(i + 1).padStart(12, "0")}`,

@@ -35,14 +35,17 @@ describe("CSV export", () => {
     expect(text.endsWith("\r\n")).toBe(true);
     // No bare LF outside quoted fields: every record ends with CRLF.
     expect(text.replace(/"(?:[^"]|"")*"/g, "").replace(/\r\n/g, "")).not.toMatch(/[\r\n]/);
-    expect(records(bytes)).toHaveLength(5);
+    expect(records(bytes)).toHaveLength(6);
   });
 
   it("writes times in the export's zone with the offset, and money as decimals beside minor units", async () => {
-    const [first, , , reversed, inFlight] = records(await csvOf(ugxStatement()));
+    const [earlier, first, , , reversed, inFlight] = records(await csvOf(ugxStatement()));
     expect(first!.created_at).toBe("2026-03-02T10:00:00.000+02:00");
     expect(first!.finalized_at).toBe("2026-03-02T10:05:30.250+02:00");
+    expect(first!.reversed_at).toBe("");
     expect(reversed!.created_at).toBe("2026-03-02T00:30:00.000+02:00"); // 22:30 UTC the day before
+    expect([reversed!.finalized_at, reversed!.reversed_at]).toEqual(["2026-03-02T14:00:00.000+02:00", "2026-03-02T17:00:00.000+02:00"]);
+    expect([earlier!.finalized_at, earlier!.reversed_at]).toEqual(["2026-02-27T11:00:00.000+02:00", "2026-03-02T18:00:00.000+02:00"]);
     expect(inFlight!.finalized_at).toBe("");
     expect(first).toMatchObject({ amount: "5000", amount_minor: "5000", fee: "5000", fee_minor: "5000", debited: "10000" });
 

@@ -4,7 +4,9 @@
 //
 // - Timestamps: ISO 8601 with milliseconds and the offset of the export's
 //   zone (2026-03-01T14:05:09.123+02:00), so each is an exact instant and
-//   reads as local time.
+//   reads as local time. finalized_at is when the payout reached its final
+//   status (for a reversed one, when it was paid); reversed_at when the
+//   provider took it back.
 // - Money: the decimal string in the currency's exponent ("12.50", "5000")
 //   beside the integer count of minor units (1250, 5000), never a float.
 // - A fee the provider did not report: `fee` says "not reported" and
@@ -34,6 +36,7 @@ export const CSV_COLUMNS = [
   "payout_id",
   "created_at",
   "finalized_at",
+  "reversed_at",
   "status",
   "connection",
   "provider",
@@ -74,6 +77,7 @@ export function csvRecord(row: ExportRow, clock: ZonedClock): Cell[] {
     row.payoutId,
     clock.iso(row.createdAt),
     row.finalizedAt ? clock.iso(row.finalizedAt) : null,
+    row.reversedAt ? clock.iso(row.reversedAt) : null,
     row.status,
     row.connectionName,
     row.provider,

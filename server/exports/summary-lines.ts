@@ -23,7 +23,12 @@ export function summaryLines(summary: StatementSummary): SummaryLine[] {
     lines.push({ label: `Settled: ${total.status}`, amountMinor: total.amountMinor, count: total.count });
   }
   if (summary.settled.length === 0) lines.push({ label: "Settled", amountMinor: 0n, count: 0, note: "no payout reached a final status in the period" });
-  lines.push({ label: "Paid (succeeded)", amountMinor: summary.paidMinor, strong: true });
+  lines.push({
+    label: "Paid",
+    amountMinor: summary.paidMinor,
+    note: "payouts paid in the period, including any reversed since (see Reversals)",
+    strong: true,
+  });
   lines.push({
     label: "Fees",
     amountMinor: summary.feesMinor,
@@ -32,7 +37,7 @@ export function summaryLines(summary: StatementSummary): SummaryLine[] {
         ? `${summary.feesNotReported} payout${summary.feesNotReported === 1 ? "" : "s"}: fee not reported by the provider (not counted as 0)`
         : undefined,
   });
-  lines.push({ label: "Reversals", amountMinor: summary.reversalsMinor });
+  lines.push({ label: "Reversals", amountMinor: summary.reversalsMinor, note: "paid payouts the provider took back in the period" });
   lines.push({ label: "In flight at the end", amountMinor: summary.inFlightAtEnd.amountMinor, count: summary.inFlightAtEnd.count });
   lines.push(balanceLine("Closing balance", summary.balanceReported ? summary.closing : null, summary.balanceReported));
   lines.push(

@@ -9,6 +9,13 @@ export interface ExportRow {
   createdAt: Date;
   /** When it reached its final status (null while in flight). */
   finalizedAt: Date | null;
+  /**
+   * When the provider took it back, for a reversed payout (its finalizedAt is
+   * when it was paid). Optional, added after the first contract: a reader that
+   * leaves it out gets the reversal dated by finalizedAt in camt.053 and an
+   * empty reversed_at column.
+   */
+  reversedAt?: Date | null;
   status: string;
   connectionName: string;
   provider: string;

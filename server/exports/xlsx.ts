@@ -58,6 +58,7 @@ const DETAIL_COLUMNS: Array<{ header: (zone: string) => string; width: number }>
   { header: () => "Payout id", width: 38 },
   { header: (zone) => `Created (${zone})`, width: 20 },
   { header: (zone) => `Finalized (${zone})`, width: 20 },
+  { header: (zone) => `Reversed (${zone})`, width: 20 },
   { header: () => "Status", width: 14 },
   { header: () => "Connection", width: 22 },
   { header: () => "Provider", width: 12 },
@@ -203,6 +204,7 @@ function writeDetailRow(sheet: ExcelJS.Worksheet, p: ExportRow, clock: ZonedCloc
     p.payoutId,
     clock.wallClock(p.createdAt),
     p.finalizedAt ? clock.wallClock(p.finalizedAt) : undefined,
+    p.reversedAt ? clock.wallClock(p.reversedAt) : undefined,
     p.status,
     text(p.connectionName),
     p.provider,
@@ -228,16 +230,17 @@ function writeDetailRow(sheet: ExcelJS.Worksheet, p: ExportRow, clock: ZonedCloc
   row.eachCell((cell) => (cell.style = PLAIN));
   row.getCell(2).style = DATE;
   if (p.finalizedAt) row.getCell(3).style = DATE;
-  setAmount(row.getCell(8), p.amountMinor, p.currency);
+  if (p.reversedAt) row.getCell(4).style = DATE;
+  setAmount(row.getCell(9), p.amountMinor, p.currency);
   if (p.feeMinor === null) {
-    const fee = row.getCell(9);
+    const fee = row.getCell(10);
     fee.value = NOT_REPORTED;
     fee.style = RIGHT;
   } else {
-    setAmount(row.getCell(9), p.feeMinor, p.feeCurrency ?? p.currency);
+    setAmount(row.getCell(10), p.feeMinor, p.feeCurrency ?? p.currency);
   }
-  if (p.debitedMinor !== null && p.debitedCurrency) setAmount(row.getCell(11), p.debitedMinor, p.debitedCurrency);
-  if (p.destinationMinor !== null && p.destinationCurrency) setAmount(row.getCell(13), p.destinationMinor, p.destinationCurrency);
+  if (p.debitedMinor !== null && p.debitedCurrency) setAmount(row.getCell(12), p.debitedMinor, p.debitedCurrency);
+  if (p.destinationMinor !== null && p.destinationCurrency) setAmount(row.getCell(14), p.destinationMinor, p.destinationCurrency);
   row.commit();
 }
 

@@ -35,8 +35,22 @@ function row(overrides: Partial<ExportRow> & Pick<ExportRow, "payoutId">): Expor
   };
 }
 
-/** Paytota, UGX, balances reported. */
+/** Paytota, UGX, balances reported. In the statement service's order: reversed in the period having been paid before, then settled in it, then in flight. */
 export const UGX_ROWS: ExportRow[] = [
+  row({
+    payoutId: "0b7c6f5e-1d2a-4e8b-9c3d-666666666666",
+    createdAt: at("2026-02-27T08:00:00.000Z"),
+    finalizedAt: at("2026-02-27T09:00:00.000Z"), // paid before the period…
+    reversedAt: at("2026-03-02T16:00:00.000Z"), // …taken back in it
+    status: "reversed",
+    amountMinor: 2_000n,
+    feeMinor: 300n,
+    feeCurrency: "UGX",
+    recipientName: "Nakato Sarah",
+    recipientPhone: "256772000006",
+    description: "Refund of deposit",
+    providerReference: "PT-0996",
+  }),
   row({
     payoutId: "0b7c6f5e-1d2a-4e8b-9c3d-111111111111",
     createdAt: at("2026-03-02T08:00:00.000Z"),
@@ -79,6 +93,7 @@ export const UGX_ROWS: ExportRow[] = [
     payoutId: "0b7c6f5e-1d2a-4e8b-9c3d-444444444444",
     createdAt: at("2026-03-01T22:30:00.000Z"), // 00:30 on 2 March in Lusaka
     finalizedAt: at("2026-03-02T12:00:00.000Z"),
+    reversedAt: at("2026-03-02T15:00:00.000Z"),
     status: "reversed",
     amountMinor: 3_000n,
     feeMinor: 500n,
@@ -102,23 +117,26 @@ export const UGX_ROWS: ExportRow[] = [
 ];
 
 /**
- * opening 1,000,000 − paid 25,000 − fees 5,500 + reversals 3,000 = 972,500;
- * the provider's closing 1,072,500 leaves 100,000 unexplained (a top-up the desk never saw).
+ * By the statement service's rules: paid 28,000 (two succeeded, 25,000, and
+ * 3,000 paid in the period and reversed since), fees 5,500 on payouts settled
+ * in the period, reversals 5,000 (3,000 + 2,000 paid before the period).
+ * opening 1,000,000 − 28,000 − 5,500 + 5,000 = 971,500; the provider's closing
+ * 1,071,500 leaves 100,000 unexplained (a top-up the desk never saw).
  */
 export const UGX_SUMMARY: StatementSummary = {
   currency: "UGX",
   balanceReported: true,
   opening: { amountMinor: 1_000_000n, at: at("2026-03-01T22:00:00.000Z") },
-  closing: { amountMinor: 1_072_500n, at: at("2026-03-02T21:59:00.000Z") },
+  closing: { amountMinor: 1_071_500n, at: at("2026-03-02T21:59:00.000Z") },
   settled: [
     { status: "succeeded", count: 2, amountMinor: 25_000n },
     { status: "failed", count: 1, amountMinor: 7_222n },
     { status: "reversed", count: 1, amountMinor: 3_000n },
   ],
-  paidMinor: 25_000n,
+  paidMinor: 28_000n,
   feesMinor: 5_500n,
   feesNotReported: 1,
-  reversalsMinor: 3_000n,
+  reversalsMinor: 5_000n,
   inFlightAtEnd: { count: 1, amountMinor: 4_000n },
   unexplainedMinor: 100_000n,
 };
