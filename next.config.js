@@ -29,7 +29,7 @@ const nextConfig = {
   // the built-in emulators must see the path exactly as sent, not a 308 to another one.
   skipTrailingSlashRedirect: true,
   // Native and WebAssembly packages run from node_modules, not bundled.
-  serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "@prisma/adapter-pg", "pg", "@node-rs/argon2", "@prisma/client"],
+  serverExternalPackages: ["@electric-sql/pglite", "pglite-prisma-adapter", "@prisma/adapter-pg", "pg", "@node-rs/argon2", "@prisma/client", "pdfkit", "fontkit", "exceljs"],
   async headers() {
     return [
       {

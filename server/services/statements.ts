@@ -585,9 +585,13 @@ async function* connectionRows(desk: Desk, query: StatementQuery, connection: St
   for await (const item of pages) yield exportRowOf(item.line);
 }
 
-/** Only the export contract's fields: a writer that lists every key shows no internal ones. */
+/**
+ * Only the export contract's fields: a writer that lists every key shows no
+ * internal ones. The reversal time goes along, so camt.053 dates the credit
+ * when the money came back and the CSV/XLSX fill their reversed_at column.
+ */
 function exportRowOf(line: StatementLine): ExportRow {
-  const { connectionId: _c, kind: _k, reversedAt: _r, currentStatus: _s, ...row } = line;
+  const { connectionId: _c, kind: _k, currentStatus: _s, ...row } = line;
   return row;
 }
 
