@@ -12,6 +12,7 @@ const TONES: Record<PayoutStatus, string> = {
   failed: "bg-rose-50 text-rose-800 ring-rose-600/20",
   cancelled: "bg-slate-100 text-slate-700 ring-slate-500/20",
   reversed: "bg-fuchsia-50 text-fuchsia-800 ring-fuchsia-600/30",
+  expired: "bg-slate-100 text-slate-600 ring-slate-500/20",
 };
 
 export function StatusBadge({ status }: { status: string }) {

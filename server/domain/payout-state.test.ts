@@ -8,7 +8,7 @@ describe("payout state machine", () => {
       expect(allowedTransitions(s)).toEqual(allowed);
       for (const to of PAYOUT_STATUSES) expect(canTransition(s, to)).toBe(allowed.includes(to));
     }
-    expect([...FINAL_STATUSES].sort()).toEqual(["cancelled", "failed", "rejected", "reversed", "succeeded"]);
+    expect([...FINAL_STATUSES].sort()).toEqual(["cancelled", "expired", "failed", "rejected", "reversed", "succeeded"]);
     // Reachable only from succeeded.
     expect(PAYOUT_STATUSES.filter((from) => canTransition(from, "reversed"))).toEqual(["succeeded"]);
   });
@@ -30,8 +30,8 @@ describe("payout state machine", () => {
     expect(new Set(all).size).toBe(all.length);
     expect(all.sort()).toEqual(
       [
-        "pending_approval>approved", "pending_approval>rejected", "pending_approval>cancelled",
-        "approved>submitting", "approved>cancelled",
+        "pending_approval>approved", "pending_approval>rejected", "pending_approval>cancelled", "pending_approval>expired",
+        "approved>submitting", "approved>cancelled", "approved>pending_approval",
         "submitting>processing", "submitting>provider_pending_approval", "submitting>succeeded", "submitting>failed", "submitting>unknown",
         "processing>provider_pending_approval", "processing>succeeded", "processing>failed", "processing>cancelled",
         "provider_pending_approval>processing", "provider_pending_approval>succeeded", "provider_pending_approval>failed", "provider_pending_approval>cancelled",

@@ -13,20 +13,24 @@ export const PAYOUT_STATUSES = [
   "failed",
   "cancelled",
   "reversed",
+  "expired",
 ] as const;
 
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 
-export const FINAL_STATUSES: ReadonlySet<PayoutStatus> = new Set(["rejected", "succeeded", "failed", "cancelled", "reversed"]);
+export const FINAL_STATUSES: ReadonlySet<PayoutStatus> = new Set(["rejected", "succeeded", "failed", "cancelled", "reversed", "expired"]);
 
 /** Who may cause a transition; the service checks the source it applies. */
 export type TransitionSource = "user" | "provider_response" | "callback" | "status_query" | "system";
 
 const TRANSITIONS: Readonly<Record<PayoutStatus, readonly PayoutStatus[]>> = {
-  // Waiting for the checker: approved, rejected, or withdrawn by the maker.
-  pending_approval: ["approved", "rejected", "cancelled"],
-  // Approved but not yet handed to the provider: the submit job claims it.
-  approved: ["submitting", "cancelled"],
+  // Waiting for the checker: approved, rejected, withdrawn by the maker, or
+  // not fully approved within the policy's window.
+  pending_approval: ["approved", "rejected", "cancelled", "expired"],
+  // Approved but not yet handed to the provider: a worker claims it; or, when
+  // what would be sent no longer matches what was approved, its approvals are
+  // void and it waits for approval again.
+  approved: ["submitting", "cancelled", "pending_approval"],
   // The request is (or may be) on the wire. A crash or a timeout leaves the
   // outcome unknown, never failed.
   submitting: ["processing", "provider_pending_approval", "succeeded", "failed", "unknown"],
@@ -43,6 +47,7 @@ const TRANSITIONS: Readonly<Record<PayoutStatus, readonly PayoutStatus[]>> = {
   failed: [],
   cancelled: [],
   reversed: [],
+  expired: [],
 };
 
 export function isFinal(status: PayoutStatus): boolean {
@@ -91,4 +96,5 @@ export const STATUS_LABELS: Readonly<Record<PayoutStatus, string>> = {
   failed: "Failed",
   cancelled: "Cancelled",
   reversed: "Reversed",
+  expired: "Expired",
 };

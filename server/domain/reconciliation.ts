@@ -93,6 +93,7 @@ const DESK_CLASS: Record<PayoutStatus, MoneyClass> = {
   cancelled: "not_paid",
   rejected: "not_paid",
   reversed: "reversed",
+  expired: "not_paid",
 };
 
 const CLASS_WORDS: Record<MoneyClass | "none" | "unknown", string> = {

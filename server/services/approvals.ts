@@ -1,6 +1,8 @@
 // Maker-checker decisions. Enforced here, on the server: the maker can never
 // approve their own payout, whatever the browser shows or sends.
 import { approvalRefusal, approvalsComplete, DEFAULT_APPROVAL_POLICY } from "@/server/domain/approval-policy";
+import { payloadHash, payoutPayload, type PayoutPayload } from "@/server/domain/payout-payload";
+import type { Prisma } from "@/server/db/generated/client";
 import type { Actor, Desk } from "./types";
 import { Conflict, FieldErrors, Forbidden, NotFound } from "./errors";
 import { audit, auditMany } from "./audit";
@@ -22,7 +24,7 @@ export async function decide(desk: Desk, actor: Actor, input: DecisionInput, ip?
   const result = await desk.db.$transaction(async (tx) => {
     const payout = await tx.payout.findUnique({
       where: { id: input.payoutId },
-      select: { id: true, createdById: true, status: true, approvals: { select: { approverId: true, decision: true } } },
+      include: { approvals: { where: { voidedAt: null }, select: { approverId: true, decision: true, round: true } } },
     });
     if (!payout) throw new NotFound("Payout");
     const refusal = approvalRefusal({
@@ -34,8 +36,20 @@ export async function decide(desk: Desk, actor: Actor, input: DecisionInput, ip?
     if (refusal?.rule === "approval.own_payout") throw new Forbidden(refusal.message, refusal.rule);
     if (refusal) throw new Conflict(refusal.message);
 
+    // What exactly is approved: the worker checks the row against this hash before sending.
+    const payload = payoutPayload(payout);
     await tx.approval
-      .create({ data: { payoutId: payout.id, approverId: actor.id, decision: input.decision, reason } })
+      .create({
+        data: {
+          payoutId: payout.id,
+          approverId: actor.id,
+          decision: input.decision,
+          reason,
+          round: payout.approvalRound,
+          payloadHash: payloadHash(payload),
+          payload: payload as unknown as Prisma.InputJsonValue,
+        },
+      })
       .catch((error: { code?: string }) => {
         // The same approver's second click raced the first: one decision counts, the other is told so.
         if (error?.code === "P2002") throw new Conflict("You have already decided on this payout");
@@ -114,11 +128,11 @@ export async function approveMany(desk: Desk, actor: Actor, payoutIds: readonly 
       (
         await tx.payout.findMany({
           where: { id: { in: ids } },
-          select: { id: true, createdById: true, status: true, approvals: { select: { approverId: true, decision: true } } },
+          include: { approvals: { where: { voidedAt: null }, select: { approverId: true, decision: true, round: true } } },
         })
       ).map((p) => [p.id, p]),
     );
-    const deciding: Array<{ id: string; complete: boolean }> = [];
+    const deciding: Array<{ id: string; complete: boolean; round: number; payload: PayoutPayload }> = [];
     for (const id of ids) {
       const payout = payouts.get(id);
       if (!payout) {
@@ -136,10 +150,19 @@ export async function approveMany(desk: Desk, actor: Actor, payoutIds: readonly 
         continue;
       }
       const approvers = [...payout.approvals.filter((a) => a.decision === "approved").map((a) => a.approverId), actor.id];
-      deciding.push({ id, complete: approvalsComplete(DEFAULT_APPROVAL_POLICY, approvers) });
+      deciding.push({ id, complete: approvalsComplete(DEFAULT_APPROVAL_POLICY, approvers), round: payout.approvalRound, payload: payoutPayload(payout) });
     }
     if (deciding.length === 0) return;
-    await tx.approval.createMany({ data: deciding.map((d) => ({ payoutId: d.id, approverId: actor.id, decision: "approved" as const })) });
+    await tx.approval.createMany({
+      data: deciding.map((d) => ({
+        payoutId: d.id,
+        approverId: actor.id,
+        decision: "approved" as const,
+        round: d.round,
+        payloadHash: payloadHash(d.payload),
+        payload: d.payload as unknown as Prisma.InputJsonValue,
+      })),
+    });
     await auditMany(
       tx,
       deciding.map((d) => ({ actorId: actor.id, action: "payout.approve", entityType: "payout", entityId: d.id, details: { batch: deciding.length }, ip })),

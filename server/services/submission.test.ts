@@ -119,6 +119,26 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
     expect(receipts.filter((r) => r.verified)).toHaveLength(1);
   });
 
+  it("sends only what was approved: a payout changed after approval goes back to approval, naming the change", async () => {
+    const id = await approvedPayout();
+    // Someone alters the approved row behind the desk's back (the app allows no edit once approved).
+    await t.desk.db.payout.update({ where: { id }, data: { description: "Changed after", recipientPhone: "260763456779" } });
+    expect(await submitPayout(t.desk, id)).toBe("pending_approval");
+    expect(copiesAtProvider(id)).toBe(0);
+    const payout = await t.desk.db.payout.findUniqueOrThrow({ where: { id }, include: { approvals: true } });
+    expect(payout).toMatchObject({ status: "pending_approval", approvalRound: 1, dueAt: null });
+    expect(payout.approvals.every((a) => a.voidedAt !== null)).toBe(true);
+    const event = await t.desk.db.payoutEvent.findFirstOrThrow({ where: { payoutId: id }, orderBy: { id: "desc" } });
+    expect(event).toMatchObject({ fromStatus: "approved", toStatus: "pending_approval", source: "system" });
+    expect(event.note).toMatch(/recipient phone, description/);
+    expect(await t.desk.db.auditLog.count({ where: { entityId: id, action: "payout.approvals_voided" } })).toBe(1);
+
+    // Approved again as it now stands, it is sent.
+    await t.caller("approver").approvals.approve({ payoutId: id });
+    expect(await submitPayout(t.desk, id)).not.toBe("pending_approval");
+    expect(copiesAtProvider(id)).toBe(1);
+  });
+
   it("flags a payout in flight too long, and clears the flag when it ends", async () => {
     const id = await approvedPayout("260763456129"); // pawaPay leaves it SUBMITTED
     await submitPayout(t.desk, id);

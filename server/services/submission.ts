@@ -8,7 +8,9 @@ import type { Payout } from "@/server/db/generated/client";
 import type { PayoutRequest } from "@/server/connectors/types";
 import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import type { Desk } from "./types";
-import { applyProviderResult, changeStatus, noteProviderEvent } from "./payout-status";
+import { applyProviderResult, changeStatus, changeStatusInTx, noteProviderEvent } from "./payout-status";
+import { audit } from "./audit";
+import { changedPayloadFields, PAYLOAD_FIELD_LABELS, payloadHash, payoutPayload, type PayoutPayload } from "@/server/domain/payout-payload";
 import { openConnector, recentConnection } from "./connections";
 import { DEFAULT_POLL_DELAYS_SECONDS, pollDelaysFor } from "@/server/connectors/registry";
 import type { ProviderKind } from "@/server/connectors/types";
@@ -94,6 +96,10 @@ export async function workOnPayout(desk: Desk, work: DueWork, owner: string): Pr
  */
 export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkContext): Promise<PayoutStatus> {
   const work = ctx ?? (await directContext(desk, payoutId));
+  if (!(await stillAsApproved(desk, payoutId))) {
+    await finishWork(desk.db, { id: payoutId, owner: work.owner, seenDueAt: work.seenDueAt, next: new Date(), checkAttempt: 0 });
+    return "pending_approval";
+  }
   const claim = await changeStatus(desk.db, {
     payoutId,
     to: "submitting",
@@ -115,6 +121,47 @@ export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkConte
     return claim.current;
   }
   return send(desk, payoutId, { firstAttempt: true }, work);
+}
+
+/**
+ * Before the first send: is the payout still exactly what its approvers
+ * approved? Each approval holds the hash of the payload it approved; if the
+ * row now hashes differently, the round's approvals are void and the payout
+ * goes back to waiting for approval, with an event naming what changed.
+ * Returns whether it may be sent. (Approvals from before payloads were hashed carry none and are not checked.)
+ */
+async function stillAsApproved(desk: Desk, payoutId: string): Promise<boolean> {
+  const payout = await desk.db.payout.findUnique({
+    where: { id: payoutId },
+    include: { approvals: { where: { decision: "approved", voidedAt: null } } },
+  });
+  if (!payout || payout.status !== "approved") return true; // the claim decides
+  const current = payoutPayload(payout);
+  const hash = payloadHash(current);
+  const differing = payout.approvals.filter((a) => a.round === payout.approvalRound && a.payloadHash !== null && a.payloadHash !== hash);
+  if (differing.length === 0) return true;
+  const changed = [
+    ...new Set(differing.flatMap((a) => (a.payload ? changedPayloadFields(a.payload as unknown as PayoutPayload, current) : ["amountMinor" as const]))),
+  ];
+  const words = changed.map((field) => PAYLOAD_FIELD_LABELS[field]).join(", ");
+  const reason = `Changed since it was approved (${words}): not sent; the approvals are void and it waits for approval again`;
+  await desk.db.$transaction(async (tx) => {
+    const moved = await changeStatusInTx(tx, {
+      payoutId,
+      to: "pending_approval",
+      from: ["approved"],
+      source: "system",
+      note: reason,
+      payload: { changedFields: changed, approvedHash: differing[0]!.payloadHash, currentHash: hash },
+    });
+    if (!moved.changed) return;
+    const now = new Date();
+    await tx.approval.updateMany({ where: { payoutId, round: payout.approvalRound, voidedAt: null }, data: { voidedAt: now, voidReason: reason } });
+    await tx.payout.update({ where: { id: payoutId }, data: { approvalRound: { increment: 1 } } });
+    await audit(tx, { actorId: null, action: "payout.approvals_voided", entityType: "payout", entityId: payoutId, details: { changedFields: changed, reason: "payload changed after approval" } });
+  });
+  console.error(`[jobs] payout ${payoutId}: ${reason}`);
+  return false;
 }
 
 async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean }, work: WorkContext): Promise<PayoutStatus> {

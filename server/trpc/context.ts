@@ -20,5 +20,5 @@ export async function createContext(desk: Desk, req: Request, clock: SessionCloc
   if (session.state === "ended") {
     throw new TRPCError({ code: "UNAUTHORIZED", message: sessionEndMessage(session.reason, clock.policy) });
   }
-  return { desk, actor: session.state === "active" ? session.actor : null, ip };
+  return session.state === "active" ? { desk, actor: session.actor, ip, sessionId: session.sessionId } : { desk, actor: null, ip, sessionId: null };
 }

@@ -15,6 +15,8 @@ export interface Context {
   desk: Desk;
   actor: Actor | null;
   ip: string;
+  /** The signed-in browser's UserSession id (the second factor's step-up is per session); null when anonymous. */
+  sessionId?: string | null;
 }
 
 export interface Meta {
