@@ -15,7 +15,8 @@ import { isProviderSupported, PROVIDER_LABELS, sandboxBaseUrlFor } from "@/serve
 import { checkCredentials, credentialFields, type CredentialField } from "@/server/connectors/credential-fields";
 import { BUILTIN_SANDBOX_PREFIX, completeCredentials, openConnector, openCredentials, sealCredentials } from "./connections";
 import { sandboxEmulator } from "./sandbox-hosting";
-import { sendConcurrencyProblem, sendConcurrencyText, withSendConcurrency } from "./connection-settings";
+import { limitsKey, sendConcurrencyProblem, sendConcurrencyText, withLimits, withSendConcurrency } from "./connection-settings";
+import { checkLimitDrafts, limitChanges, limitRows, type LimitDraft } from "./payout-limits";
 import { audit } from "./audit";
 import { Conflict, FieldErrors, NotFound } from "./errors";
 import type { Actor, Desk } from "./types";
@@ -31,6 +32,11 @@ export interface ConnectionDraft {
   version?: string;
   /** Payouts of this connection each worker process works on at once; blank: the desk's default. */
   sendConcurrency?: string;
+  /**
+   * On edit: limits per currency (major units as typed; blank: none of the
+   * connection's own). Replaces the stored limits; absent keeps them.
+   */
+  limits?: Record<string, LimitDraft>;
 }
 
 const NAME_MAX = 80;
@@ -68,6 +74,8 @@ export async function connectionForEdit(desk: Desk, id: string) {
     baseUrl: builtIn ? "" : connection.baseUrl,
     sendConcurrency: sendConcurrencyText(connection.settings),
     defaultSendConcurrency: desk.config.sendConcurrency,
+    // Per currency; the maximum prefilled from the provider's published limit where the connector knows it.
+    limits: limitRows(stored === null ? null : tryConnector(desk, connection), connection.settings),
     // When the desk's key changed, nothing stored can be read: every secret must be entered again.
     credentialsReadable: stored !== null,
     credentials: credentialFields(provider).map((f) => ({
@@ -120,12 +128,17 @@ export async function updateConnection(desk: Desk, actor: Actor, id: string, dra
   const credentials = completeIfValid(provider, merged, errors);
   const concurrencyProblem = draft.sendConcurrency === undefined ? null : sendConcurrencyProblem(draft.sendConcurrency);
   if (concurrencyProblem) errors.sendConcurrency = concurrencyProblem;
+  const limits = draft.limits === undefined ? undefined : checkLimitDrafts(tryConnector(desk, existing), draft.limits, errors);
   if (Object.keys(errors).length > 0) throw new FieldErrors(errors);
 
   const changed: string[] = (Object.keys(base) as (keyof typeof base)[]).filter((k) => base[k] !== existing[k]);
-  const settings = draft.sendConcurrency === undefined ? existing.settings : withSendConcurrency(existing.settings, draft.sendConcurrency);
-  const settingsChanged = sendConcurrencyText(settings) !== sendConcurrencyText(existing.settings);
-  if (settingsChanged) changed.push("sendConcurrency");
+  let settings = draft.sendConcurrency === undefined ? existing.settings : withSendConcurrency(existing.settings, draft.sendConcurrency);
+  if (limits !== undefined) settings = withLimits(settings, limits);
+  const concurrencyChanged = sendConcurrencyText(settings) !== sendConcurrencyText(existing.settings);
+  if (concurrencyChanged) changed.push("sendConcurrency");
+  const limitsChanged = limitsKey(settings) !== limitsKey(existing.settings);
+  if (limitsChanged) changed.push("limits");
+  const settingsChanged = concurrencyChanged || limitsChanged;
   const credentialKeysChanged = [...new Set([...Object.keys(previous), ...Object.keys(credentials)])]
     .filter((k) => previous[k] !== credentials[k])
     .sort();
@@ -152,7 +165,9 @@ export async function updateConnection(desk: Desk, actor: Actor, id: string, dra
           changed,
           credentialKeysChanged,
           ...Object.fromEntries((Object.keys(base) as (keyof typeof base)[]).filter((k) => changed.includes(k)).map((k) => [k, base[k]])),
-          ...(settingsChanged ? { sendConcurrency: { before: sendConcurrencyText(existing.settings) || "default", after: sendConcurrencyText(settings) || "default" } } : {}),
+          ...(concurrencyChanged ? { sendConcurrency: { before: sendConcurrencyText(existing.settings) || "default", after: sendConcurrencyText(settings) || "default" } } : {}),
+          // Per currency, each changed limit before → after ("default"/"none" where the connection set none).
+          ...(limitsChanged ? { limits: limitChanges(existing.settings, settings) } : {}),
         },
         ip,
       });
@@ -368,6 +383,15 @@ function completeIfValid(provider: ProviderKind, merged: Record<string, string>,
     errors[`credentials.${key}`] ??= message;
   }
   return Object.keys(errors).length === 0 ? completeCredentials(provider, merged) : merged;
+}
+
+/** The connection's connector for its published limits; null when its credentials cannot be read (the desk's default applies). */
+function tryConnector(desk: Desk, connection: Connection) {
+  try {
+    return openConnector(desk, connection);
+  } catch {
+    return null;
+  }
 }
 
 function tryOpen(desk: Desk, connection: Connection): Record<string, string> | null {

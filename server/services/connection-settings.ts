@@ -34,3 +34,62 @@ export function sendConcurrencyText(settings: unknown): string {
   const value = isRecord(settings) ? settings.sendConcurrency : undefined;
   return typeof value === "number" ? String(value) : "";
 }
+
+// ─── Limits per currency ─────────────────────────────────────────────────────
+//
+// Stored as settings.limits = { "UGX": { maxPerPayoutMinor: "1000000", dailyMinor: "…", monthlyMinor: "…" } }:
+// minor units as decimal text (JSON has no bigint); an absent key means no
+// limit of the connection's own (the provider's or the desk's maximum applies).
+
+export interface CurrencyLimits {
+  maxPerPayoutMinor?: bigint;
+  dailyMinor?: bigint;
+  monthlyMinor?: bigint;
+}
+
+export const LIMIT_KEYS = ["maxPerPayoutMinor", "dailyMinor", "monthlyMinor"] as const;
+export type LimitKey = (typeof LIMIT_KEYS)[number];
+
+/** Every currency's limits as stored; a malformed value reads as no limit of the connection's own. */
+export function connectionLimits(settings: unknown): Record<string, CurrencyLimits> {
+  const stored = isRecord(settings) && isRecord(settings.limits) ? settings.limits : {};
+  const out: Record<string, CurrencyLimits> = Object.create(null);
+  for (const [currency, value] of Object.entries(stored)) {
+    if (!/^[A-Z]{3,4}$/.test(currency) || !isRecord(value)) continue;
+    const limits: CurrencyLimits = {};
+    for (const key of LIMIT_KEYS) {
+      const v = value[key];
+      if (typeof v === "string" && /^[1-9]\d{0,18}$/.test(v)) limits[key] = BigInt(v);
+    }
+    if (Object.keys(limits).length > 0) out[currency] = limits;
+  }
+  return out;
+}
+
+/** One currency's limits (empty when none are set). */
+export function currencyLimits(settings: unknown, currency: string): CurrencyLimits {
+  return connectionLimits(settings)[currency] ?? {};
+}
+
+/** The settings JSON with its limits replaced (currencies with no limit left out). */
+export function withLimits(settings: unknown, limits: Record<string, CurrencyLimits>): Record<string, unknown> {
+  const next: Record<string, unknown> = isRecord(settings) ? { ...settings } : {};
+  const stored: Record<string, Record<string, string>> = {};
+  for (const currency of Object.keys(limits).sort()) {
+    const entry = Object.fromEntries(LIMIT_KEYS.flatMap((k) => (limits[currency]![k] === undefined ? [] : [[k, limits[currency]![k]!.toString()]])));
+    if (Object.keys(entry).length > 0) stored[currency] = entry;
+  }
+  if (Object.keys(stored).length > 0) next.limits = stored;
+  else delete next.limits;
+  return next;
+}
+
+/** The limits in one comparable text (for "did they change" and for the audit entry). */
+export function limitsKey(settings: unknown): string {
+  const limits = connectionLimits(settings);
+  return JSON.stringify(
+    Object.keys(limits)
+      .sort()
+      .map((c) => [c, LIMIT_KEYS.map((k) => limits[c]![k]?.toString() ?? null)]),
+  );
+}

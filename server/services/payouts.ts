@@ -1,6 +1,6 @@
 // Creating, listing and reading payouts.
 import type { Payout, Prisma } from "@/server/db/generated/client";
-import { currencyExponent, formatMoney, isKnownCurrency, parseAmount, MoneyError } from "@/server/domain/money";
+import { isKnownCurrency, parseAmount, MoneyError } from "@/server/domain/money";
 import { checkMsisdn, numbersOf } from "@/server/domain/phone";
 import { type PayoutStatus } from "@/server/domain/payout-state";
 import { isProviderSupported } from "@/server/connectors/registry";
@@ -11,6 +11,7 @@ import { audit } from "./audit";
 import { openConnector } from "./connections";
 import { changeStatusInTx } from "./payout-status";
 import { decisionBlockedFor } from "./approvals";
+import { payoutLimitProblem } from "./payout-limits";
 
 export interface CreatePayoutInput {
   /** UUIDv4 made by the form when it opens: a double submit returns the same payout. */
@@ -29,7 +30,7 @@ export interface CreatePayoutInput {
   description: string;
 }
 
-interface CheckedRecipient {
+export interface CheckedRecipient {
   phone: string | null;
   country: string | null;
   name: string | null;
@@ -41,6 +42,26 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
   const existing = await desk.db.payout.findUnique({ where: { id: input.id } });
   if (existing) return sameRequest(existing, actor, input);
 
+  const checked = await checkPayoutInput(desk, input);
+  try {
+    return await insertPayout(desk, actor, input, checked, ip);
+  } catch (error) {
+    // Two submits of the same form raced past the first check: the loser returns the winner's payout.
+    if ((error as { code?: string }).code !== "P2002") throw error;
+    const winner = await desk.db.payout.findUnique({ where: { id: input.id } });
+    if (!winner) throw error;
+    return sameRequest(winner, actor, input);
+  }
+}
+
+/**
+ * The one validation of a payout's fields, for the form, the API, an edit and
+ * the bulk file alike: the connection, the amount (its currency's decimals and
+ * the connection's maximum), the recipient, the description and the
+ * connector's own rules. Throws FieldErrors naming every field at once;
+ * answers the payout as it will be stored.
+ */
+export async function checkPayoutInput(desk: Desk, input: CreatePayoutInput): Promise<CheckedPayout> {
   // No prototype: a field named "constructor" or "toString" is a plain entry here, never Object's.
   const errors: Record<string, string> = Object.create(null);
   const connection = await desk.db.connection.findUnique({ where: { id: input.connectionId } });
@@ -62,7 +83,8 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
     }
   }
   if (connection && connector && amountMinor !== undefined && !errors.amount) {
-    const overLimit = payoutLimitProblem({ name: connection.name }, connector, amountMinor, input.currency, input.channel || null);
+    // The provider's or desk's maximum, lowered by the connection's own limits (Connections → Limits).
+    const overLimit = payoutLimitProblem(connection, connector, amountMinor, input.currency, input.channel || null);
     if (overLimit) errors.amount = overLimit;
   }
 
@@ -103,58 +125,11 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
     }
   }
   if (Object.keys(errors).length > 0 || !connection || amountMinor === undefined || !recipient) throw new FieldErrors(errors);
-
-  try {
-    return await insertPayout(desk, actor, input, { connectionId: connection.id, amountMinor, recipient, description }, ip);
-  } catch (error) {
-    // Two submits of the same form raced past the first check: the loser returns the winner's payout.
-    if ((error as { code?: string }).code !== "P2002") throw error;
-    const winner = await desk.db.payout.findUnique({ where: { id: input.id } });
-    if (!winner) throw error;
-    return sameRequest(winner, actor, input);
-  }
+  return { connectionId: connection.id, amountMinor, recipient, description };
 }
 
-/** Major units of a payout's currency one payout may not exceed where the provider publishes no limit. */
-export const DEFAULT_MAX_PAYOUT_MAJOR = 10_000_000n;
-let reportedBadMaximum: string | undefined;
-
-/** DESK_MAX_PAYOUT_MAJOR, read per call so a test or an operator's change needs no restart of this module. */
-export function deskMaxPayoutMajor(env: NodeJS.ProcessEnv = process.env): bigint {
-  const value = env.DESK_MAX_PAYOUT_MAJOR?.trim().replaceAll(/[,_]/g, "");
-  if (!value) return DEFAULT_MAX_PAYOUT_MAJOR;
-  if (/^[1-9]\d{0,14}$/.test(value)) return BigInt(value);
-  if (reportedBadMaximum !== value) {
-    reportedBadMaximum = value;
-    console.error(`[payouts] DESK_MAX_PAYOUT_MAJOR must be a whole number of major units (1 to 15 digits), not "${value}"; using ${DEFAULT_MAX_PAYOUT_MAJOR}`);
-  }
-  return DEFAULT_MAX_PAYOUT_MAJOR;
-}
-
-/**
- * The most one payout may be on a connection, in minor units: the provider's
- * published per-payout maximum where the connector knows one, else the desk's
- * default. The one place this rule lives, so per-connection limits can join it.
- */
-export function payoutMaximum(connector: PayoutConnector, currency: string, channel: string | null): { maxMinor: bigint; source: "provider" | "desk" } {
-  const published = connector.payoutMaximum?.(currency, channel) ?? null;
-  if (published !== null) return { maxMinor: published, source: "provider" };
-  return { maxMinor: deskMaxPayoutMajor() * 10n ** BigInt(currencyExponent(currency)), source: "desk" };
-}
-
-/** Why this amount is over the connection's maximum, in words naming the limit and the amount; null when it is not. */
-export function payoutLimitProblem(
-  connection: { name: string },
-  connector: PayoutConnector,
-  amountMinor: bigint,
-  currency: string,
-  channel: string | null,
-): string | null {
-  const { maxMinor, source } = payoutMaximum(connector, currency, channel);
-  if (amountMinor <= maxMinor) return null;
-  const whose = source === "desk" ? " (the desk's limit)" : "";
-  return `At most ${formatMoney(maxMinor, currency)} per payout on ${connection.name}${whose}; this is ${formatMoney(amountMinor, currency)}`;
-}
+// The per-payout maximum lives with the other limits (payout-limits.ts); re-exported for callers of this module.
+export { DEFAULT_MAX_PAYOUT_MAJOR, deskMaxPayoutMajor, payoutLimitProblem, payoutMaximum } from "./payout-limits";
 
 /**
  * For a connector that routes mobile money by network: the number's country
@@ -223,7 +198,7 @@ function checkRecipient(
   return { phone, country, name, account, details: details.size ? Object.fromEntries(details) : null };
 }
 
-interface CheckedPayout {
+export interface CheckedPayout {
   connectionId: string;
   amountMinor: bigint;
   recipient: CheckedRecipient;

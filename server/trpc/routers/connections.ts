@@ -45,7 +45,15 @@ export const connectionsRouter = router({
       return createConnection(ctx.desk, ctx.actor, provider, rest, ctx.ip);
     }),
   update: procedure(["admin"])
-    .input(z.object({ ...id.shape, ...draft, version: text(40).optional() }))
+    .input(
+      z.object({
+        ...id.shape,
+        ...draft,
+        version: text(40).optional(),
+        // Per currency code: major units as typed, blank for none (server/services/payout-limits.ts checks them).
+        limits: z.record(text(8), z.object({ maxPerPayout: text(40), daily: text(40), monthly: text(40) })).optional(),
+      }),
+    )
     .mutation(({ ctx, input }) => {
       const { id: connectionId, ...rest } = input;
       return updateConnection(ctx.desk, ctx.actor, connectionId, rest, ctx.ip);
