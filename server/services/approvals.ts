@@ -55,14 +55,16 @@ export async function decide(desk: Desk, actor: Actor, input: DecisionInput, ip?
         if (error?.code === "P2002") throw new Conflict("You have already decided on this payout");
         throw error;
       });
-    await audit(tx, {
-      actorId: actor.id,
-      action: input.decision === "approved" ? "payout.approve" : "payout.reject",
-      entityType: "payout",
-      entityId: payout.id,
-      details: reason ? { reason } : undefined,
-      ip,
-    });
+    // The audit entry is the transaction's last write (see audit.ts: its lock is taken last).
+    const recordDecision = () =>
+      audit(tx, {
+        actorId: actor.id,
+        action: input.decision === "approved" ? "payout.approve" : "payout.reject",
+        entityType: "payout",
+        entityId: payout.id,
+        details: reason ? { reason } : undefined,
+        ip,
+      });
 
     if (input.decision === "rejected") {
       const outcome = await changeStatusInTx(tx, {
@@ -74,11 +76,15 @@ export async function decide(desk: Desk, actor: Actor, input: DecisionInput, ip?
         note: reason,
       });
       if (!outcome.changed) throw new Conflict(`This payout is ${outcome.current}; it was decided meanwhile`);
+      await recordDecision();
       return { status: "rejected" as const };
     }
 
     const approvers = [...payout.approvals.filter((a) => a.decision === "approved").map((a) => a.approverId), actor.id];
-    if (!approvalsComplete(DEFAULT_APPROVAL_POLICY, approvers)) return { status: "pending_approval" as const };
+    if (!approvalsComplete(DEFAULT_APPROVAL_POLICY, approvers)) {
+      await recordDecision();
+      return { status: "pending_approval" as const };
+    }
     const outcome = await changeStatusInTx(tx, {
       payoutId: payout.id,
       to: "approved",
@@ -88,6 +94,7 @@ export async function decide(desk: Desk, actor: Actor, input: DecisionInput, ip?
       note: reason,
     });
     if (!outcome.changed) throw new Conflict(`This payout is ${outcome.current}; it was decided meanwhile`);
+    await recordDecision();
     return { status: "approved" as const };
   });
 
@@ -163,10 +170,6 @@ export async function approveMany(desk: Desk, actor: Actor, payoutIds: readonly 
         payload: d.payload as unknown as Prisma.InputJsonValue,
       })),
     });
-    await auditMany(
-      tx,
-      deciding.map((d) => ({ actorId: actor.id, action: "payout.approve", entityType: "payout", entityId: d.id, details: { batch: deciding.length }, ip })),
-    );
     result.awaitingMore.push(...deciding.filter((d) => !d.complete).map((d) => d.id));
     const complete = deciding.filter((d) => d.complete).map((d) => d.id);
     if (complete.length > 0) {
@@ -175,6 +178,11 @@ export async function approveMany(desk: Desk, actor: Actor, payoutIds: readonly 
       if (moved.unchanged.length > 0) throw new Conflict(`Payout ${moved.unchanged[0]!.payoutId} is ${moved.unchanged[0]!.current}; it was decided meanwhile`);
       result.approved.push(...moved.changed);
     }
+    // Last write of the transaction (see audit.ts): one lock, one read and one insert for the whole batch.
+    await auditMany(
+      tx,
+      deciding.map((d) => ({ actorId: actor.id, action: "payout.approve", entityType: "payout", entityId: d.id, details: { batch: deciding.length }, ip })),
+    );
   });
 
   if (result.approved.length > 0) desk.jobs.wake();

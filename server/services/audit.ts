@@ -1,40 +1,98 @@
-import type { Prisma } from "@/server/db/generated/client";
-import type { Tx } from "./types";
+// The one writer of the audit trail. Every mutation calls audit() or
+// auditMany() inside its own transaction, so the entry commits (or not) with
+// the change it records.
+//
+// Entries are hash-chained (see audit-chain.ts). To keep the chain linear
+// when several processes write, an append takes a transaction-scoped
+// advisory lock (AUDIT_LOCK_CLASS, 0), then reads the last hash and the
+// database clock, then inserts; the lock is held until the caller's
+// transaction commits, so the next appender, in any process, sees this entry
+// as the last one. A batch (auditMany) takes the lock once, reads once and
+// inserts all its entries in one statement, chained among themselves.
+//
+// THE RULE FOR CALLERS: audit() is the last write of its transaction. After
+// it, only plain reads (which wait on no lock) and the commit. Why that
+// cannot deadlock: a transaction holding the audit lock then only inserts
+// into AuditLog, which waits on nothing but the FOR KEY SHARE lock its
+// foreign key takes on the actor's User row; no desk code holds a lock that
+// conflicts with that (users are never deleted, their keys never change, and
+// nothing locks them FOR UPDATE: the users service takes FOR NO KEY UPDATE,
+// compatible with KEY SHARE). So whoever waits for the audit lock waits for a
+// transaction that is waiting for nobody, and there is no cycle. A write
+// after the audit call (say, a payout row update) would break this: it could
+// wait on a row held by a transaction that is itself queued for the audit lock.
+//
+// Throughput: the lock is held from the audit call to commit, i.e. one read,
+// one insert and the commit (a few milliseconds on PostgreSQL), so audited
+// transactions queue only for their last step, not for their whole work.
+import { Prisma } from "@/server/db/generated/client";
+import type { Db, Tx } from "./types";
+import { AUDIT_LOCK_CLASS, canonicalValue, entryHash, storableText } from "./audit-chain";
 
 export interface AuditEntry {
   actorId?: string | null;
   action: string;
   entityType: string;
   entityId?: string | null;
-  details?: Prisma.InputJsonValue;
+  /** What happened: by convention `before` and `after` for a change. Bigints are stored as text. */
+  details?: unknown;
   ip?: string | null;
 }
 
-/** Every mutation writes one of these inside its own transaction. */
-export async function audit(tx: Tx, entry: AuditEntry): Promise<void> {
-  await tx.auditLog.create({
-    data: {
-      actorId: entry.actorId ?? null,
-      action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId ?? null,
-      details: entry.details,
-      ip: entry.ip ?? null,
-    },
-  });
+/** Rows per INSERT: well under PostgreSQL's 65,535 bind parameters (10 columns each). */
+const INSERT_CHUNK = 1_000;
+
+/** Every mutation writes one of these inside its own transaction, as its last write. */
+export async function audit(db: Tx | Db, entry: AuditEntry): Promise<void> {
+  await auditMany(db, [entry]);
 }
 
-/** Several entries at once (a batch decision), inside its transaction. */
-export async function auditMany(tx: Tx, entries: AuditEntry[]): Promise<void> {
+/** Several entries at once (a batch decision), inside its transaction, as its last write. */
+export async function auditMany(db: Tx | Db, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await tx.auditLog.createMany({
-    data: entries.map((entry) => ({
+  // A client outside any transaction (a read-only action recording itself): a short transaction of its own.
+  if (isClient(db)) {
+    await db.$transaction((tx) => appendChained(tx, entries));
+    return;
+  }
+  await appendChained(db, entries);
+}
+
+// A transaction client has no $disconnect; a top-level PrismaClient does.
+// ($transaction exists on both: on a transaction client it opens a savepoint.)
+function isClient(db: Tx | Db): db is Db {
+  return typeof (db as { $disconnect?: unknown }).$disconnect === "function";
+}
+
+async function appendChained(tx: Tx, entries: readonly AuditEntry[]): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_LOCK_CLASS}::int4, 0)`;
+  // A separate statement from the lock: under READ COMMITTED each statement
+  // sees what was committed when it began, so this one sees the entry of
+  // whoever held the lock before us. The database's clock, read under the
+  // lock, keeps `at` in chain order across processes whose clocks differ.
+  const [head] = await tx.$queryRaw<Array<{ prevHash: string | null; now: Date }>>`
+    SELECT (SELECT "hash" FROM "AuditLog" WHERE "hash" IS NOT NULL ORDER BY "id" DESC LIMIT 1) AS "prevHash",
+           date_trunc('milliseconds', clock_timestamp()) AS "now"`;
+  let prevHash = head!.prevHash;
+  const at = head!.now;
+  const rows = entries.map((entry) => {
+    const content = {
       actorId: entry.actorId ?? null,
-      action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId ?? null,
-      details: entry.details,
-      ip: entry.ip ?? null,
-    })),
+      action: storableText(entry.action),
+      entityType: storableText(entry.entityType),
+      entityId: entry.entityId == null ? null : storableText(entry.entityId),
+      details: entry.details === undefined ? null : canonicalValue(entry.details),
+      ip: entry.ip == null ? null : storableText(entry.ip),
+      at,
+      prevHash,
+    };
+    const hash = entryHash(content);
+    prevHash = hash;
+    return { ...content, details: content.details === null ? Prisma.DbNull : (content.details as Prisma.InputJsonValue), hash };
   });
+  // One multi-row INSERT per chunk: PostgreSQL takes ids from the sequence in
+  // the order of the VALUES list, which is the order they were chained in.
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await tx.auditLog.createMany({ data: rows.slice(i, i + INSERT_CHUNK) });
+  }
 }
