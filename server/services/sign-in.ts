@@ -91,7 +91,17 @@ export async function signIn(db: Db, emailInput: string, password: string, ip: s
 
   const user = await db.user.findUnique({ where: { email } });
   const ok = user && !user.disabled ? await verifyPassword(user.passwordHash, password) : await dummyVerify(password).then(() => false);
-  if (!ok || !user || !isRole(user.role)) return null;
+  if (!ok || !user || !isRole(user.role)) {
+    // Audited too. No actor: nobody proved who they are; the account tried (when it exists) is the object.
+    await audit(db, {
+      action: "user.sign_in_failed",
+      entityType: "user",
+      entityId: user?.id ?? null,
+      details: { email: email.slice(0, 254), reason: !user ? "unknown email" : user.disabled ? "account disabled" : "wrong password" },
+      ip,
+    });
+    return null;
+  }
   await db.signInAttempt.update({ where: { id: attemptId }, data: { success: true } });
   await audit(db, { actorId: user.id, action: "user.sign_in", entityType: "user", entityId: user.id, ip });
   return { id: user.id, email: user.email, name: user.name, role: user.role };
