@@ -23,9 +23,9 @@ test("a paid pawaPay payout is on today's statement, and every format downloads 
 
   const viewer = await signedIn(browser, "viewer");
   await viewer.goto("/statements");
-  await viewer.getByLabel("Connection").selectOption({ label: "pawaPay sandbox" });
-  await viewer.getByLabel("Currency").selectOption("ZMW");
-  await expect(viewer.getByLabel("Period")).toHaveValue("today");
+  await viewer.getByLabel("Connection", { exact: true }).selectOption({ label: "pawaPay sandbox" });
+  await viewer.getByLabel("Currency", { exact: true }).selectOption("ZMW");
+  await expect(viewer.getByLabel("Period", { exact: true })).toHaveValue("today");
   await expect(viewer.getByTestId("statement-title")).toContainText("pawaPay sandbox · ZMW");
   // Times name their zone (the desk's default, UTC).
   await expect(viewer.getByText(/Times are shown in UTC/)).toBeVisible();
@@ -71,13 +71,13 @@ test("a paid pawaPay payout is on today's statement, and every format downloads 
 test("an empty period says so before anything is downloaded, and a last day before the first is refused beside the field", async ({ browser }) => {
   const viewer = await signedIn(browser, "viewer");
   await viewer.goto("/statements");
-  await viewer.getByLabel("Connection").selectOption({ label: "pawaPay sandbox" });
-  await viewer.getByLabel("Period").selectOption("custom");
-  await viewer.getByLabel("First day").fill("2020-01-06");
-  await viewer.getByLabel("Last day").fill("2020-01-05");
+  await viewer.getByLabel("Connection", { exact: true }).selectOption({ label: "pawaPay sandbox" });
+  await viewer.getByLabel("Period", { exact: true }).selectOption("custom");
+  await viewer.getByLabel("First day", { exact: true }).fill("2020-01-06");
+  await viewer.getByLabel("Last day", { exact: true }).fill("2020-01-05");
   await expect(viewer.getByText("The last day cannot be before the first day (2020-01-06)")).toBeVisible();
 
-  await viewer.getByLabel("Last day").fill("2020-01-12");
+  await viewer.getByLabel("Last day", { exact: true }).fill("2020-01-12");
   await expect(viewer.getByTestId("statement-title")).toContainText("6 Jan 2020 – 12 Jan 2020");
   await expect(viewer.getByTestId("nothing-settled")).toHaveText("No payouts settled in this period");
   await expect(viewer.getByTestId("download-empty")).toContainText("nothing to download");
