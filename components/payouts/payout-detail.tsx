@@ -30,7 +30,7 @@ export function PayoutDetail({ id }: { id: string }) {
   );
   if (query.isPending) return <Loading label="Loading payout…" />;
   if (query.isError) return <ErrorNote>{messageOf(query.error)}</ErrorNote>;
-  const { payout, canDecide, decisionBlockedBecause, canWithdraw } = query.data;
+  const { payout, canDecide, decisionBlockedBecause, canWithdraw, canEdit, edits } = query.data;
 
   return (
     <>
@@ -69,7 +69,9 @@ export function PayoutDetail({ id }: { id: string }) {
                   {event.note && <p className="mt-1 text-sm text-slate-700 wrap-anywhere">{event.note}</p>}
                   {event.payload != null && (
                     <details className="mt-1">
-                      <summary className="cursor-pointer text-xs font-medium text-indigo-700">Raw provider payload</summary>
+                      <summary className="cursor-pointer text-xs font-medium text-indigo-700">
+                        {event.source === "user" || event.source === "system" ? "Details" : "Raw provider payload"}
+                      </summary>
                       <pre className="mt-1 max-h-64 overflow-auto whitespace-pre-wrap rounded bg-slate-900 p-3 text-xs text-slate-100 wrap-anywhere">
                         {JSON.stringify(event.payload, null, 2)}
                       </pre>
@@ -122,9 +124,21 @@ export function PayoutDetail({ id }: { id: string }) {
                   {decisionBlockedBecause}
                 </p>
               )}
+              {canEdit && (
+                <div className="mt-4 border-t border-slate-100 pt-4">
+                  <Link
+                    href={`/payouts/${payout.id}/edit`}
+                    className="inline-flex items-center rounded-md bg-white px-3.5 py-2 text-sm font-semibold text-slate-800 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
+                    data-testid="edit-payout"
+                  >
+                    Edit payout
+                  </Link>
+                </div>
+              )}
               {canWithdraw && <WithdrawButton payoutId={payout.id} />}
             </Card>
           )}
+          <PayoutEdits edits={edits} />
           <MoneyCard payout={payout} />
           <Card className="p-5">
             <dl className="space-y-3 text-sm">
@@ -173,6 +187,7 @@ export function PayoutDetail({ id }: { id: string }) {
               {payout.approvals.map((a) => (
                 <Item key={a.id} label={a.decision === "approved" ? "Approved" : "Rejected"}>
                   {when(a.at)} by {a.approver.name}
+                  {a.voidedAt && <span className="block text-xs text-amber-800">Void: {a.voidReason ?? "the payout changed after it"}</span>}
                   {a.reason && <span className="block text-slate-700">“{a.reason}”</span>}
                 </Item>
               ))}
@@ -283,5 +298,50 @@ function Item({ label, children }: { label: string; children: React.ReactNode })
       <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
       <dd className="mt-0.5 text-slate-900 wrap-anywhere">{children}</dd>
     </div>
+  );
+}
+
+interface EditView {
+  eventId: string;
+  at: Date;
+  by: { name: string } | null;
+  changes: Array<{ label: string; before: string | null; after: string | null }>;
+  voidedApprovals: Array<{ approverName: string }>;
+}
+
+/**
+ * The maker's edits while the payout waited for approval, each field before →
+ * after, so an approver sees exactly what changed since anyone approved it.
+ */
+function PayoutEdits({ edits }: { edits: EditView[] }) {
+  if (edits.length === 0) return null;
+  const shown = (value: string | null) => value ?? "none";
+  return (
+    <Card className="p-5">
+      <h2 className="mb-3 text-sm font-semibold text-slate-900">Edits by the maker</h2>
+      <ol className="space-y-3 text-sm" data-testid="payout-edits">
+        {edits.map((edit) => (
+          <li key={edit.eventId} data-testid="payout-edit">
+            <p className="text-slate-900">
+              {edit.voidedApprovals.length > 0 ? "Edited after approval" : "Edited"} by {edit.by?.name ?? "the maker"}
+              <span className="block text-xs text-slate-500">{when(edit.at)}</span>
+            </p>
+            <ul className="mt-1 space-y-0.5">
+              {edit.changes.map((c) => (
+                <li key={c.label} className="wrap-anywhere text-slate-700">
+                  <span className="font-medium">{c.label}</span> <span className="text-slate-500 line-through">{shown(c.before)}</span> →{" "}
+                  <span className="font-medium text-slate-900">{shown(c.after)}</span>
+                </li>
+              ))}
+            </ul>
+            {edit.voidedApprovals.length > 0 && (
+              <p className="mt-1 text-xs text-amber-800">
+                Voided the approval{edit.voidedApprovals.length === 1 ? "" : "s"} of {edit.voidedApprovals.map((v) => v.approverName).join(", ")}; it needs approving again.
+              </p>
+            )}
+          </li>
+        ))}
+      </ol>
+    </Card>
   );
 }

@@ -1,17 +1,19 @@
 // Creating, listing and reading payouts.
-import type { Payout, Prisma } from "@/server/db/generated/client";
-import { isKnownCurrency, parseAmount, MoneyError } from "@/server/domain/money";
+import { Prisma, type Payout } from "@/server/db/generated/client";
+import { formatMoney, isKnownCurrency, parseAmount, MoneyError } from "@/server/domain/money";
+import { changedPayloadFields, PAYLOAD_FIELD_LABELS, payoutPayload, type PayoutPayload } from "@/server/domain/payout-payload";
 import { checkMsisdn, numbersOf } from "@/server/domain/phone";
 import { type PayoutStatus } from "@/server/domain/payout-state";
 import { isProviderSupported } from "@/server/connectors/registry";
 import type { PayoutConnector, ProviderKind } from "@/server/connectors/types";
-import type { Actor, Desk } from "./types";
-import { Conflict, FieldErrors, NotFound } from "./errors";
+import type { Actor, Db, Desk, Tx } from "./types";
+import { Conflict, FieldErrors, Forbidden, NotFound } from "./errors";
 import { audit } from "./audit";
 import { openConnector } from "./connections";
 import { changeStatusInTx } from "./payout-status";
 import { decisionBlockedFor } from "./approvals";
 import { payoutLimitProblem } from "./payout-limits";
+import { duplicateWindowHours, findLikelyDuplicates, type LikelyDuplicate } from "./duplicates";
 
 export interface CreatePayoutInput {
   /** UUIDv4 made by the form when it opens: a double submit returns the same payout. */
@@ -408,7 +410,18 @@ export async function getPayout(desk: Desk, actor: Actor, id: string) {
   if (!payout) throw new NotFound("Payout");
   const decisionBlockedBecause = decisionBlockedFor(actor, payout);
   const canWithdraw = payout.createdById === actor.id && payout.status === "pending_approval";
-  return { payout, canDecide: decisionBlockedBecause === null, decisionBlockedBecause, canWithdraw };
+  const liveApprovals = payout.approvals.filter((a) => a.voidedAt === null && a.round === payout.approvalRound).length;
+  return {
+    payout,
+    canDecide: decisionBlockedBecause === null,
+    decisionBlockedBecause,
+    canWithdraw,
+    // The same rule as withdrawing: the maker, while nobody has finished deciding.
+    canEdit: canWithdraw && actor.role === "maker",
+    // What an edit form loaded now must send back (updatePayout refuses a stale one).
+    editRevision: editRevision(payout, liveApprovals),
+    edits: await payoutEdits(desk, id),
+  };
 }
 
 /** A maker withdraws their own payout before it is decided. */
@@ -429,4 +442,259 @@ export async function cancelPayout(desk: Desk, actor: Actor, id: string, ip?: st
     await audit(tx, { actorId: actor.id, action: "payout.cancel", entityType: "payout", entityId: id, ip });
     return outcome;
   });
+}
+
+// ─── Edits while waiting for approval ────────────────────────────────────────
+
+/** Likely duplicates of a payout just created or edited, under the desk's window (a warning for the maker). */
+export async function duplicatesOf(desk: Desk, payout: Pick<Payout, "id" | "recipientPhone" | "recipientAccount" | "amountMinor" | "currency" | "createdAt">): Promise<LikelyDuplicate[]> {
+  return findLikelyDuplicates(desk.db, payout, await duplicateWindowHours(desk.db));
+}
+
+export interface UpdatePayoutInput extends CreatePayoutInput {
+  /** The editRevision the form was loaded with: an edit, an approval or a status change since makes the save a conflict. */
+  revision: string;
+}
+
+/**
+ * What a payout's edit form is based on: its status version, its approval
+ * round (bumped by every edit) and how many approvals the round holds. Any of
+ * them moving means the maker is looking at something that is no longer so.
+ */
+export function editRevision(payout: { version: number; approvalRound: number }, liveApprovals: number): string {
+  return `${payout.version}.${payout.approvalRound}.${liveApprovals}`;
+}
+
+/** One field an edit changed, as people read it; null where the field was empty. */
+export interface PayoutEditChange {
+  field: keyof PayoutPayload;
+  label: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface PayoutEdit {
+  eventId: string;
+  at: Date;
+  by: { id: string; name: string } | null;
+  /** The approval round the edit started. */
+  round: number;
+  changes: PayoutEditChange[];
+  /** Approvals the edit voided (approved what is no longer the payout). */
+  voidedApprovals: Array<{ approverId: string; approverName: string; at: string }>;
+}
+
+/** Stored in the edit's PayoutEvent.payload; payoutEdits reads it back. */
+interface EditEventPayload {
+  kind: "maker_edit";
+  round: number;
+  changes: Array<PayoutEditChange & { from: unknown; to: unknown }>;
+  voidedApprovals: PayoutEdit["voidedApprovals"];
+}
+
+const EDIT_EVENT = "maker_edit";
+
+/**
+ * The maker changes a payout still waiting for approval. The fields go
+ * through checkPayoutInput, exactly as at creation. An edit that changes the
+ * payload (anything an approver approves) starts a new approval round: the
+ * current round's approvals are void, the payout's round goes up, and an event
+ * records each changed field before and after; all in one transaction, under
+ * the payout's row lock, and audited. The revision must be the one the form
+ * was loaded with, so two edits, or an edit and an approval, never cross.
+ */
+export async function updatePayout(desk: Desk, actor: Actor, input: UpdatePayoutInput, ip?: string) {
+  const found = await desk.db.payout.findUnique({ where: { id: input.id }, select: { createdById: true, status: true } });
+  if (!found) throw new NotFound("Payout");
+  // Who and when first: someone else's payout gets the rule, not a list of field errors.
+  assertEditable(found, actor);
+  const checked = await checkPayoutInput(desk, input);
+
+  const result = await desk.db.$transaction(async (tx) => {
+    // Approvals and other edits wait here; the checks below see what they committed.
+    await tx.$queryRaw`SELECT id FROM "Payout" WHERE id = ${input.id}::uuid FOR UPDATE`;
+    const payout = await tx.payout.findUniqueOrThrow({
+      where: { id: input.id },
+      include: {
+        connection: { select: { name: true } },
+        approvals: { where: { voidedAt: null }, include: { approver: { select: { name: true } } }, orderBy: { at: "asc" } },
+      },
+    });
+    assertEditable(payout, actor);
+    const live = payout.approvals.filter((a) => a.round === payout.approvalRound);
+    if (input.revision !== editRevision(payout, live.length)) throw new Conflict(staleEditMessage(input.revision, payout, live));
+
+    const before = payoutPayload(payout);
+    const after = payoutPayload({
+      connectionId: checked.connectionId,
+      amountMinor: checked.amountMinor,
+      currency: input.currency,
+      recipientPhone: checked.recipient.phone,
+      recipientName: checked.recipient.name,
+      recipientAccount: checked.recipient.account,
+      recipientCountry: checked.recipient.country,
+      recipientDetails: checked.recipient.details,
+      channel: input.channel || null,
+      description: checked.description,
+    });
+    const fields = changedPayloadFields(before, after);
+    if (fields.length === 0) return { payout, changed: [] as string[], voidedApprovals: 0 };
+
+    const names = new Map([[payout.connectionId, payout.connection.name]]);
+    if (!names.has(checked.connectionId)) {
+      const next = await tx.connection.findUniqueOrThrow({ where: { id: checked.connectionId }, select: { name: true } });
+      names.set(checked.connectionId, next.name);
+    }
+    const changes = fields.map((field) => ({
+      field,
+      label: PAYLOAD_FIELD_LABELS[field],
+      before: fieldText(field, before, names),
+      after: fieldText(field, after, names),
+      from: before[field],
+      to: after[field],
+    }));
+    const labels = changes.map((c) => c.label);
+    const note = `Edited by the maker: ${labels.join(", ")}`;
+    const round = payout.approvalRound + 1;
+    const voided = live.map((a) => ({ approverId: a.approverId, approverName: a.approver.name, at: a.at.toISOString() }));
+
+    if (live.length > 0) {
+      await tx.approval.updateMany({
+        where: { payoutId: payout.id, round: payout.approvalRound, voidedAt: null },
+        data: { voidedAt: new Date(), voidReason: `${note}; approved what the payout no longer is` },
+      });
+    }
+    const updated = await tx.payout.update({
+      where: { id: payout.id },
+      data: {
+        connectionId: checked.connectionId,
+        amountMinor: checked.amountMinor,
+        currency: input.currency,
+        recipientPhone: checked.recipient.phone,
+        recipientName: checked.recipient.name,
+        recipientCountry: checked.recipient.country,
+        recipientAccount: checked.recipient.account,
+        recipientDetails: checked.recipient.details ?? Prisma.DbNull,
+        channel: input.channel || null,
+        description: checked.description,
+        approvalRound: round,
+      },
+    });
+    const payload: EditEventPayload = { kind: EDIT_EVENT, round, changes, voidedApprovals: voided };
+    await tx.payoutEvent.create({
+      data: {
+        payoutId: payout.id,
+        fromStatus: "pending_approval",
+        toStatus: "pending_approval",
+        source: "user",
+        actorId: actor.id,
+        note: voided.length > 0 ? `${note}. ${voided.length === 1 ? "The approval" : `${voided.length} approvals`} so far void` : note,
+        payload: payload as unknown as Prisma.InputJsonValue,
+      },
+    });
+    await audit(tx, {
+      actorId: actor.id,
+      action: "payout.edit",
+      entityType: "payout",
+      entityId: payout.id,
+      ip,
+      details: {
+        round,
+        changes: Object.fromEntries(changes.map((c) => [c.field, { before: c.from, after: c.to }])) as Prisma.InputJsonValue,
+        voidedApprovals: voided.map((v) => v.approverId),
+      },
+    });
+    return { payout: updated, changed: labels, voidedApprovals: voided.length };
+  });
+  const approvals = result.changed.length === 0 ? await desk.db.approval.count({ where: { payoutId: input.id, voidedAt: null, round: result.payout.approvalRound } }) : 0;
+  return {
+    id: result.payout.id,
+    changed: result.changed,
+    voidedApprovals: result.voidedApprovals,
+    revision: editRevision(result.payout, approvals),
+    payout: result.payout,
+  };
+}
+
+function assertEditable(payout: { createdById: string; status: string }, actor: Actor) {
+  if (payout.createdById !== actor.id) throw new Forbidden("Only the maker who created this payout can edit it", "payout.edit_own");
+  if (payout.status !== "pending_approval") {
+    throw new Conflict(`This payout is ${payout.status.replaceAll("_", " ")}; only a payout waiting for approval can be edited`);
+  }
+}
+
+/** Why the form's revision is stale, in words: what happened since the maker opened it. */
+function staleEditMessage(
+  revision: string,
+  payout: { version: number; approvalRound: number },
+  live: ReadonlyArray<{ approver: { name: string } }>,
+): string {
+  const [version, round, approvals] = revision.split(".").map(Number);
+  const reload = "Reload the payout to see it; your edit was not saved";
+  if (round !== payout.approvalRound) return `This payout was edited meanwhile (in another tab or window?). ${reload}`;
+  if (version !== payout.version) return `This payout changed status meanwhile. ${reload}`;
+  if (approvals !== live.length) {
+    const who = live.at(-1)?.approver.name;
+    return `${who ? `${who} approved` : "An approver decided on"} this payout meanwhile: saving your edit would void an approval you have not seen. ${reload}`;
+  }
+  return `This edit form is out of date. ${reload}`;
+}
+
+/** A payload field's value as people read it in the edit history. */
+function fieldText(field: keyof PayoutPayload, payload: PayoutPayload, connectionNames: Map<string, string>): string | null {
+  const value = payload[field];
+  switch (field) {
+    case "connectionId":
+      return connectionNames.get(payload.connectionId) ?? payload.connectionId;
+    case "amountMinor":
+      return isKnownCurrency(payload.currency) ? formatMoney(BigInt(payload.amountMinor), payload.currency) : `${payload.amountMinor} (minor units)`;
+    case "recipientPhone":
+      return payload.recipientPhone ? `+${payload.recipientPhone}` : null;
+    case "recipientDetails":
+      return payload.recipientDetails ? Object.entries(payload.recipientDetails).map(([k, v]) => `${k}: ${v}`).join(", ") : null;
+    case "channel":
+      return payload.channel ?? "automatic";
+    default:
+      return typeof value === "string" ? value : value === null ? null : JSON.stringify(value);
+  }
+}
+
+/**
+ * The maker's edits of a payout, oldest first, each with every changed field
+ * before and after (in words, "15.00 ZMW" → "20.00 ZMW") and the approvals it
+ * voided. For the payout page and the approvals queue: what changed since
+ * someone approved it.
+ */
+export async function payoutEdits(desk: { db: Db | Tx }, payoutId: string): Promise<PayoutEdit[]> {
+  return (await payoutEditsFor(desk, [payoutId])).get(payoutId) ?? [];
+}
+
+/** The same for many payouts in one query (the approvals queue): payout id → its edits; payouts never edited are absent. */
+export async function payoutEditsFor(desk: { db: Db | Tx }, payoutIds: readonly string[]): Promise<Map<string, PayoutEdit[]>> {
+  const out = new Map<string, PayoutEdit[]>();
+  if (payoutIds.length === 0) return out;
+  // Status unchanged and made by a person: only edits (and none of the provider's events) qualify.
+  const events = await desk.db.payoutEvent.findMany({
+    where: { payoutId: { in: [...payoutIds] }, source: "user", fromStatus: "pending_approval", toStatus: "pending_approval" },
+    orderBy: [{ at: "asc" }, { id: "asc" }],
+  });
+  const edits = events.filter((e) => (e.payload as { kind?: unknown } | null)?.kind === EDIT_EVENT);
+  const actorIds = [...new Set(edits.flatMap((e) => (e.actorId ? [e.actorId] : [])))];
+  const users = new Map(
+    actorIds.length === 0 ? [] : (await desk.db.user.findMany({ where: { id: { in: actorIds } }, select: { id: true, name: true } })).map((u) => [u.id, u]),
+  );
+  for (const event of edits) {
+    const payload = event.payload as unknown as EditEventPayload;
+    const list = out.get(event.payoutId) ?? [];
+    list.push({
+      eventId: event.id.toString(),
+      at: event.at,
+      by: event.actorId ? (users.get(event.actorId) ?? { id: event.actorId, name: "a former user" }) : null,
+      round: payload.round,
+      changes: payload.changes.map(({ field, label, before, after }) => ({ field, label, before, after })),
+      voidedApprovals: payload.voidedApprovals ?? [],
+    });
+    out.set(event.payoutId, list);
+  }
+  return out;
 }
