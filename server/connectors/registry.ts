@@ -16,6 +16,8 @@ interface ProviderEntry {
   sandboxPath?: string;
   /** Seconds between status checks of a payout in flight, by attempt (the last repeats). */
   pollDelaysSeconds?: readonly number[];
+  /** The provider's published request rate limit (calls a minute), which the desk paces its work under. */
+  requestsPerMinute?: number;
 }
 
 /**
@@ -29,7 +31,8 @@ export const DEFAULT_POLL_DELAYS_SECONDS: readonly number[] = [15, 30, 60, 120, 
 const PROVIDERS: Partial<Record<ProviderKind, ProviderEntry>> = {
   pawapay: { factory: createPawapayConnector, sandboxCredentials: () => ({ apiToken: `sandbox-${randomBytes(16).toString("hex")}` }) },
   // Muda's webhooks are unsigned hints: the status query is what settles a payout, so ask sooner.
-  muda: { factory: createMudaConnector, sandboxCredentials: mudaSandboxCredentials, pollDelaysSeconds: [3, 5, 10, 20, 60, 120, 300, 900] },
+  // Muda publishes 100 requests a minute (and 5,000 a day).
+  muda: { factory: createMudaConnector, sandboxCredentials: mudaSandboxCredentials, pollDelaysSeconds: [3, 5, 10, 20, 60, 120, 300, 900], requestsPerMinute: 100 },
   paytota: { factory: createPaytotaConnector, sandboxCredentials: paytotaSandboxCredentials },
   pontis: { factory: createPontisConnector, sandboxCredentials: pontisSandboxCredentials },
   praxis: { factory: createPraxisConnector, sandboxCredentials: () => ({ ...praxisSandboxCredentials() }), sandboxPath: "/api/direct" },
@@ -54,6 +57,16 @@ export function sandboxBaseUrlFor(provider: ProviderKind): string {
 
 export function pollDelaysFor(provider: ProviderKind): readonly number[] {
   return PROVIDERS[provider]?.pollDelaysSeconds ?? DEFAULT_POLL_DELAYS_SECONDS;
+}
+
+/**
+ * The provider's published rate limit in requests a minute, or null where it
+ * publishes none (PontisGlobe answers 429 without a number: its connector
+ * backs off and a lost answer is settled by a status query). A connection's
+ * own setting (Connections → Sending) overrides it.
+ */
+export function publishedRequestsPerMinute(provider: ProviderKind): number | null {
+  return PROVIDERS[provider]?.requestsPerMinute ?? null;
 }
 
 export function isProviderSupported(provider: ProviderKind): boolean {

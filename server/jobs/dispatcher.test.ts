@@ -92,6 +92,28 @@ describe.each(testDatabases())("the payout dispatcher on %s", (kind) => {
     expect(copiesAtProvider(orphan!)).toBe(1);
   }, 150_000);
 
+  it("paces a connection's work under its provider's rate limit, and still sends everything", async () => {
+    // One request a second for this connection (its own setting; Muda's published 100 a minute is the same mechanism).
+    await t.desk.db.connection.update({ where: { id: t.pawapayConnectionId }, data: { settings: { requestsPerMinute: 60 } } });
+    try {
+      const ids = await approved(6);
+      const started = Date.now();
+      const sentSoFar = () => t.desk.db.payoutEvent.count({ where: { payoutId: { in: ids }, toStatus: "submitting" } });
+      start();
+      // Whatever the machine's speed, never more than the bucket (2) plus one a second since the start.
+      for (let i = 0; i < 10; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        const sent = await sentSoFar();
+        const allowed = 2 + Math.floor((Date.now() - started) / 1000) + 1;
+        expect(sent).toBeLessThanOrEqual(allowed);
+      }
+      await eventually(() => allFinal(ids), 90_000);
+      for (const id of ids) expect(copiesAtProvider(id)).toBe(1);
+    } finally {
+      await t.desk.db.connection.update({ where: { id: t.pawapayConnectionId }, data: { settings: {} } });
+    }
+  }, 150_000);
+
   it("shares the work between two dispatchers on one database with no payout sent twice", async () => {
     let second: Desk = t.desk;
     if (kind === "postgres") {

@@ -12,7 +12,10 @@ import { randomBytes } from "node:crypto";
 import type { Desk, JobScheduler } from "@/server/services/types";
 import { connectionsWithDueWork, LEASE_SECONDS, renewLeases, sweep, takeDueWork, type DueWork } from "@/server/services/payout-work";
 import { workOnPayout } from "@/server/services/submission";
-import { connectionSendConcurrency } from "@/server/services/connection-settings";
+import { connectionRequestsPerMinute, connectionSendConcurrency } from "@/server/services/connection-settings";
+import { publishedRequestsPerMinute } from "@/server/connectors/registry";
+import type { ProviderKind } from "@/server/connectors/types";
+import { WORKER_ALIVE_SECONDS } from "@/server/services/health";
 import { beat, type WorkerStats } from "./heartbeat";
 
 export interface DispatcherOptions {
@@ -33,7 +36,14 @@ export class Dispatcher implements JobScheduler {
   readonly stats: WorkerStats = { processed: 0n, errors: 0n, lastError: null, lastErrorAt: null, startedAt: new Date() };
   private readonly active = new Map<string, { connectionId: string; startedAt: number; done: Promise<void> }>();
   private readonly perConnection = new Map<string, number>();
-  private connections: { at: number; concurrency: Map<string, number> } = { at: 0, concurrency: new Map() };
+  private connections: { at: number; concurrency: Map<string, number>; rate: Map<string, number | null>; workers: number } = {
+    at: 0,
+    concurrency: new Map(),
+    rate: new Map(),
+    workers: 1,
+  };
+  /** Per connection: requests this process may still make now under the provider's rate limit. */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private stopped = false;
   private nudged = false;
   private nudge: (() => void) | null = null;
@@ -102,13 +112,38 @@ export class Dispatcher implements JobScheduler {
     const due = await connectionsWithDueWork(this.desk.db);
     let took = 0;
     for (const connectionId of due) {
-      const slots = free(connectionId);
+      const slots = Math.min(free(connectionId), this.allowance(connectionId));
       if (slots <= 0 || this.stopped) continue;
       const works = await takeDueWork(this.desk.db, { owner: this.owner, connectionId, limit: slots });
       for (const work of works) this.launch(work);
+      this.spend(connectionId, works.length);
       took += works.length;
     }
     return took;
+  }
+
+  /**
+   * How many requests this process may make to the connection's provider now:
+   * a token bucket filled at the provider's rate (Muda: 100 a minute) divided
+   * among the live worker processes, so together they stay under it. No limit
+   * known: unbounded (concurrency alone paces it).
+   */
+  private allowance(connectionId: string): number {
+    const perMinute = this.connections.rate.get(connectionId) ?? null;
+    if (perMinute === null) return Number.POSITIVE_INFINITY;
+    const perSecond = perMinute / 60 / Math.max(1, this.connections.workers);
+    const burst = Math.max(1, perSecond * 2);
+    const now = Date.now();
+    const bucket = this.buckets.get(connectionId) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
+    bucket.at = now;
+    this.buckets.set(connectionId, bucket);
+    return Math.floor(bucket.tokens);
+  }
+
+  private spend(connectionId: string, requests: number): void {
+    const bucket = this.buckets.get(connectionId);
+    if (bucket) bucket.tokens -= requests;
   }
 
   private launch(work: DueWork): void {
@@ -128,10 +163,13 @@ export class Dispatcher implements JobScheduler {
 
   private async concurrency(): Promise<Map<string, number>> {
     if (Date.now() - this.connections.at > CONNECTIONS_CACHE_MS) {
-      const rows = await this.desk.db.connection.findMany({ select: { id: true, settings: true } });
+      const rows = await this.desk.db.connection.findMany({ select: { id: true, settings: true, provider: true } });
+      const workers = await this.desk.db.workerHeartbeat.count({ where: { seenAt: { gte: new Date(Date.now() - WORKER_ALIVE_SECONDS * 1000) } } });
       this.connections = {
         at: Date.now(),
         concurrency: new Map(rows.map((r) => [r.id, connectionSendConcurrency(r.settings, this.desk.config.sendConcurrency)])),
+        rate: new Map(rows.map((r) => [r.id, connectionRequestsPerMinute(r.settings, publishedRequestsPerMinute(r.provider as ProviderKind))])),
+        workers: Math.max(1, workers),
       };
     }
     return this.connections.concurrency;

@@ -8,6 +8,17 @@ export function connectionSendConcurrency(settings: unknown, fallback: number): 
   return Number.isInteger(n) && n >= 1 && n <= 64 ? n : fallback;
 }
 
+/**
+ * Calls a minute the desk may make to this connection's provider: the
+ * connection's own setting, else the provider's published limit, else null
+ * (no pacing). Each piece of work (a send, a status check) counts as one.
+ */
+export function connectionRequestsPerMinute(settings: unknown, published: number | null): number | null {
+  const value = isRecord(settings) ? settings.requestsPerMinute : undefined;
+  const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
+  return Number.isFinite(n) && n >= 1 && n <= 60_000 ? n : published;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
