@@ -115,8 +115,9 @@ export async function checkSession(
   const policy = clock.policy ?? sessionPolicy();
   const row = await db.userSession.findUnique({ where: { id: sessionId }, include: { user: true } });
   if (!row || (userId !== undefined && row.userId !== userId)) return { active: false, reason: "invalid" };
-  if (row.revokedAt) return { active: false, reason: "signed-out" };
+  // Disabled first: disabling also revokes the rows, and the user should read why.
   if (row.user.disabled) return { active: false, reason: "disabled" };
+  if (row.revokedAt) return { active: false, reason: "signed-out" };
   if (now.getTime() >= row.expiresAt.getTime()) return { active: false, reason: "expired" };
   if (now.getTime() - row.lastSeenAt.getTime() >= policy.idleMinutes * 60_000) return { active: false, reason: "idle" };
   if (!isRole(row.user.role)) return { active: false, reason: "invalid" };

@@ -9,6 +9,7 @@ import { outcomesRouter } from "./routers/outcomes";
 import { reconciliationRouter } from "./routers/reconciliation";
 import { statementsRouter } from "./routers/statements";
 import { settingsRouter } from "./routers/settings";
+import { usersRouter } from "./routers/users";
 
 export const appRouter = router({
   me: meRouter,
@@ -21,6 +22,7 @@ export const appRouter = router({
   reconciliation: reconciliationRouter,
   statements: statementsRouter,
   settings: settingsRouter,
+  users: usersRouter,
 });
 
 export type AppRouter = typeof appRouter;
