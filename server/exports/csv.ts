@@ -104,6 +104,9 @@ export function csvRecord(row: ExportRow, clock: ZonedClock): Cell[] {
   ];
 }
 
+/** RFC 4180 as the desk writes it (BOM, CRLF, formula cells escaped); the audit export writes with the same. */
+export const CSV_FORMAT = { bom: true, record_delimiter: "windows", escape_formulas: true } as const;
+
 export const csvWriter: ExportWriter = {
   format: "csv",
   extension: "csv",
@@ -113,9 +116,7 @@ export const csvWriter: ExportWriter = {
     const stringifier = stringify({
       header: true,
       columns: [...CSV_COLUMNS],
-      bom: true,
-      record_delimiter: "windows",
-      escape_formulas: true,
+      ...CSV_FORMAT,
     });
     // pipeline ends `out` after the last byte, and destroys both sides if either fails
     // (a client gone away stops the reading; a failed read aborts the download).

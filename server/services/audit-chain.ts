@@ -166,14 +166,7 @@ export async function verifyChain(db: Reader, options: VerifyOptions = {}): Prom
   const to = options.to ?? (await db.auditLog.findFirst({ orderBy: { id: "desc" }, select: { id: true } }))?.id ?? null;
   const from = options.from ?? null;
 
-  // The hashed entry just before the range: the first entry in it must link to it.
-  let previous: { id: bigint; hash: string } | null = null;
-  if (from !== null) {
-    const before = await db.auditLog.findFirst({ where: { id: { lt: from }, hash: { not: null } }, orderBy: { id: "desc" }, select: { id: true, hash: true } });
-    previous = before ? { id: before.id, hash: before.hash! } : null;
-  }
-  // Unhashed entries are "before the chain" only while no hashed entry has been met.
-  let chainStarted = previous !== null;
+  const checker = await ChainChecker.startingAt(db, from);
 
   const result: VerifyResult = { intact: true, broken: null, checked: 0, beforeChain: 0, firstId: null, lastId: null, nextFrom: null, head: null };
   if (to === null) return result;
@@ -193,18 +186,16 @@ export async function verifyChain(db: Reader, options: VerifyOptions = {}): Prom
       result.firstId ??= row.id;
       result.lastId = row.id;
       result.checked++;
-      const broken = await checkEntry(db, row, previous, chainStarted);
-      if (broken === "before-chain") {
+      const verdict = await checker.check(row);
+      if (verdict === "before-chain") {
         result.beforeChain++;
         continue;
       }
-      if (broken) {
+      if (verdict) {
         result.intact = false;
-        result.broken = broken;
+        result.broken = verdict;
         return result;
       }
-      chainStarted = true;
-      previous = { id: row.id, hash: row.hash! };
       result.head = { id: row.id, hash: row.hash!, at: row.at };
     }
     cursor = page[page.length - 1]!.id;
@@ -215,7 +206,45 @@ export async function verifyChain(db: Reader, options: VerifyOptions = {}): Prom
   return result;
 }
 
-async function checkEntry(db: Reader, row: Row, previous: { id: bigint; hash: string } | null, chainStarted: boolean): Promise<ChainBreak | "before-chain" | null> {
+/** The fields of an entry the chain covers, with its id and hashes. */
+export type ChainRow = Pick<Row, "id" | "actorId" | "action" | "entityType" | "entityId" | "details" | "ip" | "at" | "prevHash" | "hash">;
+
+/**
+ * Checks entries one at a time in id order (verifyChain's walk, and the
+ * evidence pack as it is written): each must give its own hash and name the
+ * hashed entry before it.
+ */
+export class ChainChecker {
+  private constructor(
+    private readonly db: Reader,
+    private previous: { id: bigint; hash: string } | null,
+    // Unhashed entries are "before the chain" only while no hashed entry has been met.
+    private chainStarted: boolean,
+  ) {}
+
+  /** A checker for entries from `from` on: the first must link to the hashed entry before it (none: it starts the chain). */
+  static async startingAt(db: Reader, from: bigint | null): Promise<ChainChecker> {
+    if (from === null) return new ChainChecker(db, null, false);
+    const before = await db.auditLog.findFirst({ where: { id: { lt: from }, hash: { not: null } }, orderBy: { id: "desc" }, select: { id: true, hash: true } });
+    return before ? new ChainChecker(db, { id: before.id, hash: before.hash! }, true) : new ChainChecker(db, null, false);
+  }
+
+  /** The hash the next entry must name (null: it must start the chain). */
+  get expectedPrevHash(): string | null {
+    return this.previous?.hash ?? null;
+  }
+
+  async check(row: ChainRow): Promise<ChainBreak | "before-chain" | null> {
+    const verdict = await checkEntry(this.db, row, this.previous, this.chainStarted);
+    if (verdict === null) {
+      this.chainStarted = true;
+      this.previous = { id: row.id, hash: row.hash! };
+    }
+    return verdict;
+  }
+}
+
+async function checkEntry(db: Reader, row: ChainRow, previous: { id: bigint; hash: string } | null, chainStarted: boolean): Promise<ChainBreak | "before-chain" | null> {
   if (row.hash === null) {
     if (!chainStarted) return "before-chain";
     return {

@@ -9,6 +9,7 @@ import { outcomesRouter } from "./routers/outcomes";
 import { reconciliationRouter } from "./routers/reconciliation";
 import { statementsRouter } from "./routers/statements";
 import { settingsRouter } from "./routers/settings";
+import { auditRouter } from "./routers/audit";
 import { usersRouter } from "./routers/users";
 
 export const appRouter = router({
@@ -22,6 +23,7 @@ export const appRouter = router({
   reconciliation: reconciliationRouter,
   statements: statementsRouter,
   settings: settingsRouter,
+  audit: auditRouter,
   users: usersRouter,
 });
 
