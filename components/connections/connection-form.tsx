@@ -78,7 +78,10 @@ function ConnectionForm({
       sendConcurrency: text("sendConcurrency"),
     };
     if (existing) {
-      update.mutate({ id: existing.id, version: existing.version, ...draft }, { onSuccess: (r) => onDone(r.changed.length ? `Saved ${draft.name}` : "Nothing changed") });
+      update.mutate(
+        { id: existing.id, version: existing.version, ...draft, limits: limitsOf(data, existing) },
+        { onSuccess: (r) => onDone(r.changed.length ? `Saved ${draft.name}` : "Nothing changed") },
+      );
     } else {
       create.mutate({ provider: provider as ProviderForm["provider"], ...draft }, { onSuccess: () => onDone(`Added ${draft.name}. Test it, then register its callback URL at the provider.`) });
     }
@@ -209,6 +212,14 @@ function ConnectionForm({
           </div>
         </fieldset>
 
+        {existing ? (
+          <LimitsFieldset existing={existing} errors={errors} />
+        ) : (
+          <p className="border-t border-slate-100 pt-5 text-xs text-slate-500">
+            Limits per currency (maximum per payout, daily and monthly totals) are set once the connection is added: edit it then.
+          </p>
+        )}
+
         <div className="flex items-center gap-3 border-t border-slate-100 pt-5">
           <Button type="submit" busy={mutation.isPending}>
             {existing ? "Save changes" : "Add connection"}
@@ -219,6 +230,80 @@ function ConnectionForm({
         </div>
       </form>
     </Card>
+  );
+}
+
+type LimitDrafts = Record<string, { maxPerPayout: string; daily: string; monthly: string }>;
+
+/** The Limits fieldset's values, by currency; the row for another currency joins them when its code is filled in. */
+function limitsOf(data: FormData, existing: ConnectionForEdit): LimitDrafts {
+  const text = (key: string) => String(data.get(key) ?? "");
+  const limits: LimitDrafts = {};
+  for (const row of existing.limits) {
+    limits[row.currency] = { maxPerPayout: text(`limit:${row.currency}:maxPerPayout`), daily: text(`limit:${row.currency}:daily`), monthly: text(`limit:${row.currency}:monthly`) };
+  }
+  const added = text("limitNew:currency").trim().toUpperCase();
+  const addedValues = { maxPerPayout: text("limitNew:maxPerPayout"), daily: text("limitNew:daily"), monthly: text("limitNew:monthly") };
+  // Only when something was typed; a row already listed keeps its own fields.
+  if ((added !== "" || Object.values(addedValues).some((v) => v.trim() !== "")) && !(added in limits)) limits[added] = addedValues;
+  return limits;
+}
+
+/**
+ * Limits per currency: the most one payout may be (prefilled with the
+ * provider's published limit, or the desk's, which a blank also means), and
+ * the totals approved in a day and a month (in the desk's time zone) past
+ * which approvals are held.
+ */
+function LimitsFieldset({ existing, errors }: { existing: ConnectionForEdit; errors: Record<string, string> }) {
+  const [added, setAdded] = useState("");
+  const addedKey = added.trim().toUpperCase();
+  return (
+    <fieldset className="space-y-4 border-t border-slate-100 pt-5" data-testid="limits">
+      <legend className="text-sm font-semibold text-slate-900">Limits</legend>
+      <p className="text-xs text-slate-500">
+        Amounts in major units of each currency. A payout over the maximum is refused when it is created or edited; once a day&apos;s (or month&apos;s) approved
+        payouts reach a total, further approvals wait. Blank totals: none.
+      </p>
+      {existing.limits.map((row) => (
+        <div key={row.currency} className="grid gap-5 sm:grid-cols-3">
+          <Field
+            label={`${row.currency}: maximum per payout`}
+            error={errors[`limits.${row.currency}.maxPerPayout`]}
+            hint={`Blank: ${row.defaultSource === "provider" ? "the provider's published limit" : "the desk's limit"}, ${row.defaultMax}. Lower only.`}
+          >
+            {(p) => <input {...p} name={`limit:${row.currency}:maxPerPayout`} inputMode="decimal" defaultValue={row.maxPerPayout} autoComplete="off" />}
+          </Field>
+          <Field label={`${row.currency}: daily total`} error={errors[`limits.${row.currency}.daily`]} hint="Approved per day.">
+            {(p) => <input {...p} name={`limit:${row.currency}:daily`} inputMode="decimal" defaultValue={row.daily} placeholder="None" autoComplete="off" />}
+          </Field>
+          <Field label={`${row.currency}: monthly total`} error={errors[`limits.${row.currency}.monthly`]} hint="Approved per calendar month.">
+            {(p) => <input {...p} name={`limit:${row.currency}:monthly`} inputMode="decimal" defaultValue={row.monthly} placeholder="None" autoComplete="off" />}
+          </Field>
+          {errors[`limits.${row.currency}.currency`] && <p className="text-sm text-rose-700 sm:col-span-3">{errors[`limits.${row.currency}.currency`]}</p>}
+        </div>
+      ))}
+      <div className="grid gap-5 sm:grid-cols-4">
+        <Field
+          label="Another currency (optional)"
+          error={errors[`limits.${addedKey}.currency`]}
+          hint={existing.limits.length ? "An ISO 4217 code not listed above." : "An ISO 4217 code, e.g. UGX."}
+        >
+          {(p) => (
+            <input {...p} name="limitNew:currency" value={added} onChange={(e) => setAdded(e.target.value)} maxLength={4} autoComplete="off" style={{ textTransform: "uppercase" }} />
+          )}
+        </Field>
+        <Field label="Maximum per payout" error={errors[`limits.${addedKey}.maxPerPayout`]} hint="Blank: the provider's or the desk's.">
+          {(p) => <input {...p} name="limitNew:maxPerPayout" inputMode="decimal" autoComplete="off" />}
+        </Field>
+        <Field label="Daily total" error={errors[`limits.${addedKey}.daily`]}>
+          {(p) => <input {...p} name="limitNew:daily" inputMode="decimal" placeholder="None" autoComplete="off" />}
+        </Field>
+        <Field label="Monthly total" error={errors[`limits.${addedKey}.monthly`]}>
+          {(p) => <input {...p} name="limitNew:monthly" inputMode="decimal" placeholder="None" autoComplete="off" />}
+        </Field>
+      </div>
+    </fieldset>
   );
 }
 

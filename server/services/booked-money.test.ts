@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { approveAsRead } from "@/server/testing/approvals";
 import type { ProviderKind } from "@/server/connectors/types";
 import { PROVIDER_CASES } from "@/server/testing/provider-cases";
 import { payoutFee } from "@/server/sandbox/paytota";
@@ -64,7 +65,7 @@ describe.each(testDatabases())("money as the provider booked it, through the des
     const { success } = PROVIDER_CASES.find((c) => c.provider === provider)!;
     const connection = await connectionOf(provider);
     const created = await t.caller("maker").payouts.create({ id: randomUUID(), connectionId: connection.id, ...success });
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     const deadline = Date.now() + 20_000;
     for (;;) {
       await t.work.run({ payoutId: created.id, all: true, max: 1 });

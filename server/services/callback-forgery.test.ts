@@ -18,6 +18,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { approveAsRead } from "@/server/testing/approvals";
 import { installCallbackTap, type CallbackTap, type TappedCallback } from "@/server/testing/callback-tap";
 import { PROVIDER_CASES } from "@/server/testing/provider-cases";
 import type { ProviderKind } from "@/server/connectors/types";
@@ -149,7 +150,7 @@ describe.each(testDatabases())("webhook forgery matrix on %s", (kind) => {
     // A payout the provider pays, whose genuine callback the tap keeps from the desk.
     const fields = PROVIDER_CASES.find((c) => c.provider === provider)!.success;
     const created = await t.caller("maker").payouts.create({ id: randomUUID(), connectionId: connection.id, ...fields });
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     await t.work.run({ payoutId: created.id, max: 1 }); // sends it, nothing more
     const sentPayout = await t.desk.db.payout.findUniqueOrThrow({ where: { id: created.id } });
     const tapped = await eventually(async () => tap.seen.find((c) => c.connectionId === connection.id && forgeries.isFor(c, sentPayout)), 20_000);

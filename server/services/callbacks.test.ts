@@ -13,6 +13,7 @@ import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { approveAsRead } from "@/server/testing/approvals";
 import { installCallbackTap, type CallbackTap } from "@/server/testing/callback-tap";
 import { PROVIDER_CASES } from "@/server/testing/provider-cases";
 import type { ProviderKind } from "@/server/connectors/types";
@@ -91,7 +92,7 @@ describe.each(testDatabases())("callbacks on %s", (kind) => {
 
   async function sent(provider: ProviderKind) {
     const made = await created(provider);
-    await t.caller("approver").approvals.approve({ payoutId: made.id });
+    await approveAsRead(t.caller("approver"), made.id);
     await t.work.run({ payoutId: made.id, max: 1 });
     return made;
   }
@@ -179,7 +180,7 @@ describe.each(testDatabases())("callbacks on %s", (kind) => {
 
     // Approved and sent (Praxis's own notification held back): the resend is now applied.
     tap.hold(connection.id);
-    await t.caller("approver").approvals.approve({ payoutId: id });
+    await approveAsRead(t.caller("approver"), id);
     await t.work.run({ payoutId: id, max: 1 });
     expect((await payoutOf(id)).status).toBe("processing");
     const reply = await post(connection.id, headers, body);
@@ -205,7 +206,7 @@ describe.each(testDatabases())("callbacks on %s", (kind) => {
   it("does not answer 'duplicate' for a callback another receiver is still applying, and takes over one a dead receiver left", async () => {
     const { connection, id } = await created("pontis");
     tap.hold(connection.id);
-    await t.caller("approver").approvals.approve({ payoutId: id });
+    await approveAsRead(t.caller("approver"), id);
     await t.work.run({ payoutId: id, max: 1 });
     const reference = (await payoutOf(id)).providerReference!;
     const genuine = await eventually(async () => tap.seen.find((c) => c.connectionId === connection.id && c.body.includes(reference)));

@@ -17,6 +17,7 @@
 import type { Db, Tx } from "./types";
 import { FINAL_STATUSES, IN_FLIGHT_STATUSES, type PayoutStatus } from "@/server/domain/payout-state";
 import { noteProviderEvent } from "./payout-status";
+import { expireOverdueApprovals } from "./approval-expiry";
 
 /** How long a worker holds a payout without renewing; a dead worker's payouts are taken up after at most this. */
 export const LEASE_SECONDS = 30;
@@ -178,6 +179,8 @@ export interface SweepResult {
   notSent: number;
   checkOverdue: number;
   stuck: number;
+  /** Payouts whose approval window ended before they were fully approved: now expired. */
+  expired: number;
 }
 
 /**
@@ -188,7 +191,8 @@ export interface SweepResult {
  * - an approved payout not sent within the limit, a status check overdue, or
  *   a payout in flight too long is flagged for attention with an event. It is
  *   already due, so the first live worker takes it; the flag tells a person
- *   when none does.
+ *   when none does;
+ * - a payout not fully approved by the end of its approval window expires.
  */
 export async function sweep(db: Db, limits: SweepLimits, now = new Date()): Promise<SweepResult> {
   const waiting = ["approved", ...IN_FLIGHT_STATUSES] as string[];
@@ -210,7 +214,8 @@ export async function sweep(db: Db, limits: SweepLimits, now = new Date()): Prom
     UPDATE "Payout" SET "attentionSince" = ${now}, "attentionReason" = 'stuck'
     WHERE status::text = ANY(${inFlight}::text[]) AND "submittedAt" < ${new Date(now.getTime() - limits.stuckAfterMinutes * 60_000)} AND "attentionSince" IS NULL
     RETURNING id::text AS id, status::text AS status`, `In flight for more than ${limits.stuckAfterMinutes} minutes: flagged for attention`);
-  return { repaired, notSent, checkOverdue, stuck };
+  const expired = await expireOverdueApprovals(db, now);
+  return { repaired, notSent, checkOverdue, stuck, expired };
 }
 
 interface Flagged {

@@ -12,6 +12,7 @@ import { audit } from "./audit";
 import { openConnector } from "./connections";
 import { changeStatusInTx } from "./payout-status";
 import { decisionBlockedFor } from "./approvals";
+import { activePolicy } from "./approval-policy";
 import { payoutLimitProblem } from "./payout-limits";
 import { duplicateWindowHours, findLikelyDuplicates, type LikelyDuplicate } from "./duplicates";
 
@@ -207,8 +208,10 @@ export interface CheckedPayout {
   description: string;
 }
 
-function insertPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, checked: CheckedPayout, ip?: string) {
+async function insertPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, checked: CheckedPayout, ip?: string) {
   const { connectionId, amountMinor, recipient, description } = checked;
+  // The approval policy it is created under: it keeps this version, and its approval window starts now.
+  const policy = await activePolicy(desk.db);
   return desk.db.$transaction(async (tx) => {
     const payout = await tx.payout.create({
       data: {
@@ -225,6 +228,8 @@ function insertPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, checke
         description,
         status: "pending_approval",
         createdById: actor.id,
+        policyVersion: policy.version,
+        approvalExpiresAt: new Date(Date.now() + policy.policy.approvalWindowHours * 3600_000),
       },
     });
     await tx.payoutEvent.create({

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { approveAsRead } from "@/server/testing/approvals";
 import type { ProviderKind } from "@/server/connectors/types";
 import { PROVIDER_CASES, type PayoutFields } from "@/server/testing/provider-cases";
 import { sandboxEmulator } from "./sandbox-hosting";
@@ -47,7 +48,7 @@ describe.each(testDatabases())("every provider end to end on %s", (kind) => {
 
   async function payOut(provider: ProviderKind, fields: PayoutFields) {
     const created = await t.caller("maker").payouts.create({ id: randomUUID(), connectionId: await connectionOf(provider), ...fields });
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     return driveToFinal(created.id);
   }
 
@@ -77,7 +78,7 @@ describe.each(testDatabases())("every provider end to end on %s", (kind) => {
 
   async function approved(provider: ProviderKind, fields: PayoutFields) {
     const created = await t.caller("maker").payouts.create({ id: randomUUID(), connectionId: await connectionOf(provider), ...fields });
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     return created.id;
   }
 

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { refusal, startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { approveAsRead } from "@/server/testing/approvals";
 import { openCredentials } from "@/server/services/connections";
 import { dailyPeriod, executeRun, takeRun, type ReconciliationSettings } from "@/server/services/reconciliation";
 import type { ResultKind } from "@/server/domain/reconciliation";
@@ -32,7 +33,7 @@ describe.each(testDatabases())("reconciliation on %s", (kind) => {
   /** Made by the maker, approved by the approver: its id. */
   async function approvedPayout(connectionId: string, fields: { amount: string; currency: string; recipientPhone: string }): Promise<string> {
     const created = await t.caller("maker").payouts.create({ id: randomUUID(), connectionId, description: "Reconciliation test", ...fields });
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     return created.id;
   }
 

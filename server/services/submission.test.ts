@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { approveAsRead } from "@/server/testing/approvals";
 import type { PawapayEmulator, PawapayFault } from "@/server/sandbox/pawapay";
 import { sandboxEmulator } from "./sandbox-hosting";
 import { openConnector } from "./connections";
@@ -134,7 +135,7 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
     expect(await t.desk.db.auditLog.count({ where: { entityId: id, action: "payout.approvals_voided" } })).toBe(1);
 
     // Approved again as it now stands, it is sent.
-    await t.caller("approver").approvals.approve({ payoutId: id });
+    await approveAsRead(t.caller("approver"), id);
     expect(await submitPayout(t.desk, id)).not.toBe("pending_approval");
     expect(copiesAtProvider(id)).toBe(1);
   });

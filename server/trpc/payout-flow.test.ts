@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { testDatabases } from "@/server/db/testing";
 import { eventually, refusal, startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { approveAsRead, approveManyAsRead } from "@/server/testing/approvals";
 
 
 describe.each(testDatabases())("payout flow on %s", (kind) => {
@@ -40,7 +41,7 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     expect(created.status).toBe("pending_approval");
 
     const wakes = t.jobs.wakes;
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     expect(await statusOf(created.id)).toBe("approved");
     // The approval made it due for sending in the same transaction, and woke the workers.
     expect(await dueNow(created.id)).toBe(true);
@@ -64,7 +65,7 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
 
   it("ends failed with the provider's reason for 260763456079", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456079", { amount: "20.50" }));
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     await t.work.run({ payoutId: created.id, max: 1 });
     await eventually(async () => (await statusOf(created.id)) === "failed");
     // Final: nothing more is owed to it, so no status check of it is ever made.
@@ -75,7 +76,7 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
 
   it("keeps polling a payout pawaPay leaves SUBMITTED (260763456129)", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456129"));
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     await t.work.run({ payoutId: created.id, max: 1 });
     expect(await statusOf(created.id)).toBe("processing");
     expect(await dueNow(created.id)).toBe(false); // the first check waits for the provider's schedule
@@ -103,8 +104,8 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
   it("lets one approval through when two race, and never a second decision", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456789"));
     const results = await Promise.allSettled([
-      t.caller("approver").approvals.approve({ payoutId: created.id }),
-      t.caller("approver").approvals.approve({ payoutId: created.id }),
+      approveAsRead(t.caller("approver"), created.id),
+      approveAsRead(t.caller("approver"), created.id),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const loser = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
@@ -123,7 +124,8 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     expect(result).toMatchObject({ approved: [], refused: [{ payoutId: own, reason: expect.stringMatching(/another approver/) }] });
 
     const wakes = t.jobs.wakes;
-    const batch = await t.caller("approver").approvals.approveMany({ payoutIds: [...fine, decided, missing, fine[0]!] });
+    // Alike payouts (same number and amount): the approver acknowledges them as likely duplicates, as the batch review asks.
+    const batch = await approveManyAsRead(t.caller("approver"), [...fine, decided, missing, fine[0]!]);
     expect(batch.approved.sort()).toEqual([...fine].sort());
     expect(batch.refused).toEqual(
       expect.arrayContaining([
@@ -217,7 +219,7 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
 
   it("refuses a forged callback and changes nothing; an unsigned one is only a reason to ask", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456129"));
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     await t.work.run({ payoutId: created.id, max: 1 });
     expect(await dueNow(created.id)).toBe(false);
     const body = JSON.stringify({ payoutId: created.id, status: "FAILED", failureReason: { failureCode: "OTHER_ERROR" } });

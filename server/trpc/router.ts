@@ -1,6 +1,7 @@
 import { router } from "./init";
 import { payoutsRouter } from "./routers/payouts";
 import { approvalsRouter } from "./routers/approvals";
+import { approvalPolicyRouter } from "./routers/approval-policy";
 import { connectionsRouter } from "./routers/connections";
 import { overviewRouter } from "./routers/overview";
 import { meRouter } from "./routers/me";
@@ -17,6 +18,7 @@ export const appRouter = router({
   overview: overviewRouter,
   payouts: payoutsRouter,
   approvals: approvalsRouter,
+  approvalPolicy: approvalPolicyRouter,
   connections: connectionsRouter,
   balances: balancesRouter,
   outcomes: outcomesRouter,

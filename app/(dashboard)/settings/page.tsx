@@ -1,4 +1,5 @@
 import { GeneralSettings } from "@/components/settings/general-settings";
+import { DuplicateWindowSetting } from "@/components/settings/duplicate-window";
 import { PageHeader } from "@/components/ui/layout";
 import { requireSession } from "@/server/auth/session";
 
@@ -16,6 +17,7 @@ export default async function SettingsPage() {
             General
           </h2>
           <GeneralSettings canEdit={user.role === "admin"} />
+          <DuplicateWindowSetting canEdit={user.role === "admin"} />
         </section>
       </div>
     </>

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { startTestDesk, type TestDesk } from "@/server/testing/desk";
+import { approveAsRead } from "@/server/testing/approvals";
 import { sandboxEmulator } from "@/server/services/sandbox-hosting";
 import { openConnector } from "@/server/services/connections";
 import { changeStatus } from "@/server/services/payout-status";
@@ -39,7 +40,7 @@ describe.each(testDatabases())("Paytota through the desk on %s", (kind) => {
       recipientPhone: "256772123456",
       description: `Lost initiate ${randomUUID().slice(0, 8)}`,
     });
-    await t.caller("approver").approvals.approve({ payoutId: created.id });
+    await approveAsRead(t.caller("approver"), created.id);
     return created.id;
   }
 
