@@ -69,12 +69,12 @@ async function boot(): Promise<Runtime> {
     connectorDeps: { timeoutMs: config.providerTimeoutSeconds * 1000 },
   };
 
-  if (db.kind === "pglite" && (await seedDemoUsers(desk.db))) {
+  if (db.kind === "pglite" && (await seedDemoUsers(desk.db, desk.credentialsKey))) {
     console.log(
       [
         "",
-        "  Demo sign-in (embedded database only):",
-        ...DEMO_USERS.map((u) => `    ${u.role.padEnd(9)} ${u.email.padEnd(22)} ${u.password}`),
+        "  Demo sign-in (embedded database only; the TOTP key goes into an authenticator app, see README):",
+        ...DEMO_USERS.map((u) => `    ${u.role.padEnd(9)} ${u.email.padEnd(22)} ${u.password.padEnd(20)}${u.totpKey ? ` TOTP key ${u.totpKey}` : ""}`),
         "",
       ].join("\n"),
     );

@@ -4,12 +4,14 @@
 // limit end a session even though the cookie itself is still well signed.
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import { signIn } from "@/server/services/sign-in";
+import { EnrolmentOverdue, SecondFactorNeeded, SecondFactorRefused, signIn } from "@/server/services/sign-in";
 import { TooManyAttempts } from "@/server/services/errors";
+import type { Desk } from "@/server/services/types";
 import type { Role } from "./roles";
 import { clientIp } from "./client-ip";
 import { deskUsesHttps } from "./session-cookie";
-import { checkSession, revokeSession, sessionPolicy, startSession, type SessionEndReason } from "./user-sessions";
+import { checkSession, revokeSession, sessionPolicy, type SessionEndReason } from "./user-sessions";
+import { signInAnswer } from "./sign-in-answers";
 
 declare module "next-auth" {
   interface Session {
@@ -34,16 +36,22 @@ declare module "next-auth/jwt" {
   }
 }
 
-/** Supplied by the runtime so this module does not open the database at import time. */
-export type DbProvider = () => Promise<Parameters<typeof signIn>[0]>;
+/**
+ * Supplied by the runtime so this module does not open the database at
+ * import time: the database, and the key the TOTP secrets are sealed with.
+ */
+export type DeskProvider = () => Promise<Pick<Desk, "db" | "credentialsKey">>;
 
 /** What the sign-in route knows about the request (the sign-out audit entry records the address). */
 export interface AuthRequest {
   ip?: string;
+  /** The clock (tests move it to reach the next code instead of waiting 30 seconds). */
+  now?: () => Date;
 }
 
-export function authOptions(getDb: DbProvider, request: AuthRequest = {}): NextAuthOptions {
+export function authOptions(getDesk: DeskProvider, request: AuthRequest = {}): NextAuthOptions {
   const policy = sessionPolicy();
+  const getDb = async () => (await getDesk()).db;
   return {
     secret: process.env.NEXTAUTH_SECRET,
     // The cookie lives no longer than the session's absolute limit; the row's
@@ -54,22 +62,36 @@ export function authOptions(getDb: DbProvider, request: AuthRequest = {}): NextA
     providers: [
       CredentialsProvider({
         name: "Email and password",
-        credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+        credentials: {
+          email: { label: "Email", type: "email" },
+          password: { label: "Password", type: "password" },
+          // Sent together with email and password once the first answer said a code is needed.
+          code: { label: "Authentication code", type: "text" },
+        },
         async authorize(credentials, req) {
           const email = credentials?.email ?? "";
           const password = credentials?.password ?? "";
           if (!email || !password) throw new Error("Enter your email and password");
           const headers = (req?.headers ?? {}) as Record<string, string | string[] | undefined>;
           const ip = clientIp(headers);
-          const db = await getDb();
+          const desk = await getDesk();
+          const userAgent = headers["user-agent"];
           try {
-            const user = await signIn(db, email, password, ip);
+            const user = await signIn(desk.db, email, password, ip, {
+              code: credentials?.code ?? "",
+              credentialsKey: desk.credentialsKey,
+              userAgent: Array.isArray(userAgent) ? userAgent[0] : userAgent,
+              policy,
+              now: request.now,
+            });
             if (!user) throw new Error("Wrong email or password");
-            const userAgent = headers["user-agent"];
-            const session = await startSession(db, user.id, { ip, userAgent: Array.isArray(userAgent) ? userAgent[0] : userAgent }, { policy });
-            return { ...user, sessionId: session.id };
+            return { id: user.id, email: user.email, name: user.name, role: user.role, sessionId: user.sessionId };
           } catch (error) {
+            // The wait, in words, as the form has always shown it.
             if (error instanceof TooManyAttempts) throw new Error(error.message);
+            if (error instanceof SecondFactorNeeded) throw new Error(signInAnswer("code-required", error.message));
+            if (error instanceof SecondFactorRefused) throw new Error(signInAnswer("code-refused", error.message));
+            if (error instanceof EnrolmentOverdue) throw new Error(signInAnswer("enrolment-overdue", error.message));
             throw error;
           }
         },

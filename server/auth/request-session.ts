@@ -8,7 +8,7 @@ import { checkSession, type SessionClock, type SessionEndReason } from "./user-s
 
 export type RequestSession =
   | { state: "anonymous" }
-  | { state: "active"; sessionId: string; actor: Actor }
+  | { state: "active"; sessionId: string; actor: Actor; secondFactorEnabled: boolean }
   | { state: "ended"; reason: SessionEndReason };
 
 export async function resolveSession(
@@ -19,5 +19,7 @@ export async function resolveSession(
   const token = await readSessionToken(cookies, options);
   if (!token) return { state: "anonymous" };
   const check = await checkSession(db, { sessionId: token.sid, userId: token.uid }, options);
-  return check.active ? { state: "active", sessionId: check.sessionId, actor: check.actor } : { state: "ended", reason: check.reason };
+  return check.active
+    ? { state: "active", sessionId: check.sessionId, actor: check.actor, secondFactorEnabled: check.secondFactorEnabled }
+    : { state: "ended", reason: check.reason };
 }

@@ -2,7 +2,7 @@
 // signed cookie does: at sign-out, after a spell of inactivity, at its
 // absolute limit, or when the account is disabled. The cookie only names the
 // row; every request that resolves the user checks it here.
-import type { Actor, Db } from "@/server/services/types";
+import type { Actor, Db, Tx } from "@/server/services/types";
 import { audit } from "@/server/services/audit";
 import { isRole } from "./roles";
 
@@ -70,12 +70,17 @@ export interface SessionClock {
   policy?: SessionPolicy;
 }
 
-/** Opens a session for a user who has just proved who they are. */
+/**
+ * Opens a session for a user who has just proved who they are.
+ * `secondFactorAt`: when the sign-in proved a second factor (a code), so
+ * actions that ask for a recent one need not ask again at once. Takes a
+ * transaction so the sign-in that uses up a code opens the session with it.
+ */
 export async function startSession(
-  db: Db,
+  db: Db | Tx,
   userId: string,
   client: { ip?: string | null; userAgent?: string | null },
-  clock: SessionClock = {},
+  clock: SessionClock & { secondFactorAt?: Date | null } = {},
 ): Promise<{ id: string; expiresAt: Date }> {
   const now = clock.now?.() ?? new Date();
   const policy = clock.policy ?? sessionPolicy();
@@ -88,13 +93,22 @@ export async function startSession(
       ip: client.ip ?? null,
       // Bounded: the header is the client's to choose.
       userAgent: client.userAgent?.slice(0, 400) ?? null,
+      secondFactorAt: clock.secondFactorAt ?? null,
     },
     select: { id: true, expiresAt: true },
   });
   return row;
 }
 
-export type SessionCheck = { active: true; sessionId: string; actor: Actor } | { active: false; reason: SessionEndReason };
+export type SessionCheck =
+  | {
+      active: true;
+      sessionId: string;
+      actor: Actor;
+      /** Whether the user has two-factor sign-in on (the dashboard sends those who must and have not to enrol). */
+      secondFactorEnabled: boolean;
+    }
+  | { active: false; reason: SessionEndReason };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -126,7 +140,12 @@ export async function checkSession(
     // Conditional on the value read, so concurrent requests write once.
     await db.userSession.updateMany({ where: { id: row.id, lastSeenAt: row.lastSeenAt }, data: { lastSeenAt: now } });
   }
-  return { active: true, sessionId: row.id, actor: { id: row.user.id, email: row.user.email, name: row.user.name, role: row.user.role } };
+  return {
+    active: true,
+    sessionId: row.id,
+    actor: { id: row.user.id, email: row.user.email, name: row.user.name, role: row.user.role },
+    secondFactorEnabled: row.user.totpEnabledAt !== null,
+  };
 }
 
 /** Ends a session at sign-out, with an audit entry. Returns whether it was still open. */

@@ -12,6 +12,7 @@ import { testDatabases } from "@/server/db/testing";
 import { eventually, startTestDesk, type TestDesk } from "@/server/testing/desk";
 import { revokeSession, startSession } from "@/server/auth/user-sessions";
 import { sessionCookieName } from "@/server/auth/session-cookie";
+import { enrolForTests } from "@/server/auth/second-factor-testing";
 import type { Role } from "@/server/auth/roles";
 import type { ExportFormat, ExportInput, ExportWriter } from "@/server/exports/types";
 import { exportDownload, ROWS_HEADER, type WriterLookup } from "./exports";
@@ -45,8 +46,15 @@ describe.each(testDatabases())("export downloads on %s", (kind) => {
   let connectionId: string;
   const cookies = {} as Record<Role, string>;
 
-  async function cookieFor(role: Role): Promise<string> {
-    const session = await startSession(t.desk.db, t.users[role].id, {});
+  /**
+   * A signed-in browser of `role`. Approvers and admins must have two-factor
+   * on, and these sessions proved it just now unless `provedAt` says when
+   * (step-up has its own test below); viewers and makers need none.
+   */
+  async function cookieFor(role: Role, provedAt: Date | null = new Date()): Promise<string> {
+    const user = await t.desk.db.user.findUniqueOrThrow({ where: { id: t.users[role].id } });
+    if ((role === "approver" || role === "admin") && !user.totpEnabledAt) await enrolForTests(t.desk, user.id);
+    const session = await startSession(t.desk.db, t.users[role].id, {}, { secondFactorAt: provedAt });
     const token = await encode({ token: { uid: t.users[role].id, sid: session.id }, secret: SECRET });
     return `${sessionCookieName()}=${token}`;
   }
@@ -243,6 +251,19 @@ describe.each(testDatabases())("export downloads on %s", (kind) => {
     const empty = await exportDownload(t.desk, get(path({ q: "no-such-reference", format: "csv" }), cookies.viewer), "payouts", allFormats);
     expect(empty.status).toBe(404);
     expect(await empty.json()).toEqual({ empty: true, error: 'No payouts match these filters (every status, All connections, matching "no-such-reference"); there is nothing to export' });
+  });
+
+  it("asks for a fresh code before exporting when the last was over 5 minutes ago (JSON 403 the download code acts on), only for a valid, non-empty export", async () => {
+    const stale = await cookieFor("admin", new Date(Date.now() - 6 * 60_000));
+    const exportsBefore = await t.desk.db.auditLog.count({ where: { action: "statement.export" } });
+    const refused = await exportDownload(t.desk, get(statementPath(may), stale), "statement", allFormats);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toEqual({ error: expect.stringMatching(/^Code: enter the current code/), stepUpRequired: true, stepUpReason: "stale" });
+    // A bad query is named first: nobody types a code for a file that would be refused anyway.
+    expect((await exportDownload(t.desk, get(statementPath({ ...may, format: "docx" }), stale), "statement", allFormats)).status).toBe(400);
+    expect(await t.desk.db.auditLog.count({ where: { action: "statement.export" } })).toBe(exportsBefore);
+    // A viewer, whom this desk does not require two-factor of, has nothing to step up with: the file comes.
+    expect((await exportDownload(t.desk, get(statementPath(may), await cookieFor("viewer", null)), "statement", allFormats)).status).toBe(200);
   });
 });
 

@@ -15,6 +15,7 @@ import { clientIp } from "@/server/auth/client-ip";
 import { resolveSession } from "@/server/auth/request-session";
 import { parseCookieHeader } from "@/server/auth/session-cookie";
 import { sessionEndMessage } from "@/server/auth/user-sessions";
+import { requireRecentSecondFactor, StepUpRequired } from "@/server/auth/step-up";
 import type { ExportFormat, ExportRow, ExportRows, ExportWriter } from "@/server/exports/types";
 import type { Actor, Desk } from "./types";
 import { audit } from "./audit";
@@ -77,6 +78,16 @@ export async function exportDownload(desk: Desk, request: Request, kind: ExportK
 
   if (prepared!.rowCount === 0) {
     return json(404, { error: prepared!.emptyMessage, empty: true });
+  }
+  // Asked only once the export is known to be valid and non-empty, so nobody
+  // types a code for a file that would be refused anyway. The browser's
+  // download code (components/auth/step-up-fetch.ts) reads the flag, asks
+  // for the code and retries.
+  try {
+    await requireRecentSecondFactor({ desk, actor, sessionId: session.sessionId });
+  } catch (error) {
+    if (!(error instanceof StepUpRequired)) throw error;
+    return json(403, { error: error.message, stepUpRequired: true, stepUpReason: error.reason });
   }
   const fileName = prepared!.fileName(writer!.extension);
   await audit(desk.db, {

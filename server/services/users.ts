@@ -3,6 +3,7 @@ import { generatePassword, hashPassword, passwordProblem } from "@/server/auth/p
 import type { Db } from "./types";
 import { FieldErrors } from "./errors";
 import { audit } from "./audit";
+import { sealTotpSecret } from "./second-factor";
 
 export interface NewUser {
   email: string;
@@ -56,16 +57,30 @@ export async function createUser(db: Db, input: NewUser, actorId: string | null 
   return { user, password };
 }
 
-/** Demo accounts of the embedded default: one per role, passwords in the README. */
-export const DEMO_USERS: ReadonlyArray<{ email: string; name: string; role: Role; password: string }> = [
+/**
+ * Demo accounts of the embedded default: one per role, passwords in the
+ * README. The approver and the admin must use two-factor sign-in, so they
+ * come enrolled with a published key (printed at start, in the README, and
+ * used by the browser tests to compute codes): a demo, not a secret.
+ */
+export const DEMO_USERS: ReadonlyArray<{ email: string; name: string; role: Role; password: string; totpKey?: string }> = [
   { email: "maker@demo.desk", name: "Mary Maker", role: "maker", password: "maker-demo-pass" },
-  { email: "approver@demo.desk", name: "Arthur Approver", role: "approver", password: "approver-demo-pass" },
-  { email: "admin@demo.desk", name: "Ada Admin", role: "admin", password: "admin-demo-pass" },
+  { email: "approver@demo.desk", name: "Arthur Approver", role: "approver", password: "approver-demo-pass", totpKey: "DEMOAPPROVERTOTPSECRETKEY2345672" },
+  { email: "admin@demo.desk", name: "Ada Admin", role: "admin", password: "admin-demo-pass", totpKey: "DEMOADMINTOTPSECRETKEYFORDESK234" },
   { email: "viewer@demo.desk", name: "Victor Viewer", role: "viewer", password: "viewer-demo-pass" },
 ];
 
-export async function seedDemoUsers(db: Db): Promise<boolean> {
+/** Seeds the demo users into an empty desk; with the desk's key, the approver and admin get their published TOTP keys. */
+export async function seedDemoUsers(db: Db, credentialsKey?: Buffer): Promise<boolean> {
   if ((await db.user.count()) > 0) return false;
-  for (const demo of DEMO_USERS) await createUser(db, demo);
+  for (const demo of DEMO_USERS) {
+    const { user } = await createUser(db, demo);
+    if (demo.totpKey && credentialsKey) {
+      await db.user.update({
+        where: { id: user.id },
+        data: { totpSecret: sealTotpSecret(credentialsKey, user.id, demo.totpKey), totpEnabledAt: new Date(), totpRecoveryCodes: [] },
+      });
+    }
+  }
   return true;
 }

@@ -17,6 +17,7 @@ import { appRouter } from "@/server/trpc/router";
 import { createCallerFactory, fieldErrorsOf } from "@/server/trpc/init";
 import { TRPCError } from "@trpc/server";
 import type { Role } from "@/server/auth/roles";
+import { provedSessionIfUser } from "@/server/auth/second-factor-testing";
 import { waitFor } from "./wait";
 import { approveAsRead } from "./approvals";
 
@@ -121,8 +122,13 @@ export async function startTestDesk(kind: TestDatabaseKind = "pglite", opts: { d
   await ensureSandboxConnections(desk, supportedProviders());
   const pawapay = await desk.db.connection.findFirstOrThrow({ where: { provider: "pawapay" } });
 
+  // Each call comes from a session that has just proved its second factor (approvers and admins
+  // enrolled on first use), as a signed-in browser that answered step-up would.
   const caller: TestDesk["caller"] = (who) =>
-    createCaller({ desk, actor: who === null ? null : typeof who === "string" ? users[who] : who, ip: "127.0.0.1" });
+    createCaller(async () => {
+      const actor = who === null ? null : typeof who === "string" ? users[who] : who;
+      return { desk, actor, ip: "127.0.0.1", sessionId: actor ? await provedSessionIfUser(desk, actor) : null };
+    });
   return {
     desk,
     jobs,

@@ -9,6 +9,7 @@ import type { Actor, Desk } from "@/server/services/types";
 import { Conflict, FieldErrors, Forbidden, NotFound, TooManyAttempts } from "@/server/services/errors";
 import { MoneyError } from "@/server/domain/money";
 import { TransitionError } from "@/server/domain/payout-state";
+import { StepUpRequired } from "@/server/auth/step-up";
 import { capForLog, inputSize, inspectInput, RESERVED_KEYS } from "./input-guard";
 
 export interface Context {
@@ -35,8 +36,10 @@ const t = initTRPC
       const fieldErrors = fieldErrorsOf(error);
       // zod's own message is its issues as JSON (with regexes); say "field: rule" like the services do.
       const message = error.cause instanceof ZodError && fieldErrors ? describeFields(fieldErrors) : shape.message;
+      // A step-up answer carries a flag the client acts on (useStepUp asks for a code and retries), and why.
+      const stepUp = error.cause instanceof StepUpRequired ? { stepUpRequired: true as const, stepUpReason: error.cause.reason } : {};
       // A plain object again for the wire; its keys are safe (see fieldErrorsOf).
-      return { ...shape, message, data: { ...shape.data, fieldErrors: fieldErrors && { ...fieldErrors }, stack: undefined } };
+      return { ...shape, message, data: { ...shape.data, fieldErrors: fieldErrors && { ...fieldErrors }, ...stepUp, stack: undefined } };
     },
   });
 
@@ -82,7 +85,7 @@ const translateErrors = t.middleware(async ({ next, path, type, getRawInput }) =
         ? "BAD_REQUEST"
         : cause instanceof NotFound
           ? "NOT_FOUND"
-          : cause instanceof Forbidden
+          : cause instanceof Forbidden || cause instanceof StepUpRequired
             ? "FORBIDDEN"
             : cause instanceof Conflict || cause instanceof TransitionError
               ? "CONFLICT"

@@ -12,6 +12,7 @@ import { statementsRouter } from "./routers/statements";
 import { settingsRouter } from "./routers/settings";
 import { auditRouter } from "./routers/audit";
 import { usersRouter } from "./routers/users";
+import { authRouter } from "./routers/auth";
 
 export const appRouter = router({
   me: meRouter,
@@ -27,6 +28,7 @@ export const appRouter = router({
   settings: settingsRouter,
   audit: auditRouter,
   users: usersRouter,
+  auth: authRouter,
 });
 
 export type AppRouter = typeof appRouter;

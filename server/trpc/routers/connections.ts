@@ -10,6 +10,7 @@ import {
   testConnection,
   updateConnection,
 } from "@/server/services/connection-admin";
+import { requireRecentSecondFactor } from "@/server/auth/step-up";
 import { procedure, router } from "../init";
 import { text, uuid } from "../schemas";
 
@@ -40,7 +41,9 @@ export const connectionsRouter = router({
     .query(({ ctx, input }) => connectionForEdit(ctx.desk, input.id)),
   create: procedure(["admin"])
     .input(z.object({ provider: z.enum(PROVIDER_KINDS as [ProviderKind, ...ProviderKind[]], { message: "Choose a provider" }), ...draft }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
+      // Credentials (and where they are sent) change here: a fresh second factor first.
+      await requireRecentSecondFactor(ctx);
       const { provider, ...rest } = input;
       return createConnection(ctx.desk, ctx.actor, provider, rest, ctx.ip);
     }),
@@ -54,7 +57,8 @@ export const connectionsRouter = router({
         limits: z.record(text(8), z.object({ maxPerPayout: text(40), daily: text(40), monthly: text(40) })).optional(),
       }),
     )
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
+      await requireRecentSecondFactor(ctx);
       const { id: connectionId, ...rest } = input;
       return updateConnection(ctx.desk, ctx.actor, connectionId, rest, ctx.ip);
     }),

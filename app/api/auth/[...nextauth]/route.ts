@@ -6,11 +6,9 @@ import { getDesk } from "@/server/runtime";
 
 export const dynamic = "force-dynamic";
 
-const getDb = async () => (await getDesk()).db;
-
 // Options per request so the sign-out audit entry records the address it came from.
 async function handler(req: NextRequest, context: { params: Promise<{ nextauth: string[] }> }): Promise<Response> {
-  return NextAuth(req, context, authOptions(getDb, { ip: clientIp(req.headers) }));
+  return NextAuth(req, context, authOptions(getDesk, { ip: clientIp(req.headers) }));
 }
 
 export { handler as GET, handler as POST };
