@@ -81,7 +81,8 @@ export function PayoutForm({ existing, hasApprovals = false, onStale }: { existi
   const mutation = existing ? update : create;
   const errors = fieldErrorsOf(mutation.error);
   const generalError = mutation.error && Object.keys(errors).length === 0 ? messageOf(mutation.error) : null;
-  const stale = existing && update.error && /meanwhile|out of date/.test(messageOf(update.error));
+  // An edit refused as a whole (edited or approved meanwhile, no longer waiting): the way on is to look at it again.
+  const stale = Boolean(existing && generalError);
 
   const connection = useMemo(
     () => connections.data?.find((c) => c.id === connectionId) ?? connections.data?.[0],
