@@ -384,7 +384,7 @@ export async function deleteGroup(desk: Desk, actor: Actor, input: { id: string 
       }
       const waiting = await tx.payout.count({ where: { status: "pending_approval", policyVersion: v.version } });
       if (waiting > 0) {
-        throw new Conflict(`${waiting} payout${waiting === 1 ? "" : "s"} waiting for approval under version ${v.version} still need ${group.name}; delete it once they are decided or expired`);
+        throw new Conflict(`${waiting} payout${waiting === 1 ? "" : "s"} waiting for approval under version ${v.version} still need${waiting === 1 ? "s" : ""} ${group.name}; delete it once ${waiting === 1 ? "it is" : "they are"} decided or expired`);
       }
     }
     await tx.approvalGroup.delete({ where: { id: group.id } });
