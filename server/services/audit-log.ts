@@ -28,6 +28,8 @@ export interface AuditFilters {
   toDay?: string | null;
   /** IANA zone of the days; default the desk's (Settings → General). */
   timeZone?: string | null;
+  /** Only entries up to this entry number (the page jumps to a broken link so). */
+  upto?: string | null;
 }
 
 export interface ResolvedPeriod {
@@ -73,6 +75,7 @@ export function auditWhere(filters: AuditFilters, period: ResolvedPeriod): Prism
   const entityId = filters.entityId?.trim();
   if (entityId) where.entityId = entityId;
   if (period.from || period.to) where.at = { ...(period.from ? { gte: period.from } : {}), ...(period.to ? { lt: period.to } : {}) };
+  if (filters.upto) where.id = { lte: entryNumber(filters.upto, "upto") };
   return where;
 }
 

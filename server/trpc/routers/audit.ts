@@ -19,6 +19,7 @@ const filters = {
   fromDay: text(10).nullish(),
   toDay: text(10).nullish(),
   timeZone: text(64).nullish(),
+  upto: text(20).nullish(),
 };
 
 export const auditRouter = router({
