@@ -1,6 +1,8 @@
 import { GeneralSettings } from "@/components/settings/general-settings";
 import { DuplicateWindowSetting } from "@/components/settings/duplicate-window";
 import { PageHeader } from "@/components/ui/layout";
+import { UsersSettings } from "@/components/settings/users";
+import { canUse } from "@/server/auth/controls";
 import { requireSession } from "@/server/auth/session";
 
 export const metadata = { title: "Settings" };
@@ -19,6 +21,7 @@ export default async function SettingsPage() {
           <GeneralSettings canEdit={user.role === "admin"} />
           <DuplicateWindowSetting canEdit={user.role === "admin"} />
         </section>
+        {canUse(user.role, "manageUsers") && <UsersSettings />}
       </div>
     </>
   );
