@@ -34,7 +34,8 @@ function useFilters() {
   return { filters, set, raw: params };
 }
 
-export function PayoutsTable() {
+/** `canCreate`: the signed-in role may create payouts (the empty list then offers to). */
+export function PayoutsTable({ canCreate = false }: { canCreate?: boolean } = {}) {
   const trpc = useTRPC();
   const { filters, set, raw } = useFilters();
   const connections = useQuery(trpc.connections.names.queryOptions());
@@ -107,7 +108,7 @@ export function PayoutsTable() {
           <EmptyState title="No payouts match">
             {filters.status || filters.connectionId || filters.createdFrom || filters.createdTo || filters.search || filters.attention ? (
               "Clear a filter to see more."
-            ) : (
+            ) : canCreate ? (
               <>
                 Nothing has been paid out yet.{" "}
                 <Link className="font-medium text-indigo-700 hover:underline" href="/payouts/new">
@@ -115,6 +116,8 @@ export function PayoutsTable() {
                 </Link>
                 .
               </>
+            ) : (
+              "Nothing has been paid out yet. Makers create payouts; they appear here."
             )}
           </EmptyState>
         ) : (

@@ -3,9 +3,11 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import { ROLE_LABELS, type Role } from "@/server/auth/roles";
+import { canUse, type Control } from "@/server/auth/controls";
 import { OutcomeCountBadge } from "@/components/outcomes/count-badge";
 
-const ITEMS = [
+// `control`: shown only to the roles that may use the page (server/auth/controls.ts); the server refuses the others anyway.
+const ITEMS: ReadonlyArray<{ href: string; label: string; control?: Control }> = [
   { href: "/", label: "Overview" },
   { href: "/payouts", label: "Payouts" },
   { href: "/approvals", label: "Approvals" },
@@ -13,10 +15,10 @@ const ITEMS = [
   { href: "/balances", label: "Balances" },
   { href: "/statements", label: "Statements" },
   { href: "/reconciliation", label: "Reconciliation" },
-  { href: "/connections", label: "Connections" },
-  { href: "/audit", label: "Audit" },
+  { href: "/connections", label: "Connections", control: "manageConnections" },
+  { href: "/audit", label: "Audit", control: "readAudit" },
   { href: "/settings", label: "Settings" },
-] as const;
+];
 
 export function Nav({ user }: { user: { name: string; email: string; role: Role } }) {
   const pathname = usePathname();
@@ -30,7 +32,7 @@ export function Nav({ user }: { user: { name: string; email: string; role: Role 
       </div>
       <nav aria-label="Main" className="flex-1 px-3">
         <ul className="space-y-0.5">
-          {ITEMS.map((item) => (
+          {ITEMS.filter((item) => !item.control || canUse(user.role, item.control)).map((item) => (
             <li key={item.href}>
               <Link
                 href={item.href}

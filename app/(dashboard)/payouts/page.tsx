@@ -3,10 +3,15 @@ import { Suspense } from "react";
 import { PageHeader, Loading } from "@/components/ui/layout";
 import { PayoutsTable } from "@/components/payouts/payouts-table";
 import { PayoutsExportMenu } from "@/components/payouts/export-menu";
+import { canUse } from "@/server/auth/controls";
+import { requireSession } from "@/server/auth/session";
 
 export const metadata = { title: "Payouts" };
 
-export default function PayoutsPage() {
+export default async function PayoutsPage() {
+  const user = await requireSession();
+  // Only makers create payouts: other roles are not offered the buttons (the server refuses them anyway).
+  const canCreate = canUse(user.role, "createPayout");
   return (
     <>
       <PageHeader
@@ -17,17 +22,21 @@ export default function PayoutsPage() {
             <Suspense fallback={null}>
               <PayoutsExportMenu />
             </Suspense>
-            <Link href="/payouts/bulk" className="rounded-md px-3.5 py-2 text-sm font-semibold text-slate-700 ring-1 ring-inset ring-slate-300 hover:bg-slate-50">
-              Bulk upload
-            </Link>
-            <Link href="/payouts/new" className="rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-700">
-              New payout
-            </Link>
+            {canCreate && (
+              <>
+                <Link href="/payouts/bulk" className="rounded-md px-3.5 py-2 text-sm font-semibold text-slate-700 ring-1 ring-inset ring-slate-300 hover:bg-slate-50">
+                  Bulk upload
+                </Link>
+                <Link href="/payouts/new" className="rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-700">
+                  New payout
+                </Link>
+              </>
+            )}
           </>
         }
       />
       <Suspense fallback={<Loading />}>
-        <PayoutsTable />
+        <PayoutsTable canCreate={canCreate} />
       </Suspense>
     </>
   );
