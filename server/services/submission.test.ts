@@ -140,6 +140,16 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
     expect(copiesAtProvider(id)).toBe(1);
   });
 
+  it("never sends a payout marked approved with no approval standing in its round", async () => {
+    const id = await t.pawapayPayout({ approve: false });
+    // Someone sets the status behind the desk's back.
+    await t.desk.db.payout.update({ where: { id }, data: { status: "approved", dueAt: new Date() } });
+    expect(await submitPayout(t.desk, id)).toBe("pending_approval");
+    expect(copiesAtProvider(id)).toBe(0);
+    const event = await t.desk.db.payoutEvent.findFirstOrThrow({ where: { payoutId: id }, orderBy: { id: "desc" } });
+    expect(event.note).toMatch(/without an approval standing/);
+  });
+
   it("flags a payout in flight too long, and clears the flag when it ends", async () => {
     const id = await approvedPayout("260763456129"); // pawaPay leaves it SUBMITTED
     await submitPayout(t.desk, id);

@@ -138,13 +138,18 @@ async function stillAsApproved(desk: Desk, payoutId: string): Promise<boolean> {
   if (!payout || payout.status !== "approved") return true; // the claim decides
   const current = payoutPayload(payout);
   const hash = payloadHash(current);
-  const differing = payout.approvals.filter((a) => a.round === payout.approvalRound && a.payloadHash !== null && a.payloadHash !== hash);
-  if (differing.length === 0) return true;
+  const live = payout.approvals.filter((a) => a.round === payout.approvalRound);
+  const differing = live.filter((a) => a.payloadHash !== null && a.payloadHash !== hash);
+  // Approved with no approval standing in its round (a status set behind the desk's back): never sent on that.
+  const unapproved = live.length === 0;
+  if (differing.length === 0 && !unapproved) return true;
   const changed = [
     ...new Set(differing.flatMap((a) => (a.payload ? changedPayloadFields(a.payload as unknown as PayoutPayload, current) : ["amountMinor" as const]))),
   ];
   const words = changed.map((field) => PAYLOAD_FIELD_LABELS[field]).join(", ");
-  const reason = `Changed since it was approved (${words}): not sent; the approvals are void and it waits for approval again`;
+  const reason = unapproved
+    ? "Marked approved without an approval standing in its current round: not sent; it waits for approval"
+    : `Changed since it was approved (${words}): not sent; the approvals are void and it waits for approval again`;
   await desk.db.$transaction(async (tx) => {
     const moved = await changeStatusInTx(tx, {
       payoutId,
@@ -152,13 +157,19 @@ async function stillAsApproved(desk: Desk, payoutId: string): Promise<boolean> {
       from: ["approved"],
       source: "system",
       note: reason,
-      payload: { changedFields: changed, approvedHash: differing[0]!.payloadHash, currentHash: hash },
+      payload: { changedFields: changed, approvedHash: differing[0]?.payloadHash ?? null, currentHash: hash },
     });
     if (!moved.changed) return;
     const now = new Date();
     await tx.approval.updateMany({ where: { payoutId, round: payout.approvalRound, voidedAt: null }, data: { voidedAt: now, voidReason: reason } });
     await tx.payout.update({ where: { id: payoutId }, data: { approvalRound: { increment: 1 } } });
-    await audit(tx, { actorId: null, action: "payout.approvals_voided", entityType: "payout", entityId: payoutId, details: { changedFields: changed, reason: "payload changed after approval" } });
+    await audit(tx, {
+      actorId: null,
+      action: "payout.approvals_voided",
+      entityType: "payout",
+      entityId: payoutId,
+      details: { changedFields: changed, reason: unapproved ? "approved without a standing approval" : "payload changed after approval" },
+    });
   });
   console.error(`[jobs] payout ${payoutId}: ${reason}`);
   return false;
