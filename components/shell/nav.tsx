@@ -54,11 +54,18 @@ export function Nav({ user }: { user: { name: string; email: string; role: Role 
         <p className="mt-1 inline-flex rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-700" data-testid="signed-in-role">
           {ROLE_LABELS[user.role]}
         </p>
+        <Link
+          href="/account/security"
+          aria-current={isActive("/account/security") ? "page" : undefined}
+          className="mt-3 block text-sm font-medium text-indigo-700 hover:underline"
+        >
+          Two-factor sign-in
+        </Link>
         <button
           type="button"
           // next-auth's sign-out revokes this session on the server (events.signOut), not only the cookie.
           onClick={() => signOut({ callbackUrl: "/login?signedout" })}
-          className="mt-3 block text-sm font-medium text-indigo-700 hover:underline"
+          className="mt-2 block text-sm font-medium text-indigo-700 hover:underline"
         >
           Sign out
         </button>

@@ -11,10 +11,11 @@ export const FORMATS = ["csv", "xlsx", "pdf", "camt053"] as const;
  * `emptyReason` disables the buttons and says why before anyone clicks.
  */
 export function DownloadButtons({ href, emptyReason, label = "Download" }: { href: (format: string) => string; emptyReason?: string | null; label?: string }) {
-  const { state, start, cancel } = useExportDownload();
+  const { state, start, cancel, dialog } = useExportDownload();
   const running = state.phase === "running";
   return (
     <div className="space-y-2" data-testid="downloads">
+      {dialog}
       <div className="flex flex-wrap items-center gap-2" role="group" aria-label={label}>
         <span className="text-sm font-medium text-slate-700">{label}</span>
         {FORMATS.map((format) => (

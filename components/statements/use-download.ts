@@ -3,8 +3,12 @@
 // (and, for CSV, its rows) counted as they arrive against the row count the
 // server announces (X-Export-Rows), then saved through an object URL. An
 // empty period or a refused query comes back as JSON and is said in words,
-// before anything is saved.
+// before anything is saved. A download that needs a fresh second-factor code
+// (JSON 403 with stepUpRequired) asks for it and starts again: the caller
+// renders `dialog`.
 import { useCallback, useRef, useState } from "react";
+import { useStepUp } from "@/components/auth/step-up";
+import { fetchWithStepUp, stepUpAnswerOf } from "@/components/auth/step-up-fetch";
 
 export type DownloadState =
   | { phase: "idle" }
@@ -30,6 +34,8 @@ function fileNameOf(disposition: string | null, fallback: string): string {
 export function useExportDownload() {
   const [state, setState] = useState<DownloadState>({ phase: "idle" });
   const abort = useRef<AbortController | null>(null);
+  const stepUp = useStepUp();
+  const runWithStepUp = stepUp.run;
 
   const start = useCallback(async (url: string, format: string) => {
     abort.current?.abort();
@@ -38,7 +44,7 @@ export function useExportDownload() {
     const label = FORMAT_LABELS[format] ?? format;
     setState({ phase: "running", format, fileName: `${label} file`, bytes: 0, rows: null, expectedRows: null });
     try {
-      const response = await fetch(url, { credentials: "same-origin", signal: controller.signal, cache: "no-store" });
+      const response = await runWithStepUp(() => fetchWithStepUp(url, { credentials: "same-origin", signal: controller.signal, cache: "no-store" }));
       if (!response.ok) {
         const body = (await response.json().catch(() => ({}))) as { error?: string; empty?: boolean; fieldErrors?: Record<string, string> };
         if (response.status === 401) {
@@ -90,15 +96,21 @@ export function useExportDownload() {
         setState({ phase: "idle" });
         return;
       }
+      const stepUpAnswer = stepUpAnswerOf(error);
+      if (stepUpAnswer) {
+        // The code was not given (the dialog was closed): the server's own words say why nothing came.
+        setState({ phase: "failed", format, message: stepUpAnswer.message, fieldErrors: {} });
+        return;
+      }
       setState({ phase: "failed", format, message: `The download broke off before the file was complete (${error instanceof Error ? error.message : String(error)}); nothing was saved. Try again.`, fieldErrors: {} });
     } finally {
       if (abort.current === controller) abort.current = null;
     }
-  }, []);
+  }, [runWithStepUp]);
 
   const cancel = useCallback(() => abort.current?.abort(), []);
   const reset = useCallback(() => setState({ phase: "idle" }), []);
-  return { state, start, cancel, reset };
+  return { state, start, cancel, reset, dialog: stepUp.dialog };
 }
 
 export function formatBytes(bytes: number): string {

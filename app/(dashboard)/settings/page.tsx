@@ -2,6 +2,7 @@ import { GeneralSettings } from "@/components/settings/general-settings";
 import { DuplicateWindowSetting } from "@/components/settings/duplicate-window";
 import { PageHeader } from "@/components/ui/layout";
 import { UsersSettings } from "@/components/settings/users";
+import { TwoFactorPolicySettings } from "@/components/auth/two-factor-policy";
 import { canUse } from "@/server/auth/controls";
 import { requireSession } from "@/server/auth/session";
 
@@ -20,6 +21,12 @@ export default async function SettingsPage() {
           </h2>
           <GeneralSettings canEdit={user.role === "admin"} />
           <DuplicateWindowSetting canEdit={user.role === "admin"} />
+        </section>
+        <section aria-labelledby="settings-two-factor" className="space-y-3">
+          <h2 id="settings-two-factor" className="text-base font-semibold text-slate-900">
+            Two-factor sign-in
+          </h2>
+          <TwoFactorPolicySettings canEdit={user.role === "admin"} />
         </section>
         {canUse(user.role, "manageUsers") && <UsersSettings />}
       </div>
