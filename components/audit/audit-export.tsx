@@ -3,7 +3,7 @@
 // (every entry as stored, one JSON line each, then a manifest with the chain
 // head and the sha256 of the entries) to keep. Streamed from
 // /api/audit/export with the statements' download code (progress, the empty
-// answer, field errors, step-up where the TOTP work adds it).
+// answer, field errors, the second-factor step-up dialog).
 import { useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { controlClass } from "@/components/ui/field";
@@ -18,7 +18,7 @@ const FORMATS = [
 ] as const;
 
 export function AuditExport({ fromDay, toDay, timeZone }: { fromDay: string; toDay: string; timeZone: string }) {
-  const { state, start, cancel } = useExportDownload();
+  const { state, start, cancel, dialog } = useExportDownload();
   const [from, setFrom] = useState(fromDay);
   const [to, setTo] = useState(toDay);
   // The filter's period when there is one; the last seven days otherwise (set after mount: "today" is the browser's).
@@ -33,6 +33,8 @@ export function AuditExport({ fromDay, toDay, timeZone }: { fromDay: string; toD
 
   return (
     <Card className="space-y-3 p-5" data-testid="audit-export">
+      {/* Exports ask for a fresh second-factor code when the last is older than 5 minutes. */}
+      {dialog}
       <div>
         <h2 className="text-sm font-semibold text-slate-900">Export a period</h2>
         <p className="text-xs text-slate-600">
