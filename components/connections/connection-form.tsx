@@ -76,6 +76,7 @@ function ConnectionForm({
       baseUrl: useBuiltIn ? `sandbox://${provider}` : text("baseUrl"),
       credentials,
       sendConcurrency: text("sendConcurrency"),
+      requestsPerMinute: text("requestsPerMinute"),
     };
     if (existing) {
       update.mutate(
@@ -208,6 +209,15 @@ function ConnectionForm({
               hint={`Payouts of this connection each worker process works on at once, 1 to 64. Blank: the desk's default (${existing?.defaultSendConcurrency ?? 8}, DESK_SEND_CONCURRENCY). Lower it for a provider with a tight rate limit.`}
             >
               {(p) => <input {...p} name="sendConcurrency" inputMode="numeric" defaultValue={existing?.sendConcurrency ?? ""} placeholder="Default" autoComplete="off" />}
+            </Field>
+            <Field
+              label="Requests a minute (optional)"
+              error={errors.requestsPerMinute}
+              hint={`Sends and status checks the desk makes to this provider a minute, shared by all worker processes. Blank: ${
+                existing?.publishedRequestsPerMinute ? `the provider's published limit (${existing.publishedRequestsPerMinute} a minute)` : "the provider's published limit where it has one (Muda: 100), else no pacing"
+              }.`}
+            >
+              {(p) => <input {...p} name="requestsPerMinute" inputMode="numeric" defaultValue={existing?.requestsPerMinute ?? ""} placeholder="Provider's" autoComplete="off" />}
             </Field>
           </div>
         </fieldset>

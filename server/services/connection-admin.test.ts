@@ -228,6 +228,19 @@ describe.each(testDatabases())("connections admin on %s", (kind) => {
     expect((await admin().get({ id })).sendConcurrency).toBe("");
   });
 
+  it("sets the requests a minute on the form, checked and audited; blank is the provider's published limit", async () => {
+    const created = draft();
+    const { id } = await admin().create({ ...created, requestsPerMinute: "30" });
+    expect((await t.desk.db.connection.findUniqueOrThrow({ where: { id } })).settings).toEqual({ requestsPerMinute: 30 });
+    const { provider: _p, ...edit } = created;
+    expect(await refusal(admin().update({ id, ...edit, credentials: {}, requestsPerMinute: "fast" }))).toMatchObject({ requestsPerMinute: expect.stringMatching(/1 to 60,000/) });
+    expect((await admin().update({ id, ...edit, credentials: {}, requestsPerMinute: "" })).changed).toEqual(["requestsPerMinute"]);
+    const entry = await t.desk.db.auditLog.findFirstOrThrow({ where: { action: "connection.update", entityId: id }, orderBy: { id: "desc" } });
+    expect(entry.details).toMatchObject({ requestsPerMinute: { before: "30", after: "provider's" } });
+    const muda = await t.desk.db.connection.findFirstOrThrow({ where: { provider: "muda" } });
+    expect(await admin().get({ id: muda.id })).toMatchObject({ requestsPerMinute: "", publishedRequestsPerMinute: 100 });
+  });
+
   it("pauses a connection so it takes no new payouts, and resumes it", async () => {
     const { id } = await admin().create(draft({ name: "Pausable" }));
     expect(await admin().pause({ id })).toEqual({ id, enabled: false });

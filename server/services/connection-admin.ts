@@ -15,7 +15,17 @@ import { isProviderSupported, PROVIDER_LABELS, sandboxBaseUrlFor } from "@/serve
 import { checkCredentials, credentialFields, type CredentialField } from "@/server/connectors/credential-fields";
 import { BUILTIN_SANDBOX_PREFIX, completeCredentials, openConnector, openCredentials, sealCredentials } from "./connections";
 import { sandboxEmulator } from "./sandbox-hosting";
-import { limitsKey, sendConcurrencyProblem, sendConcurrencyText, withLimits, withSendConcurrency } from "./connection-settings";
+import {
+  limitsKey,
+  requestsPerMinuteProblem,
+  requestsPerMinuteText,
+  sendConcurrencyProblem,
+  sendConcurrencyText,
+  withLimits,
+  withRequestsPerMinute,
+  withSendConcurrency,
+} from "./connection-settings";
+import { publishedRequestsPerMinute } from "@/server/connectors/registry";
 import { checkLimitDrafts, limitChanges, limitRows, type LimitDraft } from "./payout-limits";
 import { audit } from "./audit";
 import { Conflict, FieldErrors, NotFound } from "./errors";
@@ -32,6 +42,8 @@ export interface ConnectionDraft {
   version?: string;
   /** Payouts of this connection each worker process works on at once; blank: the desk's default. */
   sendConcurrency?: string;
+  /** Requests a minute the desk makes to the provider; blank: the provider's published limit. */
+  requestsPerMinute?: string;
   /**
    * On edit: limits per currency (major units as typed; blank: none of the
    * connection's own). Replaces the stored limits; absent keeps them.
@@ -74,6 +86,8 @@ export async function connectionForEdit(desk: Desk, id: string) {
     baseUrl: builtIn ? "" : connection.baseUrl,
     sendConcurrency: sendConcurrencyText(connection.settings),
     defaultSendConcurrency: desk.config.sendConcurrency,
+    requestsPerMinute: requestsPerMinuteText(connection.settings),
+    publishedRequestsPerMinute: publishedRequestsPerMinute(provider),
     // Per currency; the maximum prefilled from the provider's published limit where the connector knows it.
     limits: limitRows(stored === null ? null : tryConnector(desk, connection), connection.settings),
     // When the desk's key changed, nothing stored can be read: every secret must be entered again.
@@ -94,8 +108,10 @@ export async function createConnection(desk: Desk, actor: Actor, provider: Provi
   const credentials = completeIfValid(provider, merged, errors);
   const concurrencyProblem = sendConcurrencyProblem(draft.sendConcurrency ?? "");
   if (concurrencyProblem) errors.sendConcurrency = concurrencyProblem;
+  const rateProblem = requestsPerMinuteProblem(draft.requestsPerMinute ?? "");
+  if (rateProblem) errors.requestsPerMinute = rateProblem;
   if (Object.keys(errors).length > 0) throw new FieldErrors(errors);
-  const settings = withSendConcurrency({}, draft.sendConcurrency ?? "");
+  const settings = withRequestsPerMinute(withSendConcurrency({}, draft.sendConcurrency ?? ""), draft.requestsPerMinute ?? "");
 
   await withUniqueName(() =>
     desk.db.$transaction(async (tx) => {
@@ -128,17 +144,22 @@ export async function updateConnection(desk: Desk, actor: Actor, id: string, dra
   const credentials = completeIfValid(provider, merged, errors);
   const concurrencyProblem = draft.sendConcurrency === undefined ? null : sendConcurrencyProblem(draft.sendConcurrency);
   if (concurrencyProblem) errors.sendConcurrency = concurrencyProblem;
+  const rateProblem = draft.requestsPerMinute === undefined ? null : requestsPerMinuteProblem(draft.requestsPerMinute);
+  if (rateProblem) errors.requestsPerMinute = rateProblem;
   const limits = draft.limits === undefined ? undefined : checkLimitDrafts(tryConnector(desk, existing), draft.limits, errors);
   if (Object.keys(errors).length > 0) throw new FieldErrors(errors);
 
   const changed: string[] = (Object.keys(base) as (keyof typeof base)[]).filter((k) => base[k] !== existing[k]);
   let settings = draft.sendConcurrency === undefined ? existing.settings : withSendConcurrency(existing.settings, draft.sendConcurrency);
   if (limits !== undefined) settings = withLimits(settings, limits);
+  if (draft.requestsPerMinute !== undefined) settings = withRequestsPerMinute(settings, draft.requestsPerMinute);
   const concurrencyChanged = sendConcurrencyText(settings) !== sendConcurrencyText(existing.settings);
   if (concurrencyChanged) changed.push("sendConcurrency");
+  const rateChanged = requestsPerMinuteText(settings) !== requestsPerMinuteText(existing.settings);
+  if (rateChanged) changed.push("requestsPerMinute");
   const limitsChanged = limitsKey(settings) !== limitsKey(existing.settings);
   if (limitsChanged) changed.push("limits");
-  const settingsChanged = concurrencyChanged || limitsChanged;
+  const settingsChanged = concurrencyChanged || limitsChanged || rateChanged;
   const credentialKeysChanged = [...new Set([...Object.keys(previous), ...Object.keys(credentials)])]
     .filter((k) => previous[k] !== credentials[k])
     .sort();
@@ -166,6 +187,7 @@ export async function updateConnection(desk: Desk, actor: Actor, id: string, dra
           credentialKeysChanged,
           ...Object.fromEntries((Object.keys(base) as (keyof typeof base)[]).filter((k) => changed.includes(k)).map((k) => [k, base[k]])),
           ...(concurrencyChanged ? { sendConcurrency: { before: sendConcurrencyText(existing.settings) || "default", after: sendConcurrencyText(settings) || "default" } } : {}),
+          ...(rateChanged ? { requestsPerMinute: { before: requestsPerMinuteText(existing.settings) || "provider's", after: requestsPerMinuteText(settings) || "provider's" } } : {}),
           // Per currency, each changed limit before → after ("default"/"none" where the connection set none).
           ...(limitsChanged ? { limits: limitChanges(existing.settings, settings) } : {}),
         },

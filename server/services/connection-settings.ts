@@ -104,3 +104,28 @@ export function limitsKey(settings: unknown): string {
       .map((c) => [c, LIMIT_KEYS.map((k) => limits[c]![k]?.toString() ?? null)]),
   );
 }
+
+/** The form's value for the requests a minute: blank means the provider's published limit. Null when valid; else the message. */
+export function requestsPerMinuteProblem(value: string): string | null {
+  const typed = value.trim();
+  if (typed === "") return null;
+  const n = Number(typed);
+  return /^\d+$/.test(typed) && n >= 1 && n <= 60_000
+    ? null
+    : `A whole number of requests a minute from 1 to 60,000, or blank for the provider's published limit; not "${typed.slice(0, 20)}"`;
+}
+
+/** The settings JSON with the requests a minute set from the form's value (blank removes it). */
+export function withRequestsPerMinute(settings: unknown, value: string): Record<string, unknown> {
+  const next: Record<string, unknown> = isRecord(settings) ? { ...settings } : {};
+  const typed = value.trim();
+  if (typed === "") delete next.requestsPerMinute;
+  else next.requestsPerMinute = Number(typed);
+  return next;
+}
+
+/** The form's text for the stored requests a minute (blank: the provider's published limit). */
+export function requestsPerMinuteText(settings: unknown): string {
+  const value = isRecord(settings) ? settings.requestsPerMinute : undefined;
+  return typeof value === "number" ? String(value) : "";
+}

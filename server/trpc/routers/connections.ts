@@ -23,6 +23,7 @@ const draft = {
   baseUrl: text(2000),
   credentials: z.record(text(100), text(20_000)),
   sendConcurrency: text(10).optional(),
+  requestsPerMinute: text(10).optional(),
 };
 
 export const connectionsRouter = router({
