@@ -7,6 +7,7 @@ import { messageOf } from "@/components/trpc/errors";
 import { Card, ErrorNote, Loading, PageHeader } from "@/components/ui/layout";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { DecisionControls } from "@/components/approvals/decision-controls";
+import { ApprovalStanding } from "@/components/approvals/approval-standing";
 import { ResolutionPanel } from "@/components/outcomes/resolution-panel";
 import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import { money, NOT_REPORTED, phone, rate, reported, when } from "./format";
@@ -114,6 +115,8 @@ export function PayoutDetail({ id }: { id: string }) {
         <div className="min-w-0 space-y-6">
           {/* Renders only for a payout in limbo or with resolution proposals; see components/outcomes. */}
           <ResolutionPanel payoutId={payout.id} />
+          {/* The policy version it keeps, the level waiting and who approved at each (components/approvals). */}
+          <ApprovalStanding payoutId={payout.id} status={payout.status} />
           {payout.status === "pending_approval" && (
             <Card className="p-5">
               <h2 className="mb-3 text-sm font-semibold text-slate-900">Decision</h2>
