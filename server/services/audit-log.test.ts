@@ -85,6 +85,13 @@ describe.each(testDatabases())("the audit trail read and exported on %s", (kind)
     expect(one.entries.map((e) => e.action)).toEqual(["payout.approvals_voided"]);
     expect(one.entries[0]!.href).toBe("/payouts/3f2b8c1e-0000-4000-8000-000000000001");
 
+    // upto: the list starts at that entry (Verify chain links a broken one so).
+    const middle = (await t.desk.db.auditLog.findFirstOrThrow({ where: { action: "user.create" } })).id.toString();
+    const fromThere = await viewer.audit.list({ upto: middle });
+    expect(fromThere.entries[0]!.id).toBe(middle);
+    expect(fromThere.entries.every((e) => BigInt(e.id) <= BigInt(middle))).toBe(true);
+    expect(((await viewer.audit.list({ upto: "0x10" }).catch((e: TRPCError) => e)) as TRPCError).cause).toMatchObject({ fields: { upto: expect.any(String) } });
+
     expect((await viewer.audit.list({ fromDay: today(), toDay: today(), timeZone: "UTC" })).entries.length).toBeGreaterThan(0);
     expect((await viewer.audit.list({ fromDay: yesterday(), toDay: yesterday(), timeZone: "UTC" })).entries).toEqual([]);
 
