@@ -79,9 +79,11 @@ export interface AuditExportRange {
 /** The contiguous ids of a period's entries, or null when it has none. */
 async function periodRange(desk: Desk, period: { from: Date; to: Date }): Promise<{ firstId: bigint; lastId: bigint; rowCount: number } | null> {
   const inPeriod = { at: { gte: period.from, lt: period.to } };
+  // Ordered by time through the `at` index (one row each, not a walk of the ids before the period);
+  // appends stamp `at` from the database clock under the chain's lock, so time order is id order.
   const [first, last] = await Promise.all([
-    desk.db.auditLog.findFirst({ where: inPeriod, orderBy: { id: "asc" }, select: { id: true } }),
-    desk.db.auditLog.findFirst({ where: inPeriod, orderBy: { id: "desc" }, select: { id: true } }),
+    desk.db.auditLog.findFirst({ where: inPeriod, orderBy: [{ at: "asc" }, { id: "asc" }], select: { id: true } }),
+    desk.db.auditLog.findFirst({ where: inPeriod, orderBy: [{ at: "desc" }, { id: "desc" }], select: { id: true } }),
   ]);
   if (!first || !last) return null;
   const rowCount = await desk.db.auditLog.count({ where: { id: { gte: first.id, lte: last.id } } });
