@@ -260,7 +260,8 @@ describe.each(testDatabases())("the second factor at sign-in on %s", (kind) => {
     const throttled = await signIn(db.prisma, user.email, password, ip, { now: at(100), credentialsKey: desk.credentialsKey, code: await codeAt(secret, 100) }).catch((e: unknown) => e);
     expect(throttled).toBeInstanceOf(SignInThrottled);
     expect((throttled as SignInThrottled).retryAfterSeconds).toBe(1);
-    expect(await db.prisma.auditLog.count({ where: { action: "user.second_factor_failed", entityId: user.id } })).toBe(SIGN_IN_LIMITS.freeFailures);
+    const failed = await db.prisma.auditLog.findMany({ where: { action: "user.sign_in_failed", entityId: user.id } });
+    expect(failed.map((e) => [e.actorId, (e.details as { reason: string }).reason])).toEqual(Array(SIGN_IN_LIMITS.freeFailures).fill([null, "wrong second-factor code"]));
     // After the wait, the right code signs in and clears the count.
     expect(await signIn(db.prisma, user.email, password, ip, { now: at(101), credentialsKey: desk.credentialsKey, code: await codeAt(secret, 101) })).toMatchObject({ secondFactor: "totp" });
   });

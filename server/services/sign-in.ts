@@ -190,7 +190,14 @@ export async function signIn(db: Db, emailInput: string, password: string, ip: s
       return id;
     });
     if (!proved.ok) {
-      await audit(db, { actorId: user.id, action: "user.second_factor_failed", entityType: "user", entityId: user.id, details: { during: "sign-in", why: proved.why }, ip });
+      // A failed sign-in like a wrong password (no actor: the sign-in did not prove who this is), saying it was the code.
+      await audit(db, {
+        action: "user.sign_in_failed",
+        entityType: "user",
+        entityId: user.id,
+        details: { email: email.slice(0, 254), reason: proved.why === "used" ? "second-factor code used already" : "wrong second-factor code" },
+        ip,
+      });
       throw new SecondFactorRefused(codeRefusalMessage(proved.why));
     }
     return signedIn(proved.value, proved.proof.kind);
