@@ -1,4 +1,5 @@
 import { GeneralSettings } from "@/components/settings/general-settings";
+import { ApprovalPolicySettings } from "@/components/settings/approval-policy-settings";
 import { DuplicateWindowSetting } from "@/components/settings/duplicate-window";
 import { PageHeader } from "@/components/ui/layout";
 import { UsersSettings } from "@/components/settings/users";
@@ -22,6 +23,7 @@ export default async function SettingsPage() {
           <GeneralSettings canEdit={user.role === "admin"} />
           <DuplicateWindowSetting canEdit={user.role === "admin"} />
         </section>
+        <ApprovalPolicySettings canEdit={user.role === "admin"} />
         <section aria-labelledby="settings-two-factor" className="space-y-3">
           <h2 id="settings-two-factor" className="text-base font-semibold text-slate-900">
             Two-factor sign-in
