@@ -117,7 +117,7 @@ export async function listAuditEntries(desk: Desk, actor: Actor, filters: AuditF
   const period = await resolveAuditPeriod(desk, filters);
   const limit = Math.max(1, Math.min(page.limit ?? AUDIT_PAGE_SIZE, 200));
   const cursor = page.cursor ? entryNumber(page.cursor, "cursor") : null;
-  const where = auditWhere(filters, period);
+  const where = await withIdBounds(desk, auditWhere(filters, period), period);
   // Newest first, keyset on id (never OFFSET): the next page starts below the last id shown.
   const rows = await desk.db.auditLog.findMany({
     where: cursor === null ? where : { AND: [where, { id: { lt: cursor } }] },
@@ -144,6 +144,26 @@ export async function listAuditEntries(desk: Desk, actor: Actor, filters: AuditF
     })),
     nextCursor: more ? shown[shown.length - 1]!.id.toString() : null,
   };
+}
+
+/**
+ * A period also as a range of ids, found through the `at` index (one row per
+ * end): appends stamp `at` from the database clock under the chain's lock,
+ * so time order is id order, and the newest-first walk on the primary key
+ * then starts at the period's end instead of scanning every later entry.
+ * The time condition stays too. (Entries from before the chain were stamped
+ * at their transaction's start, so a few of those may sit out of time order
+ * by milliseconds; at a period's edge one could be left out.)
+ */
+async function withIdBounds(desk: Desk, where: Prisma.AuditLogWhereInput, period: ResolvedPeriod): Promise<Prisma.AuditLogWhereInput> {
+  if (!period.from && !period.to) return where;
+  const inPeriod = { at: { ...(period.from ? { gte: period.from } : {}), ...(period.to ? { lt: period.to } : {}) } };
+  const [first, last] = await Promise.all([
+    period.from ? desk.db.auditLog.findFirst({ where: inPeriod, orderBy: [{ at: "asc" }, { id: "asc" }], select: { id: true } }) : null,
+    period.to ? desk.db.auditLog.findFirst({ where: inPeriod, orderBy: [{ at: "desc" }, { id: "desc" }], select: { id: true } }) : null,
+  ]);
+  if ((period.from && !first) || (period.to && !last)) return { AND: [where, { id: { lt: 0n } }] };
+  return { AND: [where, { id: { ...(first ? { gte: first.id } : {}), ...(last ? { lte: last.id } : {}) } }] };
 }
 
 /** An entry number from text ("1234"), or a field error. */
