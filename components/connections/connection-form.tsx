@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { fieldErrorsOf, messageOf } from "@/components/trpc/errors";
+import { useStepUp } from "@/components/auth/step-up";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Card, ErrorNote, Loading } from "@/components/ui/layout";
@@ -62,6 +63,8 @@ function ConnectionForm({
   const create = useMutation(trpc.connections.create.mutationOptions({ onSuccess }));
   const update = useMutation(trpc.connections.update.mutationOptions({ onSuccess }));
   const mutation = existing ? update : create;
+  // Saving changes credentials or where they are sent: the server asks for a fresh second-factor code first.
+  const stepUp = useStepUp();
   const errors = fieldErrorsOf(mutation.error);
   const generalError = mutation.error && Object.keys(errors).length === 0 ? messageOf(mutation.error) : null;
 
@@ -78,18 +81,19 @@ function ConnectionForm({
       sendConcurrency: text("sendConcurrency"),
       requestsPerMinute: text("requestsPerMinute"),
     };
+    // A refusal stays on the mutation (mutateAsync records it too) and is shown beside the fields as before.
     if (existing) {
-      update.mutate(
-        { id: existing.id, version: existing.version, ...draft, limits: limitsOf(data, existing) },
-        { onSuccess: (r) => onDone(r.changed.length ? `Saved ${draft.name}` : "Nothing changed") },
-      );
+      const input = { id: existing.id, version: existing.version, ...draft, limits: limitsOf(data, existing) };
+      stepUp.run(() => update.mutateAsync(input)).then((r) => onDone(r.changed.length ? `Saved ${draft.name}` : "Nothing changed"), () => undefined);
     } else {
-      create.mutate({ provider: provider as ProviderForm["provider"], ...draft }, { onSuccess: () => onDone(`Added ${draft.name}. Test it, then register its callback URL at the provider.`) });
+      const input = { provider: provider as ProviderForm["provider"], ...draft };
+      stepUp.run(() => create.mutateAsync(input)).then(() => onDone(`Added ${draft.name}. Test it, then register its callback URL at the provider.`), () => undefined);
     }
   }
 
   return (
     <Card className="p-6">
+      {stepUp.dialog}
       <form onSubmit={onSubmit} className="space-y-5" noValidate aria-label={existing ? `Edit ${existing.name}` : "Add connection"}>
         <h2 className="text-base font-semibold">{existing ? `Edit ${existing.name}` : "Add connection"}</h2>
         {generalError && <ErrorNote>{generalError}</ErrorNote>}
