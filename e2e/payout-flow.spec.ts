@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { createPayout, signedIn } from "./helpers";
+import { approveOnCard } from "./approve";
 
 test("anonymous visitors are sent to sign-in from every dashboard page", async ({ page }) => {
   for (const path of ["/", "/payouts", "/payouts/new", "/approvals", "/balances", "/connections", "/audit", "/settings"]) {
@@ -33,7 +34,7 @@ test("maker creates, approver approves, pawaPay pays, the timeline shows it all"
   const approver = await signedIn(browser, "approver");
   await approver.goto("/approvals");
   const row = approver.getByTestId("approvals-list").locator("li", { hasText: "Invoice 1234" });
-  await row.getByRole("button", { name: "Approve" }).click();
+  await approveOnCard(row);
   await expect(approver.getByText("Nothing is waiting for approval")).toBeVisible();
 
   await maker.reload();
@@ -48,7 +49,7 @@ test("a payout to a number pawaPay cannot find ends failed with the reason shown
   const payoutId = await createPayout(maker, { amount: "20.50", phone: "260763456079", description: "Refund 77" });
   const approver = await signedIn(browser, "approver");
   await approver.goto(`/payouts/${payoutId}`);
-  await approver.getByRole("button", { name: "Approve" }).click();
+  await approveOnCard(approver);
   await expect(approver.locator("[data-status=failed]").first()).toBeVisible({ timeout: 30_000 });
   await expect(approver.getByTestId("failure-code")).toHaveText("RECIPIENT_NOT_FOUND");
 });

@@ -3,6 +3,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { parse } from "csv-parse/sync";
 import ExcelJS from "exceljs";
 import { createPayout, signedIn } from "./helpers";
+import { approveOnCard } from "./approve";
 
 /** Clicks a download button on the page and returns the saved file's name and bytes. */
 async function download(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
@@ -18,7 +19,7 @@ test("a paid pawaPay payout is on today's statement, and every format downloads 
   const payoutId = await createPayout(maker, { amount: "15", phone: "260763456789", description: "Statement e2e", name: "Thandiwe Phiri" });
   const approver = await signedIn(browser, "approver");
   await approver.goto(`/payouts/${payoutId}`);
-  await approver.getByRole("button", { name: "Approve" }).click();
+  await approveOnCard(approver);
   await expect(approver.locator("[data-status=succeeded]").first()).toBeVisible({ timeout: 30_000 });
 
   const viewer = await signedIn(browser, "viewer");
