@@ -13,6 +13,7 @@ export function browserTimeZone(): string {
 export const ENTITY_LABELS: Record<string, string> = {
   payout: "Payout",
   payouts: "Payouts list",
+  batch: "Payout file (bulk)",
   connection: "Connection",
   balances: "Balances",
   user: "User",

@@ -111,6 +111,7 @@ describe.each(testDatabases())("the audit trail read and exported on %s", (kind)
     expect(entityHref("policy", "3", null)).toBe("/settings#approval-policy");
     expect(entityHref("reconciliation_run", "r1", null)).toBe("/reconciliation?run=r1");
     expect(entityHref("reconciliation_item", "i1", { runId: "r2" })).toBe("/reconciliation?run=r2");
+    expect(entityHref("batch", "b1", null)).toBe("/payouts/bulk");
     expect(entityHref("something_new", "x", null)).toBeNull();
   });
 

@@ -87,6 +87,8 @@ export function entityHref(entityType: string, entityId: string | null, details:
       return id ? `/payouts/${id}` : "/payouts";
     case "payouts":
       return "/payouts";
+    case "batch":
+      return "/payouts/bulk";
     case "connection":
     case "balances":
       return entityType === "balances" ? "/balances" : "/connections";

@@ -14,6 +14,7 @@ import { approveAsRead, approveManyAsRead } from "@/server/testing/approvals";
 import { callProcedure, listProcedures, validInput } from "@/server/testing/procedures";
 import type { Actor } from "@/server/services/types";
 import { verifyChain } from "@/server/services/audit-chain";
+import { settled, uploadBatch } from "@/server/services/batches";
 
 /** Mutations whose audit entry another test checks, because their setup is a whole run of other machinery. */
 const AUDITED_ELSEWHERE: Record<string, string> = {
@@ -26,6 +27,9 @@ interface Step {
   /** The mutation this step proves audited. */
   path: string;
   as: Role | (() => Actor);
+  /** Setup, before the entries are counted (its own entries must not stand in for the step's). */
+  prepare?: () => Promise<unknown>;
+  /** The one mutation under test (and reads). */
   run: (caller: Caller) => Promise<unknown>;
 }
 
@@ -77,6 +81,7 @@ describe.each(testDatabases())("every mutation is audited on %s", (kind) => {
       policyVersion: 0,
       enrolment: { enrolment: "", manualKey: "" },
       recoveryCodes: [] as string[],
+      batchId: "",
     };
     const newPayout = async () => {
       const created = await t.caller("maker").payouts.create({
@@ -89,6 +94,14 @@ describe.each(testDatabases())("every mutation is audited on %s", (kind) => {
       });
       ctx.payouts.push(created.id);
       return created.id;
+    };
+    /** A bulk file of one pawaPay payout, uploaded by the maker and checked. */
+    const uploaded = async (what: string) => {
+      const rows = ["amount,currency,recipient_phone,recipient_name,description", `${ctx.payouts.length + 30},ZMW,260763456789,Bulk ${what},Bulk ${what}`];
+      const bytes = Buffer.from(`${rows.join("\r\n")}\r\n`, "utf8");
+      const { batchId, validation } = await uploadBatch(t.desk, t.users.maker, { fileName: `${what}.csv`, bytes, connectionId: t.pawapayConnectionId, dryRun: false, confirmSameFile: true }, "127.0.0.1");
+      await validation;
+      ctx.batchId = batchId;
     };
     const policy = (hours: number) => ({
       rules: [],
@@ -136,24 +149,24 @@ describe.each(testDatabases())("every mutation is audited on %s", (kind) => {
         },
       },
       { path: "approvals.approve", as: "approver", run: (c) => approveAsRead(c, ctx.payouts[0]!) },
-      { path: "approvals.reject", as: "approver", run: async (c) => c.approvals.reject({ payoutId: await newPayout(), reason: "Not this one" }) },
-      { path: "approvals.approveMany", as: "approver", run: async (c) => approveManyAsRead(c, [await newPayout(), await newPayout()]) },
-      { path: "payouts.cancel", as: "maker", run: async (c) => c.payouts.cancel({ id: await newPayout() }) },
+      { path: "approvals.reject", as: "approver", prepare: () => newPayout(), run: (c) => c.approvals.reject({ payoutId: ctx.payouts.at(-1)!, reason: "Not this one" }) },
+      { path: "approvals.approveMany", as: "approver", prepare: async () => [await newPayout(), await newPayout()], run: (c) => approveManyAsRead(c, ctx.payouts.slice(-2)) },
+      { path: "payouts.cancel", as: "maker", prepare: () => newPayout(), run: (c) => c.payouts.cancel({ id: ctx.payouts.at(-1)! }) },
       {
         path: "outcomes.checkNow",
         as: "approver",
-        run: async (c) => {
-          // A payout whose outcome the desk could not learn (set up directly: how it got there is not under test).
+        // A payout whose outcome the desk could not learn (set up directly: how it got there is not under test).
+        prepare: async () => {
           ctx.limbo = await newPayout();
           await t.desk.db.payout.update({ where: { id: ctx.limbo }, data: { status: "unknown", approvedAt: new Date(), submittedAt: new Date() } });
-          return c.outcomes.checkNow({ payoutId: ctx.limbo });
         },
+        run: (c) => c.outcomes.checkNow({ payoutId: ctx.limbo }),
       },
       {
         path: "outcomes.propose",
         as: "approver",
+        prepare: () => t.desk.db.payout.update({ where: { id: ctx.limbo }, data: { dueAt: null, leaseOwner: null, leaseUntil: null } }),
         run: async (c) => {
-          await t.desk.db.payout.update({ where: { id: ctx.limbo }, data: { dueAt: null, leaseOwner: null, leaseUntil: null } });
           ctx.resolutionId = (await c.outcomes.propose({ payoutId: ctx.limbo, outcome: "failed", note: "Provider support confirmed it failed", confirmedWithProvider: true })).id;
         },
       },
@@ -161,17 +174,33 @@ describe.each(testDatabases())("every mutation is audited on %s", (kind) => {
       {
         path: "outcomes.withdraw",
         as: "approver",
-        run: async (c) => {
-          ctx.resolutionId = (await c.outcomes.propose({ payoutId: ctx.limbo, outcome: "failed", note: "Confirmed again", confirmedWithProvider: true })).id;
-          return c.outcomes.withdraw({ resolutionId: ctx.resolutionId });
+        prepare: async () => {
+          ctx.resolutionId = (await t.caller("approver").outcomes.propose({ payoutId: ctx.limbo, outcome: "failed", note: "Confirmed again", confirmedWithProvider: true })).id;
         },
+        run: (c) => c.outcomes.withdraw({ resolutionId: ctx.resolutionId }),
       },
       {
         path: "outcomes.approve",
         as: "admin",
-        run: async (c) => {
+        prepare: async () => {
           ctx.resolutionId = (await t.caller("approver").outcomes.propose({ payoutId: ctx.limbo, outcome: "failed", note: "Confirmed a third time", confirmedWithProvider: true })).id;
-          return c.outcomes.approve({ resolutionId: ctx.resolutionId });
+        },
+        run: (c) => c.outcomes.approve({ resolutionId: ctx.resolutionId }),
+      },
+      { path: "batches.create", as: "maker", prepare: () => uploaded("create"), run: (c) => c.batches.create({ id: ctx.batchId, includeDuplicates: true }) },
+      { path: "batches.discard", as: "maker", prepare: () => uploaded("discard"), run: (c) => c.batches.discard({ id: ctx.batchId }) },
+      {
+        path: "batches.resume",
+        as: "maker",
+        // A check whose process went away: its heartbeat long stale.
+        prepare: async () => {
+          await uploaded("resume");
+          await t.desk.db.$executeRaw`UPDATE "Batch" SET summary = summary || jsonb_build_object('phase', 'validating', 'heartbeatAt', '2000-01-01T00:00:00.000Z') WHERE id = ${ctx.batchId}::uuid`;
+        },
+        run: async (c) => {
+          const result = await c.batches.resume({ id: ctx.batchId });
+          await settled(t.desk, ctx.batchId);
+          return result;
         },
       },
       {
@@ -214,18 +243,18 @@ describe.each(testDatabases())("every mutation is audited on %s", (kind) => {
       {
         path: "approvalPolicy.reject",
         as: secondAdmin,
-        run: async (c) => {
+        prepare: async () => {
           ctx.policyVersion = (await t.caller("admin").approvalPolicy.propose(policy(101))).version;
-          return c.approvalPolicy.reject({ version: ctx.policyVersion, note: "Not now" });
         },
+        run: (c) => c.approvalPolicy.reject({ version: ctx.policyVersion, note: "Not now" }),
       },
       {
         path: "approvalPolicy.approve",
         as: secondAdmin,
-        run: async (c) => {
+        prepare: async () => {
           ctx.policyVersion = (await t.caller("admin").approvalPolicy.propose(policy(102))).version;
-          return c.approvalPolicy.approve({ version: ctx.policyVersion });
         },
+        run: (c) => c.approvalPolicy.approve({ version: ctx.policyVersion }),
       },
       {
         path: "auth.startEnrolment",
@@ -248,19 +277,15 @@ describe.each(testDatabases())("every mutation is audited on %s", (kind) => {
       {
         path: "auth.cancelSecondFactorReset",
         as: "admin",
-        run: async (c) => {
-          await c.auth.resetSecondFactor({ userId: secondAdmin().id }); // an admin's: proposed, for a second admin
-          return c.auth.cancelSecondFactorReset({ userId: secondAdmin().id });
-        },
+        // An admin's factor: the reset is proposed, for a second admin to approve.
+        prepare: () => t.caller("admin").auth.resetSecondFactor({ userId: secondAdmin().id }),
+        run: (c) => c.auth.cancelSecondFactorReset({ userId: secondAdmin().id }),
       },
       {
         path: "auth.approveSecondFactorReset",
         as: secondAdmin,
-        run: async (c) => {
-          // An admin's factor: one admin proposes, a different one approves.
-          await t.caller("admin").auth.resetSecondFactor({ userId: ctx.thirdAdmin!.id });
-          return c.auth.approveSecondFactorReset({ userId: ctx.thirdAdmin!.id });
-        },
+        prepare: () => t.caller("admin").auth.resetSecondFactor({ userId: ctx.thirdAdmin!.id }),
+        run: (c) => c.auth.approveSecondFactorReset({ userId: ctx.thirdAdmin!.id }),
       },
       {
         path: "auth.setRequireForAll",
@@ -277,6 +302,7 @@ describe.each(testDatabases())("every mutation is audited on %s", (kind) => {
       if (!known.has(step.path)) continue; // a procedure since renamed: the walk below still covers the new name
       const actor = actorOf(step.as);
       try {
+        await step.prepare?.();
         await audited(step.path, actor, () => step.run(t.caller(actor)));
       } catch (error) {
         failures.push(`${step.path} as ${actor.role}: the step failed: ${error instanceof Error ? error.message : String(error)}`);
