@@ -7,6 +7,7 @@ import { TRPCError } from "@trpc/server";
 import { testDatabases } from "@/server/db/testing";
 import { eventually, refusal, startTestDesk, type TestDesk } from "@/server/testing/desk";
 import { approveAsRead, approveManyAsRead } from "@/server/testing/approvals";
+import { enrolForTests } from "@/server/auth/second-factor-testing";
 
 
 describe.each(testDatabases())("payout flow on %s", (kind) => {
@@ -31,6 +32,12 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     recipientPhone: phone,
     description: extra.description ?? "Invoice 1234",
   });
+
+  /** The maker's account with two-factor on, as an approver's must be (idempotent). */
+  async function enrolMaker() {
+    const user = await t.desk.db.user.findUniqueOrThrow({ where: { id: t.users.maker.id } });
+    if (!user.totpEnabledAt) await enrolForTests(t.desk, t.users.maker.id);
+  }
 
   async function statusOf(id: string) {
     return (await t.desk.db.payout.findUniqueOrThrow({ where: { id } })).status;
@@ -90,8 +97,10 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
   it("refuses the maker's approval: by role, and by the own-payout rule on the server", async () => {
     const created = await t.caller("maker").payouts.create(newPayout("260763456789"));
     await expect(t.caller("maker").approvals.approve({ payoutId: created.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
-    // Even an approver account cannot approve a payout it created itself.
+    // Even an approver account cannot approve a payout it created itself. Enrolled in two-factor (as its
+    // new role requires), so the step-up lets it through to the own-payout rule this is about.
     const makerTurnedApprover = { ...t.users.maker, role: "approver" as const };
+    await enrolMaker();
     await expect(t.caller(makerTurnedApprover).approvals.approve({ payoutId: created.id })).rejects.toMatchObject({
       code: "FORBIDDEN",
       message: expect.stringMatching(/another approver/),
@@ -118,6 +127,7 @@ describe.each(testDatabases())("payout flow on %s", (kind) => {
     const fine = [await t.pawapayPayout({ approve: false }), await t.pawapayPayout({ approve: false })];
     const decided = await t.pawapayPayout(); // approved already
     const makerTurnedApprover = { ...t.users.maker, role: "approver" as const };
+    await enrolMaker();
     const own = await t.pawapayPayout({ approve: false }); // made by the maker
     const missing = "0b6f5c3e-8a55-4f4e-9d7a-3c1f0c1d2e3f";
     const result = await t.caller(makerTurnedApprover).approvals.approveMany({ payoutIds: [own] });
