@@ -142,3 +142,68 @@ export async function findLikelyDuplicates(db: Db | Tx, payout: PayoutKey, windo
   });
   return rows.map(({ connection, createdBy, ...row }) => ({ ...row, status: row.status as PayoutStatus, connectionName: connection.name, createdByName: createdBy.name }));
 }
+
+/**
+ * The same rule for many payouts at once (the rows of a bulk file, not yet
+ * stored): one query over the createdAt index for the span of their windows,
+ * restricted to their recipients, amounts and currencies, then matched here
+ * row by row. Answers, by the key's id, its likely duplicates (newest first,
+ * at most `perPayout`); keys with none are absent.
+ */
+export async function findLikelyDuplicatesAmong(
+  db: Db | Tx,
+  payouts: readonly PayoutKey[],
+  windowHours: number,
+  perPayout = 3,
+): Promise<Map<string, LikelyDuplicate[]>> {
+  const out = new Map<string, LikelyDuplicate[]>();
+  const keyed = payouts.filter((p) => p.recipientPhone || p.recipientAccount);
+  if (windowHours <= 0 || keyed.length === 0) return out;
+  const span = windowHours * 3600_000;
+  const times = keyed.map((p) => p.createdAt.getTime());
+  const phones = [...new Set(keyed.flatMap((p) => (p.recipientPhone ? [p.recipientPhone] : [])))];
+  const accounts = [...new Set(keyed.flatMap((p) => (p.recipientAccount ? [p.recipientAccount] : [])))];
+  const rows = await db.payout.findMany({
+    where: {
+      createdAt: { gte: new Date(Math.min(...times) - span), lte: new Date(Math.max(...times) + span) },
+      currency: { in: [...new Set(keyed.map((p) => p.currency))] },
+      amountMinor: { in: [...new Set(keyed.map((p) => p.amountMinor))] },
+      id: { notIn: keyed.map((p) => p.id) },
+      status: { notIn: [...NOT_PAYING] },
+      OR: [...(phones.length ? [{ recipientPhone: { in: phones } }] : []), ...(accounts.length ? [{ recipientAccount: { in: accounts } }] : [])],
+    },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    select: {
+      id: true,
+      createdAt: true,
+      status: true,
+      amountMinor: true,
+      currency: true,
+      recipientPhone: true,
+      recipientAccount: true,
+      connection: { select: { name: true } },
+      createdBy: { select: { name: true } },
+    },
+  });
+  const byMoney = new Map<string, typeof rows>();
+  for (const row of rows) {
+    const key = `${row.currency}|${row.amountMinor}`;
+    const list = byMoney.get(key);
+    if (list) list.push(row);
+    else byMoney.set(key, [row]);
+  }
+  for (const payout of keyed) {
+    const found: LikelyDuplicate[] = [];
+    for (const row of byMoney.get(`${payout.currency}|${payout.amountMinor}`) ?? []) {
+      if (found.length >= perPayout) break;
+      const samePerson =
+        (payout.recipientPhone !== null && row.recipientPhone === payout.recipientPhone) ||
+        (payout.recipientAccount !== null && row.recipientAccount === payout.recipientAccount);
+      if (!samePerson || Math.abs(row.createdAt.getTime() - payout.createdAt.getTime()) > span) continue;
+      const { connection, createdBy, ...rest } = row;
+      found.push({ ...rest, status: rest.status as PayoutStatus, connectionName: connection.name, createdByName: createdBy.name });
+    }
+    if (found.length > 0) out.set(payout.id, found);
+  }
+  return out;
+}

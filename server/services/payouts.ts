@@ -1,5 +1,5 @@
 // Creating, listing and reading payouts.
-import { Prisma, type Payout } from "@/server/db/generated/client";
+import { Prisma, type Connection, type Payout } from "@/server/db/generated/client";
 import { formatMoney, isKnownCurrency, parseAmount, MoneyError } from "@/server/domain/money";
 import { changedPayloadFields, PAYLOAD_FIELD_LABELS, payoutPayload, type PayoutPayload } from "@/server/domain/payout-payload";
 import { checkMsisdn, numbersOf } from "@/server/domain/phone";
@@ -8,7 +8,7 @@ import { isProviderSupported } from "@/server/connectors/registry";
 import type { PayoutConnector, ProviderKind } from "@/server/connectors/types";
 import type { Actor, Db, Desk, Tx } from "./types";
 import { Conflict, FieldErrors, Forbidden, NotFound } from "./errors";
-import { audit } from "./audit";
+import { audit, type AuditEntry } from "./audit";
 import { openConnector } from "./connections";
 import { changeStatusInTx } from "./payout-status";
 import { decisionBlockedFor } from "./approvals";
@@ -64,14 +64,14 @@ export async function createPayout(desk: Desk, actor: Actor, input: CreatePayout
  * connector's own rules. Throws FieldErrors naming every field at once;
  * answers the payout as it will be stored.
  */
-export async function checkPayoutInput(desk: Desk, input: CreatePayoutInput): Promise<CheckedPayout> {
+export async function checkPayoutInput(desk: Desk, input: CreatePayoutInput, cache?: PayoutCheckCache): Promise<CheckedPayout> {
   // No prototype: a field named "constructor" or "toString" is a plain entry here, never Object's.
   const errors: Record<string, string> = Object.create(null);
-  const connection = await desk.db.connection.findUnique({ where: { id: input.connectionId } });
+  const connection = cache ? await cache.connection(desk, input.connectionId) : await desk.db.connection.findUnique({ where: { id: input.connectionId } });
   if (!connection) errors.connectionId = "Choose a connection";
   else if (!connection.enabled) errors.connectionId = `${connection.name} is paused; choose another connection`;
   else if (!isProviderSupported(connection.provider as ProviderKind)) errors.connectionId = `${connection.name} cannot send payouts yet`;
-  const connector = connection && !errors.connectionId ? openConnector(desk, connection) : null;
+  const connector = connection && !errors.connectionId ? (cache ? cache.connector(desk, connection) : openConnector(desk, connection)) : null;
 
   let amountMinor: bigint | undefined;
   if (!isKnownCurrency(input.currency)) {
@@ -129,6 +129,29 @@ export async function checkPayoutInput(desk: Desk, input: CreatePayoutInput): Pr
   }
   if (Object.keys(errors).length > 0 || !connection || amountMinor === undefined || !recipient) throw new FieldErrors(errors);
   return { connectionId: connection.id, amountMinor, recipient, description };
+}
+
+/**
+ * For many checks in one run (the rows of a bulk file): each connection is
+ * read and opened once instead of once a row, and checkPayoutInput runs the
+ * very same rules with it. Good for one run only: a connection paused or
+ * edited later is seen by the next run (creating the batch checks again).
+ */
+export class PayoutCheckCache {
+  private readonly rows = new Map<string, Promise<Connection | null>>();
+  private readonly opened = new Map<string, PayoutConnector>();
+
+  connection(desk: Desk, connectionId: string): Promise<Connection | null> {
+    let row = this.rows.get(connectionId);
+    if (!row) this.rows.set(connectionId, (row = desk.db.connection.findUnique({ where: { id: connectionId } })));
+    return row;
+  }
+
+  connector(desk: Desk, connection: Connection): PayoutConnector {
+    let connector = this.opened.get(connection.id);
+    if (!connector) this.opened.set(connection.id, (connector = openConnector(desk, connection)));
+    return connector;
+  }
 }
 
 // The per-payout maximum lives with the other limits (payout-limits.ts); re-exported for callers of this module.
@@ -209,48 +232,86 @@ export interface CheckedPayout {
 }
 
 async function insertPayout(desk: Desk, actor: Actor, input: CreatePayoutInput, checked: CheckedPayout, ip?: string) {
-  const { connectionId, amountMinor, recipient, description } = checked;
   // The approval policy it is created under: it keeps this version, and its approval window starts now.
   const policy = await activePolicy(desk.db);
   return desk.db.$transaction(async (tx) => {
-    const payout = await tx.payout.create({
-      data: {
-        id: input.id,
-        connectionId,
-        amountMinor,
-        currency: input.currency,
-        recipientPhone: recipient.phone,
-        recipientName: recipient.name,
-        recipientCountry: recipient.country,
-        recipientAccount: recipient.account,
-        recipientDetails: recipient.details ?? undefined,
-        channel: input.channel || null,
-        description,
-        status: "pending_approval",
-        createdById: actor.id,
-        policyVersion: policy.version,
-        approvalExpiresAt: new Date(Date.now() + policy.policy.approvalWindowHours * 3600_000),
-      },
-    });
-    await tx.payoutEvent.create({
-      data: { payoutId: payout.id, fromStatus: null, toStatus: "pending_approval", source: "user", actorId: actor.id, note: "Created" },
-    });
-    await audit(tx, {
-      actorId: actor.id,
-      action: "payout.create",
-      entityType: "payout",
-      entityId: payout.id,
-      ip,
-      details: {
-        amountMinor: amountMinor.toString(),
-        currency: input.currency,
-        connectionId,
-        recipientPhone: recipient.phone,
-        recipientAccount: recipient.account,
-      },
-    });
-    return payout;
+    const { payouts, auditEntries } = await insertPayoutsInTx(tx, actor, [{ input, checked }], policy, ip);
+    await audit(tx, auditEntries[0]!);
+    return payouts[0]!;
   });
+}
+
+/** A payout about to be inserted: the input as the maker gave it, as checkPayoutInput answered it, and, from a bulk file, its batch and row. */
+export interface NewPayout {
+  input: CreatePayoutInput;
+  checked: CheckedPayout;
+  batch?: { id: string; row: number; note: string };
+}
+
+/**
+ * The one insert of new payouts, for the form and the bulk file alike: each
+ * waits for approval under `policy` (it keeps that version; its approval
+ * window starts now) and gets its "Created" event. Answers the payouts and
+ * their audit entries, which the caller writes as the last write of this same
+ * transaction (audit.ts's rule), one entry per payout.
+ */
+export async function insertPayoutsInTx(
+  tx: Tx,
+  actor: Actor,
+  items: readonly NewPayout[],
+  policy: Awaited<ReturnType<typeof activePolicy>>,
+  ip?: string,
+): Promise<{ payouts: Payout[]; auditEntries: AuditEntry[] }> {
+  if (items.length === 0) return { payouts: [], auditEntries: [] };
+  const approvalExpiresAt = new Date(Date.now() + policy.policy.approvalWindowHours * 3600_000);
+  const payouts = await tx.payout.createManyAndReturn({
+    data: items.map(({ input, checked, batch }) => ({
+      id: input.id,
+      connectionId: checked.connectionId,
+      amountMinor: checked.amountMinor,
+      currency: input.currency,
+      recipientPhone: checked.recipient.phone,
+      recipientName: checked.recipient.name,
+      recipientCountry: checked.recipient.country,
+      recipientAccount: checked.recipient.account,
+      recipientDetails: checked.recipient.details ?? undefined,
+      channel: input.channel || null,
+      description: checked.description,
+      status: "pending_approval" as const,
+      createdById: actor.id,
+      policyVersion: policy.version,
+      approvalExpiresAt,
+      batchId: batch?.id ?? null,
+      batchRow: batch?.row ?? null,
+    })),
+  });
+  const byId = new Map(items.map((item) => [item.input.id, item]));
+  await tx.payoutEvent.createMany({
+    data: payouts.map((payout) => ({
+      payoutId: payout.id,
+      fromStatus: null,
+      toStatus: "pending_approval" as const,
+      source: "user",
+      actorId: actor.id,
+      note: byId.get(payout.id)?.batch?.note ?? "Created",
+    })),
+  });
+  const auditEntries = payouts.map((payout): AuditEntry => ({
+    actorId: actor.id,
+    action: "payout.create",
+    entityType: "payout",
+    entityId: payout.id,
+    ip,
+    details: {
+      amountMinor: payout.amountMinor.toString(),
+      currency: payout.currency,
+      connectionId: payout.connectionId,
+      recipientPhone: payout.recipientPhone,
+      recipientAccount: payout.recipientAccount,
+      ...(payout.batchId ? { batchId: payout.batchId, batchRow: payout.batchRow } : {}),
+    },
+  }));
+  return { payouts, auditEntries };
 }
 
 /**

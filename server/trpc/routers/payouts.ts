@@ -8,8 +8,8 @@ import { text, uuid } from "../schemas";
 
 const payoutId = z.uuid({ version: "v4", error: "Must be a UUIDv4 (the form makes one when it opens)" });
 
-// The payout's fields, the same for creating and editing.
-const payoutFields = {
+// The payout's fields, the same for creating and editing, and for each row of a bulk file (server/services/batches.ts).
+export const payoutFields = {
   connectionId: uuid("Choose a connection"),
   // Digits, separators and a decimal point: 30 characters hold any amount int8 can.
   amount: z.string({ error: "Enter the amount as text, e.g. \"150.50\"" }).max(30, "Amount is too long (30 characters at most)"),
