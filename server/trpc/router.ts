@@ -13,6 +13,7 @@ import { settingsRouter } from "./routers/settings";
 import { auditRouter } from "./routers/audit";
 import { usersRouter } from "./routers/users";
 import { authRouter } from "./routers/auth";
+import { batchesRouter } from "./routers/batches";
 
 export const appRouter = router({
   me: meRouter,
@@ -29,6 +30,7 @@ export const appRouter = router({
   audit: auditRouter,
   users: usersRouter,
   auth: authRouter,
+  batches: batchesRouter,
 });
 
 export type AppRouter = typeof appRouter;

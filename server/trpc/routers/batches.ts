@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { ANY_ROLE } from "@/server/auth/roles";
+import { batchRows, createBatch, discardBatch, getBatch, LISTS, recentBatches, resumeBatch, templateInfo } from "@/server/services/batches";
+import { procedure, router } from "../init";
+import { uuid } from "../schemas";
+
+const batchId = z.object({ id: uuid("Must be a batch id") });
+
+// Uploading is a route of its own (app/api/batches/upload): a file is bytes, not JSON.
+export const batchesRouter = router({
+  /** A batch as the bulk page and the batch page show it; polled while its file is checked or its payouts made. */
+  get: procedure(ANY_ROLE)
+    .input(batchId)
+    .query(({ ctx, input }) => getBatch(ctx.desk, ctx.actor, input.id)),
+
+  /** A page of its invalid rows or likely duplicates (the maker's own batch, or an admin). */
+  rows: procedure(ANY_ROLE)
+    .input(z.object({ id: uuid("Must be a batch id"), list: z.enum(LISTS), page: z.number().int().min(1).max(10_000).default(1) }))
+    .query(({ ctx, input }) => batchRows(ctx.desk, ctx.actor, input.id, input.list, input.page)),
+
+  /** The maker's latest uploads. */
+  recent: procedure(["maker"]).query(({ ctx }) => recentBatches(ctx.desk, ctx.actor)),
+
+  /** A connection's columns, as its template has them. */
+  template: procedure(ANY_ROLE)
+    .input(z.object({ connectionId: uuid("Choose a connection") }))
+    .query(({ ctx, input }) => templateInfo(ctx.desk, input.connectionId)),
+
+  /** Creates the valid rows' payouts (in the background); again, it creates nothing twice. */
+  create: procedure(["maker"])
+    .input(z.object({ id: uuid("Must be a batch id"), includeDuplicates: z.boolean().default(false) }))
+    .mutation(async ({ ctx, input }) => {
+      const { id } = await createBatch(ctx.desk, ctx.actor, input, ctx.ip);
+      return { id };
+    }),
+
+  discard: procedure(["maker"])
+    .input(batchId)
+    .mutation(({ ctx, input }) => discardBatch(ctx.desk, ctx.actor, input.id, ctx.ip)),
+
+  /** Starts again a check or creation that stopped (the page asks when it sees `stalled`). */
+  resume: procedure(["maker"])
+    .input(batchId)
+    .mutation(({ ctx, input }) => resumeBatch(ctx.desk, ctx.actor, input.id, ctx.ip)),
+});
