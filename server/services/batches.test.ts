@@ -443,4 +443,36 @@ describe.each(testDatabases())("bulk files on %s", (kind) => {
     expect(invalid[0]).toMatchObject({ row: 4, connection: null, errors: { connection: expect.stringMatching(/^No connection is named "Nowhere"; use one of: /) } });
     expect(invalid[1]).toEqual(expect.objectContaining({ row: 5, connection: "PontisGlobe sandbox", errors: { ifsc: expect.any(String) } }));
   });
+
+  it("refuses damaged workbooks, old .xls files and non-workbook zips in words, without hanging", async () => {
+    const good = await xlsx([HEADER, ["15", "ZMW", phone(950), "", "Zip test"]]);
+    const cut = await upload(good.subarray(0, Math.floor(good.length / 2)), { fileName: "cut.xlsx" });
+    expect(cut.problems[0]).toMatch(/^This XLSX file is damaged \(its table of contents is missing or unreadable\): was the download or copy cut short\?/);
+    // Bytes changed inside the sheet: exceljs alone would wait on it for ever.
+    const sheetAt = good.indexOf(Buffer.from("xl/worksheets/sheet1.xml"));
+    const damaged = Buffer.from(good);
+    for (let i = sheetAt + 60; i < sheetAt + 120; i++) damaged[i] = damaged[i]! ^ 0x5a;
+    const broken = await upload(damaged, { fileName: "broken.xlsx" });
+    expect(broken).toMatchObject({ phase: "failed", status: "discarded" });
+    expect(broken.problems[0]).toMatch(/^This XLSX file is damaged \(xl\/worksheets\/sheet1\.xml does not (unpack|match its checksum)\)/);
+
+    const xls = await upload(Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(600)]), { fileName: "old.xls" });
+    expect(xls.problems[0]).toMatch(/^This is an Excel 97–2003 workbook \(\.xls\)/);
+  });
+
+  it("reads a filled-in XLSX template as it is, description row and Text-formatted columns included", async () => {
+    const response = await templateRequest(t.desk, new Request(`http://desk.test/api/batches/template?connectionId=${pawapay}&format=xlsx`, { headers: { cookie: cookies.maker } }));
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(Buffer.from(await response.arrayBuffer()) as unknown as ExcelJS.Buffer);
+    const sheet = workbook.getWorksheet("Payouts")!;
+    sheet.getRow(3).values = [25.75, "ZMW", "0763456789", "Eve", "", "Salary"];
+    sheet.getRow(4).values = [26, "ZMW", "260763456951", "Fay", "MTN_MOMO_ZMB", "Salary"];
+    const batch = await upload(Buffer.from(await workbook.xlsx.writeBuffer()), { fileName: "template-filled.xlsx" });
+    expect(batch.file).toMatchObject({ format: "xlsx", headerRow: 1, descriptionRow: 2 });
+    expect(batch.counts).toMatchObject({ rows: 2, valid: 1, invalid: 1 });
+    // The leading 0 of a number typed into a Text column survives, and gets the phone rule's own answer.
+    expect(await invalidRows(batch.id)).toEqual([
+      expect.objectContaining({ row: 3, values: ["25.75", "ZMW", "0763456789", "Eve", "", "Salary"], errors: { recipient_phone: "Start with the country code, not 0 (e.g. 260763456789 for Zambia)" } }),
+    ]);
+  });
 });
