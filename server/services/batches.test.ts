@@ -475,4 +475,19 @@ describe.each(testDatabases())("bulk files on %s", (kind) => {
       expect.objectContaining({ row: 3, values: ["25.75", "ZMW", "0763456789", "Eve", "", "Salary"], errors: { recipient_phone: "Start with the country code, not 0 (e.g. 260763456789 for Zambia)" } }),
     ]);
   });
+
+  it("refuses a cell PostgreSQL cannot store as that row's error, and the rest of the file is checked", async () => {
+    const rows: Row[] = [HEADER];
+    // Past the first 4 KB, where a NUL no longer marks the whole file as binary.
+    for (let i = 0; i < 120; i++) rows.push([`${60 + i}`, "ZMW", phone(960 + i), `Person ${i}`, "Stipend"]);
+    rows.push(["61", "ZMW", phone(1100), "Nul\u0000Name", "Stipend\u0000x"]);
+    const batch = await upload(csv(rows), { fileName: "nul.csv" });
+    expect(batch).toMatchObject({ phase: "validated", counts: { valid: 120, invalid: 1 } });
+    const [bad] = await invalidRows(batch.id);
+    expect(bad).toMatchObject({
+      row: 122,
+      values: ["61", "ZMW", phone(1100), "NulName", "Stipendx"],
+      errors: { recipient_name: expect.stringMatching(/^Contains a character that cannot be stored/), description: expect.stringMatching(/^Contains a character/) },
+    });
+  });
 });

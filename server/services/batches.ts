@@ -34,7 +34,7 @@ import { z } from "zod";
 import { Prisma, type Batch, type Connection } from "@/server/db/generated/client";
 import type { PayoutConnector, ProviderKind } from "@/server/connectors/types";
 import { isProviderSupported } from "@/server/connectors/registry";
-import { hasUnstorableCharacters, UNSTORABLE_MESSAGE } from "@/server/trpc/input-guard";
+import { dropUnstorableCharacters, hasUnstorableCharacters, UNSTORABLE_MESSAGE } from "@/server/trpc/input-guard";
 import { payoutFields } from "@/server/trpc/routers/payouts";
 import { isScientific, type Cell } from "@/server/bulk/cells";
 import { templateColumns, type ConnectionShape } from "@/server/bulk/columns";
@@ -172,8 +172,15 @@ export const STALE_AFTER_MS = 30_000;
 
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 
+/**
+ * As stored: bigints as text, and text PostgreSQL cannot hold (a NUL, a lone
+ * surrogate, which a file's cell or header may carry and an error may quote)
+ * without those characters, so a bad file is a bad file, never a failed write.
+ */
 function toJson(value: unknown): Prisma.InputJsonValue {
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) as Prisma.InputJsonValue;
+  return JSON.parse(
+    JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : typeof v === "string" && hasUnstorableCharacters(v) ? dropUnstorableCharacters(v) : v)),
+  ) as Prisma.InputJsonValue;
 }
 
 function emptySummary(input: { dryRun: boolean; connectionId: string | null; totalBytes: number; sameFileAs: SameFile | null }): BatchSummary {
@@ -539,6 +546,11 @@ async function checkRow(desk: Desk, ctx: RunContext, row: DataRow): Promise<Chec
     errors.connection = "Name the connection: the upload page chose none for rows without one";
   }
   const shape = connection ? ctx.shapes.get(connection.id) : undefined;
+  if (connection && !shape && connection.enabled && isProviderSupported(connection.provider as ProviderKind)) {
+    // Its stored credentials cannot be opened here: no connector to check the row with.
+    errors.connection = `${connection.name} cannot take payouts now: its credentials cannot be read; an admin must enter them again`;
+    connection = null;
+  }
 
   let amount = text("amount") ?? "";
   if (ctx.semicolon && !errors.amount) {
