@@ -490,4 +490,27 @@ describe.each(testDatabases())("bulk files on %s", (kind) => {
       errors: { recipient_name: expect.stringMatching(/^Contains a character that cannot be stored/), description: expect.stringMatching(/^Contains a character/) },
     });
   });
+
+  it("takes up a stopped check or creation again: a stalled run is resumed, a failed creation is asked again and finishes once", async () => {
+    const bytes = csv([HEADER, ["81", "ZMW", phone(1200), "", "Resume"], ["82", "ZMW", phone(1201), "", "Resume"]]);
+    const batch = await upload(bytes, { fileName: "resume.csv" });
+    // A creation whose process died, asked for by someone no longer there: resuming it fails, and says so.
+    await t.desk.db.$executeRaw`
+      UPDATE "Batch" SET summary = summary || jsonb_build_object('phase', 'creating', 'heartbeatAt', '2000-01-01T00:00:00.000Z',
+        'create', jsonb_build_object('state', 'creating', 'includeDuplicates', false, 'requestedById', ${randomUUID()}::text, 'requestedAt', '2000-01-01T00:00:00.000Z',
+          'createdCount', 0, 'skippedDuplicates', 0, 'nowInvalid', '[]'::jsonb, 'error', null, 'finishedAt', null, 'totals', '[]'::jsonb))
+      WHERE id = ${batch.id}::uuid`;
+    expect((await t.caller("maker").batches.get({ id: batch.id })).stalled).toBe(true);
+    expect(await t.caller("maker").batches.resume({ id: batch.id })).toEqual({ resumed: true });
+    await settled(t.desk, batch.id);
+    const stopped = await t.caller("maker").batches.get({ id: batch.id });
+    expect(stopped).toMatchObject({ phase: "validated", canCreate: true, create: { state: "stopped", error: expect.stringMatching(/^Creating stopped after 0 payouts/) } });
+    expect(await t.desk.db.auditLog.count({ where: { action: "batch.resume", entityId: batch.id, actorId: t.users.maker.id } })).toBe(1);
+    // Asked again by its maker: it finishes.
+    await t.caller("maker").batches.create({ id: batch.id });
+    await settled(t.desk, batch.id);
+    expect(await t.caller("maker").batches.get({ id: batch.id })).toMatchObject({ status: "created", create: { state: "done", createdCount: 2, error: null } });
+    // Nothing stalled: resuming does nothing.
+    expect(await t.caller("maker").batches.resume({ id: batch.id })).toEqual({ resumed: false });
+  });
 });

@@ -1062,8 +1062,9 @@ export async function createBatch(desk: Desk, actor: Actor, input: { id: string;
   await desk.db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT id FROM "Batch" WHERE id = ${batch.id}::uuid FOR UPDATE`;
     const whole = (await readSummary({ db: tx }, batch.id, true))!;
-    // Two clicks that both passed the checks above: the second finds the first's request.
-    if (whole.create) return;
+    // Two clicks that both passed the checks above: the second finds the first's request. A creation
+    // that stopped on an error is asked again: it carries on (what it made is not made twice).
+    if (whole.create && whole.create.state !== "stopped") return;
     whole.phase = "creating";
     whole.create = {
       state: "creating",
