@@ -9,7 +9,9 @@ const dataDir = "test-results/e2e-data";
 
 export default defineConfig({
   testDir: "e2e",
-  timeout: 60_000,
+  // Two-factor sign-in accepts each code once per 30-second step, so a spec that
+  // signs the same demo user in twice (or steps up) may wait for the next step.
+  timeout: 180_000,
   expect: { timeout: 20_000 },
   workers: 1,
   retries: 0,

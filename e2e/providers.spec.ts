@@ -2,7 +2,8 @@
 // provider's built-in sandbox connection, the approver approves it, and the
 // payout page shows the final status the emulator's sandbox rules lead to.
 import { expect, test } from "@playwright/test";
-import { signedIn } from "./helpers";
+import { signedIn, submitPayoutForm } from "./helpers";
+import { approveOnCard } from "./approve";
 
 interface UiCase {
   connection: string;
@@ -38,13 +39,12 @@ for (const [provider, c] of Object.entries(CASES)) {
     await maker.getByLabel("Connection").selectOption({ label: `${c.connection} (sandbox)` });
     for (const [label, value] of Object.entries(c.select ?? {})) await maker.getByLabel(label, { exact: true }).selectOption(value);
     for (const [label, value] of Object.entries(c.fill)) await maker.getByLabel(label, { exact: true }).fill(value);
-    await maker.getByRole("button", { name: "Create payout" }).click();
-    await maker.waitForURL(/\/payouts\/[0-9a-f-]{36}$/);
+    await submitPayoutForm(maker);
     const payoutUrl = new URL(maker.url()).pathname;
 
     const approver = await signedIn(browser, "approver");
     await approver.goto(payoutUrl);
-    await approver.getByRole("button", { name: "Approve" }).click();
+    await approveOnCard(approver);
     await expect(approver.locator("[data-status=succeeded]").first()).toBeVisible({ timeout: 45_000 });
     const steps = await approver.getByTestId("timeline-event").evaluateAll((els) => els.map((e) => e.getAttribute("data-to")));
     expect(steps.slice(0, 3)).toEqual(["pending_approval", "approved", "submitting"]);

@@ -219,7 +219,7 @@ function TextFilter(props: { label: string; name: string; placeholder: string; i
 function Details({ details }: { details: unknown }) {
   if (details === null || details === undefined) return <span className="text-xs text-slate-400">—</span>;
   const changes = changesOf(details);
-  const rest = changes ? Object.fromEntries(Object.entries(details as Record<string, unknown>).filter(([k]) => k !== "before" && k !== "after")) : null;
+  const rest = changes ? Object.fromEntries(Object.entries(details as Record<string, unknown>).filter(([k]) => k !== "before" && k !== "after" && k !== "changes")) : null;
   return (
     <div className="space-y-1 text-xs">
       {changes && (

@@ -48,8 +48,12 @@ export interface Change {
 export function changesOf(details: unknown): Change[] | null {
   if (!details || typeof details !== "object" || Array.isArray(details)) return null;
   const d = details as Record<string, unknown>;
-  if (!("before" in d) || !("after" in d)) return null;
   const isRecord = (v: unknown): v is Record<string, unknown> => Boolean(v) && typeof v === "object" && !Array.isArray(v);
+  // Settings write { changes: { field: { from, to } } }; the rest { before, after }.
+  if (isRecord(d.changes) && Object.values(d.changes).every((c) => isRecord(c) && ("from" in c || "to" in c))) {
+    return Object.entries(d.changes).map(([field, c]) => ({ field, before: (c as Record<string, unknown>).from, after: (c as Record<string, unknown>).to }));
+  }
+  if (!("before" in d) || !("after" in d)) return null;
   if (!isRecord(d.before) && !isRecord(d.after)) return [{ field: "value", before: d.before, after: d.after }];
   const before = isRecord(d.before) ? d.before : {};
   const after = isRecord(d.after) ? d.after : {};

@@ -1,6 +1,6 @@
 "use client";
 import { useState, type FormEvent } from "react";
-import { useRouter, useSearchParams } from "next/navigation";
+import { useSearchParams } from "next/navigation";
 import { signIn } from "next-auth/react";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
@@ -17,7 +17,6 @@ import { readSignInAnswer } from "@/server/auth/sign-in-answers";
  * ended, signed out), shown until they try.
  */
 export function LoginForm({ notice = null }: { notice?: string | null }) {
-  const router = useRouter();
   const params = useSearchParams();
   const [busy, setBusy] = useState(false);
   const [stage, setStage] = useState<"password" | "code">("password");
@@ -72,8 +71,10 @@ export function LoginForm({ notice = null }: { notice?: string | null }) {
     const next = params.get("callbackUrl");
     // Only same-site paths: never bounce a user to another origin after sign-in.
     const target = next && next.startsWith("/") && !next.startsWith("//") ? next : safePath(next);
-    router.replace(target);
-    router.refresh();
+    // A full page load, not a client-side one: the dashboard's server-side
+    // checks may redirect (to two-factor set-up on a grace sign-in), and a
+    // redirect answered to a client-side navigation across the sign-in left a blank page.
+    window.location.assign(target);
   }
 
   return (
