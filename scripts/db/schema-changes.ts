@@ -8,6 +8,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { migrate } from "../../server/db/migrate";
 import { pgliteExecutor } from "../../server/db/sql-executor";
+import { PGLITE_EXTENSIONS } from "../../server/db/pglite-extensions";
 import { datamodel, diffSql, isEmptyDiff, openSchemaEngine, type AdapterFactory } from "./schema-engine";
 
 export const DEFAULT_SCHEMA_PATH = path.resolve("prisma", "schema.prisma");
@@ -25,7 +26,7 @@ export async function schemaChangesSinceMigrations(
 ): Promise<SchemaChanges> {
   const schemaPath = path.resolve(options.schemaPath ?? DEFAULT_SCHEMA_PATH);
   const schema = readFileSync(schemaPath, "utf8");
-  const shadow = await PGlite.create();
+  const shadow = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
   try {
     await migrate(pgliteExecutor(shadow), { migrationsDir: options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR });
     // With `schemaDatasource` the engine introspects the database behind the

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
+import { PGLITE_EXTENSIONS } from "./pglite-extensions";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { migrate, MigrationError } from "./migrate";
@@ -35,7 +36,7 @@ describe.each(testDatabases())("migration runner on %s", (kind) => {
 
   beforeAll(async () => {
     if (kind === "pglite") {
-      const db = await PGlite.create();
+      const db = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
       sql = pgliteExecutor(db);
       close = () => db.close();
     } else {

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { acquireLockFile } from "./lock-file";
+import { PGLITE_EXTENSIONS } from "./pglite-extensions";
 import { migrate } from "./migrate";
 import { defaultMigrationsDir, migrationsFingerprint, readMigrations } from "./migration-files";
 import { pgliteExecutor } from "./sql-executor";
@@ -35,7 +36,7 @@ export async function openPersistentPglite(dataDir: string = defaultPgliteDataDi
   });
   try {
     mkdirSync(dir, { recursive: true });
-    const pglite = await PGlite.create(dir);
+    const pglite = await PGlite.create(dir, { extensions: PGLITE_EXTENSIONS });
     return {
       pglite,
       dataDir: dir,
@@ -72,7 +73,7 @@ export function createMigratedTemplate(options: TemplateOptions = {}): Promise<B
   let template = templates.get(key);
   if (!template) {
     template = loadOrBuildTemplate(key, async () => {
-      const db = await PGlite.create();
+      const db = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
       try {
         await migrate(pgliteExecutor(db), { migrations });
         return await db.dumpDataDir("none");
@@ -107,7 +108,7 @@ async function loadOrBuildTemplate(key: string, build: () => Promise<Blob>): Pro
 
 /** A fresh, fully migrated in-memory database (about half a second). */
 export async function cloneMemoryPglite(options: TemplateOptions = {}): Promise<PGlite> {
-  return PGlite.create({ loadDataDir: await createMigratedTemplate(options) });
+  return PGlite.create({ loadDataDir: await createMigratedTemplate(options), extensions: PGLITE_EXTENSIONS });
 }
 
 function pgliteVersion(): string {
