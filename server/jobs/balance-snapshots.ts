@@ -4,10 +4,14 @@
 // doubled read costs one provider call and one row, never money.
 import type { Desk } from "@/server/services/types";
 import { refreshBalances } from "@/server/services/balances";
+import { thinBalanceSnapshots } from "@/server/services/balance-thinning";
 
 const DEFAULT_EVERY_SECONDS = 300;
 /** The first read soon after start, so a fresh desk shows balances without waiting a whole period. */
 const FIRST_READ_AFTER_SECONDS = 15;
+/** Old snapshots are thinned (hourly after 7 days, daily after 90) this often, and once soon after start. */
+const THIN_EVERY_SECONDS = 3600;
+const FIRST_THIN_AFTER_SECONDS = 60;
 
 export function balanceEverySeconds(env: Record<string, string | undefined> = process.env): number {
   const value = env.DESK_BALANCE_EVERY_SECONDS;
@@ -25,12 +29,18 @@ export function startBalanceSnapshots(desk: Desk, everySeconds = balanceEverySec
     // refreshBalances reports each provider's failure itself; this catches only the desk's own (database) trouble.
     refreshBalances(desk).catch((error) => console.error("[jobs] balance snapshots failed", error));
   };
+  const thin = () => {
+    thinBalanceSnapshots(desk).catch((error) => console.error("[jobs] thinning balance snapshots failed", error));
+  };
   const first = setTimeout(read, Math.min(everySeconds, FIRST_READ_AFTER_SECONDS) * 1000);
   const timer = setInterval(read, everySeconds * 1000);
-  first.unref();
-  timer.unref();
+  const firstThin = setTimeout(thin, FIRST_THIN_AFTER_SECONDS * 1000);
+  const thinTimer = setInterval(thin, THIN_EVERY_SECONDS * 1000);
+  for (const t of [first, timer, firstThin, thinTimer]) t.unref();
   return () => {
     clearTimeout(first);
     clearInterval(timer);
+    clearTimeout(firstThin);
+    clearInterval(thinTimer);
   };
 }

@@ -204,9 +204,9 @@ export interface CurrencyPosition {
 
 /** Per connection and currency: the latest balance and what the desk has committed against it. */
 export async function balanceOverview(desk: Desk) {
-  const [connections, latestReads, committed] = await Promise.all([
+  const [connections, latestRows, committed] = await Promise.all([
     desk.db.connection.findMany({ orderBy: { name: "asc" }, include: { balanceReadFailure: true } }),
-    desk.db.balanceSnapshot.groupBy({ by: ["connectionId", "currency"], _max: { at: true } }),
+    latestBalanceRows(desk),
     desk.db.payout.groupBy({
       by: ["connectionId", "currency", "status"],
       where: { status: { in: [...RESERVED_STATUSES, ...IN_FLIGHT_STATUSES] } },
@@ -214,15 +214,6 @@ export async function balanceOverview(desk: Desk) {
       _count: { _all: true },
     }),
   ]);
-  // A currency's balance is the rows of its latest read only: a wallet the provider
-  // stopped reporting drops out instead of being added in forever.
-  const latestRows = latestReads.length
-    ? await desk.db.balanceSnapshot.findMany({
-        where: { OR: latestReads.map((r) => ({ connectionId: r.connectionId, currency: r.currency, at: r._max.at! })) },
-        select: { connectionId: true, currency: true, label: true, amountMinor: true, at: true },
-        orderBy: { label: "asc" },
-      })
-    : [];
 
   const positions = new Map<string, Map<string, CurrencyPosition>>();
   const positionOf = (connectionId: string, currency: string): CurrencyPosition => {
@@ -271,6 +262,26 @@ export async function balanceOverview(desk: Desk) {
       currencies,
     };
   });
+}
+
+/**
+ * The wallets of each connection and currency's latest read, from
+ * BalanceLatest (a handful of rows, kept by a trigger as snapshots are
+ * written) rather than from the snapshots themselves. A currency's balance is
+ * the rows of its latest read only: a wallet the provider stopped reporting
+ * keeps its older `at` and drops out instead of being added in forever.
+ */
+export async function latestBalanceRows(desk: Pick<Desk, "db">): Promise<{ connectionId: string; currency: string; label: string; amountMinor: bigint; at: Date }[]> {
+  const rows = await desk.db.balanceLatest.findMany({
+    select: { connectionId: true, currency: true, label: true, amountMinor: true, at: true },
+    orderBy: [{ connectionId: "asc" }, { currency: "asc" }, { label: "asc" }],
+  });
+  const newest = new Map<string, number>();
+  for (const r of rows) {
+    const key = `${r.connectionId}|${r.currency}`;
+    newest.set(key, Math.max(newest.get(key) ?? 0, r.at.getTime()));
+  }
+  return rows.filter((r) => r.at.getTime() === newest.get(`${r.connectionId}|${r.currency}`));
 }
 
 /** The balance of one connection and currency over the last `days`, one point per read. */
