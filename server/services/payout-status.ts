@@ -11,6 +11,7 @@ import { canTransition, isFinal, PAYOUT_STATUSES, TransitionError, type PayoutSt
 import type { ProviderResult } from "@/server/connectors/types";
 import type { Db, Tx } from "./types";
 import { Conflict, NotFound } from "./errors";
+import { contributionSql, payoutTerms, upsertDeltasSql } from "./payout-rollups";
 
 /** Columns a status change may set along with the status. */
 export interface StatusPatch {
@@ -122,9 +123,17 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
   const sets = PATCH_COLUMNS.filter((column) => patch[column] !== undefined).map(
     (column) => Prisma.sql`${Prisma.raw(`"${column}"`)} = ${patch[column]}`,
   );
+  // Only well-formed ids can name a payout; comparing as uuid lets the primary key find the rows.
+  const ids = payoutIds.filter((id) => UUID.test(id));
+  // The rollups move with the status, in this same statement: out of the old
+  // status (with the fee as it was), into the new one (with the fee as patched).
+  const rollup = upsertDeltasSql(Prisma.sql`
+    SELECT ${contributionSql(payoutTerms("ch", { status: Prisma.sql`ch.from_status`, feeMinor: Prisma.sql`ch.old_fee`, feeCurrency: Prisma.sql`ch.old_fee_currency` }), -1)} FROM changed AS ch
+    UNION ALL
+    SELECT ${contributionSql(payoutTerms("ch"), 1)} FROM changed AS ch`);
   return db.$queryRaw<Array<{ id: string; current: string; from: string | null; version: number | null }>>`
     WITH current AS (
-      SELECT id, status FROM "Payout" WHERE id::text = ANY(${[...payoutIds]}::text[]) ORDER BY id FOR UPDATE
+      SELECT id, status, "feeMinor", "feeCurrency" FROM "Payout" WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE
     ), changed AS (
       UPDATE "Payout" AS p SET
         status = ${change.to}::"PayoutStatus",
@@ -133,7 +142,9 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
         ${sets.length > 0 ? Prisma.sql`, ${Prisma.join(sets)}` : Prisma.empty}
       FROM current AS c
       WHERE p.id = c.id AND c.status::text = ANY(${sources}::text[])
-      RETURNING p.id, c.status AS from_status, p.version
+      RETURNING p.id, c.status AS from_status, p.version, p.status, p."createdAt", p."connectionId", p.currency, p."amountMinor",
+        p."feeMinor", p."feeCurrency", c."feeMinor" AS old_fee, c."feeCurrency" AS old_fee_currency
+    ), rollup AS (${rollup}
     ), event AS (
       INSERT INTO "PayoutEvent" ("payoutId", "fromStatus", "toStatus", source, "actorId", note, payload, at)
       SELECT id, from_status, ${change.to}::"PayoutStatus", ${change.source}::"EventSource", ${change.actorId ?? null}::uuid,
@@ -143,6 +154,36 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
     )
     SELECT c.id::text AS id, c.status::text AS current, ch.from_status::text AS "from", ch.version
     FROM current c LEFT JOIN changed ch ON ch.id = c.id`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Writes columns of a payout that stays in `status` (a fee reported after it
+ * was paid, the provider's latest words), moving the fee in the rollups in
+ * the same statement. Answers how many payouts it wrote: 0 when the payout is
+ * no longer in `status`.
+ */
+async function patchInStatus(db: Db | Tx, payoutId: string, status: PayoutStatus, patch: StatusPatch): Promise<number> {
+  const sets = PATCH_COLUMNS.filter((column) => patch[column] !== undefined).map(
+    (column) => Prisma.sql`${Prisma.raw(`"${column}"`)} = ${patch[column]}`,
+  );
+  if (sets.length === 0 || !UUID.test(payoutId)) return 0;
+  const rollup = upsertDeltasSql(Prisma.sql`
+    SELECT ${contributionSql(payoutTerms("ch", { feeMinor: Prisma.sql`ch.old_fee`, feeCurrency: Prisma.sql`ch.old_fee_currency` }), -1)} FROM changed AS ch
+    UNION ALL
+    SELECT ${contributionSql(payoutTerms("ch"), 1)} FROM changed AS ch`);
+  const [row] = await db.$queryRaw<Array<{ n: number }>>`
+    WITH current AS (
+      SELECT id, "feeMinor", "feeCurrency" FROM "Payout" WHERE id = ${payoutId}::uuid AND status = ${status}::"PayoutStatus" FOR UPDATE
+    ), changed AS (
+      UPDATE "Payout" AS p SET ${Prisma.join(sets)}, "updatedAt" = ${new Date()}
+      FROM current AS c WHERE p.id = c.id
+      RETURNING p.id, p.status, p."createdAt", p."connectionId", p.currency, p."amountMinor", p."feeMinor", p."feeCurrency",
+        c."feeMinor" AS old_fee, c."feeCurrency" AS old_fee_currency
+    ), rollup AS (${rollup})
+    SELECT count(*)::int AS n FROM changed`;
+  return row?.n ?? 0;
 }
 
 /**
@@ -268,7 +309,7 @@ async function applyOnce(db: Db, payoutId: string, result: ProviderResult, sourc
     if (agrees) {
       // The same word again, but it may book money an earlier answer did not (a fee reported after the payout was paid).
       const money = bookedMoney(result);
-      if (Object.keys(money).length > 0) await db.payout.updateMany({ where: { id: payoutId, status: current }, data: money });
+      if (Object.keys(money).length > 0) await patchInStatus(db, payoutId, current, money);
       return { kind: "unchanged", current };
     }
     await noteProviderEvent(
@@ -291,8 +332,8 @@ async function applyOnce(db: Db, payoutId: string, result: ProviderResult, sourc
   if (!target) {
     // Same status again (e.g. still processing): keep the provider's words fresh, no event spam.
     if (Object.keys(patch).length > 0) {
-      const kept = await db.payout.updateMany({ where: { id: payoutId, status: current }, data: patch });
-      if (kept.count === 0) return null;
+      const kept = await patchInStatus(db, payoutId, current, patch);
+      if (kept === 0) return null;
     }
     return { kind: "unchanged", current };
   }

@@ -9,6 +9,7 @@ import type { PayoutConnector, ProviderKind } from "@/server/connectors/types";
 import type { Actor, Db, Desk, Tx } from "./types";
 import { Conflict, FieldErrors, Forbidden, NotFound } from "./errors";
 import { audit, type AuditEntry } from "./audit";
+import { addNewPayoutsToRollupsInTx, movePayoutInRollupsInTx } from "./payout-rollups";
 import { openConnector } from "./connections";
 import { changeStatusInTx } from "./payout-status";
 import { decisionBlockedFor } from "./approvals";
@@ -285,6 +286,7 @@ export async function insertPayoutsInTx(
       batchRow: batch?.row ?? null,
     })),
   });
+  await addNewPayoutsToRollupsInTx(tx, payouts.map((payout) => payout.id));
   const byId = new Map(items.map((item) => [item.input.id, item]));
   await tx.payoutEvent.createMany({
     data: payouts.map((payout) => ({
@@ -646,6 +648,8 @@ export async function updatePayout(desk: Desk, actor: Actor, input: UpdatePayout
         approvalRound: round,
       },
     });
+    // Amount, currency or connection may have changed: the rollups follow, in this transaction.
+    await movePayoutInRollupsInTx(tx, payout, updated);
     const payload: EditEventPayload = { kind: EDIT_EVENT, round, changes, voidedApprovals: voided };
     await tx.payoutEvent.create({
       data: {

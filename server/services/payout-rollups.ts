@@ -1,0 +1,151 @@
+// The payout rollups (model PayoutRollup): per UTC day of creation,
+// connection, currency and status, the count of payouts, the sum of their
+// amounts and of the fees their providers reported. They move in the same
+// statement or transaction as whatever changes a payout's key or money:
+//   - its status (payout-status.ts changeRows: out of the old status, into the new),
+//   - its fee, reported later without a status change (payout-status.ts),
+//   - its creation (payouts.ts insertPayoutsInTx, the one insert of new payouts),
+//   - a maker's edit of amount, currency or connection (payouts.ts).
+// The day is the day the payout was created, in UTC: it never changes, and it
+// is the day the payouts list filters on, so a chart's bar clicks through to
+// exactly the payouts it counts.
+//
+// Every write is one INSERT … ON CONFLICT DO UPDATE of the summed deltas,
+// keyed and ordered, so two transactions moving the same rows take their row
+// locks in the same order and never deadlock each other.
+import { Prisma } from "@/server/db/generated/client";
+import type { Db, Tx } from "./types";
+
+/** SQL expressions of the columns a payout's contribution depends on. */
+export interface RollupTerms {
+  createdAt: Prisma.Sql;
+  connectionId: Prisma.Sql;
+  currency: Prisma.Sql;
+  status: Prisma.Sql;
+  amountMinor: Prisma.Sql;
+  feeMinor: Prisma.Sql;
+  feeCurrency: Prisma.Sql;
+}
+
+/** The columns of a "Payout" row (or a row with its column names) under `alias`. */
+export function payoutTerms(alias: string, overrides: Partial<RollupTerms> = {}): RollupTerms {
+  const col = (name: string) => Prisma.raw(`${alias}."${name}"`);
+  return {
+    createdAt: col("createdAt"),
+    connectionId: col("connectionId"),
+    currency: col("currency"),
+    status: col("status"),
+    amountMinor: col("amountMinor"),
+    feeMinor: col("feeMinor"),
+    feeCurrency: col("feeCurrency"),
+    ...overrides,
+  };
+}
+
+/**
+ * The select list of one payout's contribution, times `sign` (1 adds it, -1
+ * takes it away). A fee counts in feeMinor when reported in the payout's own
+ * currency, in feeOtherCount when in another, in neither when not reported.
+ */
+export function contributionSql(t: RollupTerms, sign: 1 | -1): Prisma.Sql {
+  const s = Prisma.raw(String(sign));
+  const own = Prisma.sql`(${t.feeMinor} IS NOT NULL AND ${t.feeCurrency} = ${t.currency})`;
+  const other = Prisma.sql`(${t.feeMinor} IS NOT NULL AND ${t.feeCurrency} IS NOT NULL AND ${t.feeCurrency} <> ${t.currency})`;
+  return Prisma.sql`(${t.createdAt} AT TIME ZONE 'UTC')::date AS day, ${t.connectionId} AS "connectionId", ${t.currency}::varchar(4) AS currency,
+    ${t.status} AS status, ${s}::bigint AS n, ${s}::bigint * ${t.amountMinor} AS amount,
+    ${s}::bigint * (CASE WHEN ${own} THEN ${t.feeMinor} ELSE 0 END) AS fee,
+    ${s}::bigint * (CASE WHEN ${own} THEN 1 ELSE 0 END) AS fee_count,
+    ${s}::bigint * (CASE WHEN ${other} THEN 1 ELSE 0 END) AS fee_other`;
+}
+
+/**
+ * The upsert of summed deltas: `deltas` is a query whose rows are
+ * contributions (day, connectionId, currency, status, n, amount, fee,
+ * fee_count, fee_other). Usable as a data-modifying CTE of a larger statement.
+ */
+export function upsertDeltasSql(deltas: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO "PayoutRollup" AS r (day, "connectionId", currency, status, count, "amountMinor", "feeMinor", "feeCount", "feeOtherCount")
+    SELECT day, "connectionId", currency, status, sum(n), sum(amount), sum(fee), sum(fee_count), sum(fee_other)
+    FROM (${deltas}) AS d
+    GROUP BY day, "connectionId", currency, status
+    HAVING sum(n) <> 0 OR sum(amount) <> 0 OR sum(fee) <> 0 OR sum(fee_count) <> 0 OR sum(fee_other) <> 0
+    ORDER BY day, "connectionId", currency, status
+    ON CONFLICT (day, "connectionId", currency, status) DO UPDATE SET
+      count = r.count + EXCLUDED.count,
+      "amountMinor" = r."amountMinor" + EXCLUDED."amountMinor",
+      "feeMinor" = r."feeMinor" + EXCLUDED."feeMinor",
+      "feeCount" = r."feeCount" + EXCLUDED."feeCount",
+      "feeOtherCount" = r."feeOtherCount" + EXCLUDED."feeOtherCount"
+    RETURNING 1`;
+}
+
+/** Adds just-inserted payouts (by id) to the rollups; call in the transaction that inserted them. */
+export async function addNewPayoutsToRollupsInTx(tx: Db | Tx, payoutIds: readonly string[]): Promise<void> {
+  if (payoutIds.length === 0) return;
+  await tx.$queryRaw`
+    WITH up AS (${upsertDeltasSql(Prisma.sql`SELECT ${contributionSql(payoutTerms("a"), 1)} FROM "Payout" AS a WHERE a.id = ANY(${[...payoutIds]}::uuid[])`)})
+    SELECT count(*)::int AS n FROM up`;
+}
+
+/** What places a payout in the rollups. */
+export interface RollupFacts {
+  createdAt: Date;
+  connectionId: string;
+  currency: string;
+  status: string;
+  amountMinor: bigint;
+  feeMinor: bigint | null;
+  feeCurrency: string | null;
+}
+
+/** Moves one payout from what it was to what it is now (an edit of its amount, currency or connection). */
+export async function movePayoutInRollupsInTx(tx: Db | Tx, before: RollupFacts, after: RollupFacts): Promise<void> {
+  const row = (f: RollupFacts, sign: 1 | -1) =>
+    Prisma.sql`SELECT ${contributionSql(
+      {
+        createdAt: Prisma.sql`${f.createdAt}::timestamptz`,
+        connectionId: Prisma.sql`${f.connectionId}::uuid`,
+        currency: Prisma.sql`${f.currency}::varchar(4)`,
+        status: Prisma.sql`${f.status}::"PayoutStatus"`,
+        amountMinor: Prisma.sql`${f.amountMinor}::bigint`,
+        feeMinor: Prisma.sql`${f.feeMinor}::bigint`,
+        feeCurrency: Prisma.sql`${f.feeCurrency}::varchar(4)`,
+      },
+      sign,
+    )}`;
+  await tx.$queryRaw`WITH up AS (${upsertDeltasSql(Prisma.sql`${row(before, -1)} UNION ALL ${row(after, 1)}`)}) SELECT count(*)::int AS n FROM up`;
+}
+
+export interface RollupRow {
+  day: string;
+  connectionId: string;
+  currency: string;
+  status: string;
+  count: number;
+  amountMinor: bigint;
+  feeMinor: bigint;
+  feeCount: number;
+  feeOtherCount: number;
+}
+
+/** The rollups as stored, without rows that hold nothing (left behind when their payouts moved on); sorted by key. */
+export function storedRollups(db: Db) {
+  return db.$queryRaw<RollupRow[]>`
+    SELECT to_char(day, 'YYYY-MM-DD') AS day, "connectionId"::text AS "connectionId", currency, status::text AS status,
+           count, "amountMinor", "feeMinor", "feeCount", "feeOtherCount"
+    FROM "PayoutRollup"
+    WHERE count <> 0 OR "amountMinor" <> 0 OR "feeMinor" <> 0 OR "feeCount" <> 0 OR "feeOtherCount" <> 0
+    ORDER BY day, "connectionId", currency, status`;
+}
+
+/** The rollups as a GROUP BY of the payouts table would give them (what the backfill writes): the check of storedRollups. */
+export function rollupsFromPayouts(db: Db) {
+  return db.$queryRaw<RollupRow[]>`
+    SELECT to_char(day, 'YYYY-MM-DD') AS day, "connectionId"::text AS "connectionId", currency, status::text AS status,
+           sum(n)::int AS count, sum(amount)::bigint AS "amountMinor", sum(fee)::bigint AS "feeMinor",
+           sum(fee_count)::int AS "feeCount", sum(fee_other)::int AS "feeOtherCount"
+    FROM (SELECT ${contributionSql(payoutTerms("a"), 1)} FROM "Payout" AS a) AS d
+    GROUP BY day, "connectionId", currency, status
+    ORDER BY day, "connectionId", currency, status`;
+}
