@@ -1,4 +1,5 @@
 import { Nav } from "@/components/shell/nav";
+import { LowBalanceBanner } from "@/components/shell/low-balance-banner";
 import { Providers } from "@/components/trpc/client";
 import { requireSession } from "@/server/auth/session";
 
@@ -10,7 +11,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
     <Providers>
       <div className="flex min-h-screen">
         <Nav user={user} />
-        <main className="min-w-0 flex-1 px-8 py-8">{children}</main>
+        <main className="min-w-0 flex-1 px-8 py-8"><LowBalanceBanner />{children}</main>
       </div>
     </Providers>
   );

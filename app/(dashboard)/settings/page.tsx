@@ -1,6 +1,7 @@
 import { GeneralSettings } from "@/components/settings/general-settings";
 import { ApprovalPolicySettings } from "@/components/settings/approval-policy-settings";
 import { DuplicateWindowSetting } from "@/components/settings/duplicate-window";
+import { BalanceAlertsSetting } from "@/components/settings/balance-alerts";
 import { PageHeader } from "@/components/ui/layout";
 import { UsersSettings } from "@/components/settings/users";
 import { TwoFactorPolicySettings } from "@/components/auth/two-factor-policy";
@@ -22,6 +23,7 @@ export default async function SettingsPage() {
           </h2>
           <GeneralSettings canEdit={user.role === "admin"} />
           <DuplicateWindowSetting canEdit={user.role === "admin"} />
+          <BalanceAlertsSetting canEdit={user.role === "admin"} />
         </section>
         <ApprovalPolicySettings canEdit={user.role === "admin"} />
         <section aria-labelledby="settings-two-factor" className="space-y-3">
