@@ -49,7 +49,7 @@ export interface DecisionInput {
   acknowledge?: Acknowledgement;
 }
 
-const DECISION_INCLUDE = {
+export const DECISION_INCLUDE = {
   connection: { select: { name: true } },
   createdBy: { select: { id: true, name: true } },
   approvals: {
@@ -59,7 +59,7 @@ const DECISION_INCLUDE = {
   },
 } satisfies Prisma.PayoutInclude;
 
-type DecisionPayout = Prisma.PayoutGetPayload<{ include: typeof DECISION_INCLUDE }>;
+export type DecisionPayout = Prisma.PayoutGetPayload<{ include: typeof DECISION_INCLUDE }>;
 
 export type ApproveVerdict =
   | { ok: true; level: number; /** This approval completes the last level: the payout becomes approved. */ completes: boolean }
@@ -86,7 +86,7 @@ export interface Assessment {
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function checkIds(ids: readonly string[], field: string): string[] {
+export function checkIds(ids: readonly string[], field: string): string[] {
   const bad = ids.find((id) => !ID.test(id));
   if (bad !== undefined) throw new FieldErrors({ [field]: `Must be a payout id (a UUID such as 3f2b8c1e-…), not "${bad.slice(0, 40)}"` });
   return ids.map((id) => id.toLowerCase());
@@ -102,7 +102,12 @@ async function personOf(db: Db | Tx, actor: Actor): Promise<PolicyPerson> {
  * this order, so each one's "remaining after" counts the ones before it that
  * this batch would approve (a batch cannot pass the balance in small steps).
  */
-async function assess(db: Db | Tx, actor: Actor, payouts: readonly DecisionPayout[], opts: { cumulative: boolean; now?: Date }): Promise<Map<string, Assessment>> {
+export async function assess(
+  db: Db | Tx,
+  actor: Actor,
+  payouts: readonly DecisionPayout[],
+  opts: { cumulative: boolean; now?: Date; /** Found beforehand for many payouts at once (batch-approvals.ts), by the same rule. */ duplicates?: ReadonlyMap<string, LikelyDuplicate[]> },
+): Promise<Map<string, Assessment>> {
   const now = opts.now ?? new Date();
   const out = new Map<string, Assessment>();
   if (payouts.length === 0) return out;
@@ -113,7 +118,7 @@ async function assess(db: Db | Tx, actor: Actor, payouts: readonly DecisionPayou
     positions(db, payouts.map((p) => ({ connectionId: p.connectionId, currency: p.currency }))),
     duplicateWindowHours(db),
   ]);
-  const duplicates = new Map(await Promise.all(payouts.map(async (p) => [p.id, await findLikelyDuplicates(db, p, windowHours)] as const)));
+  const duplicates = opts.duplicates ?? new Map(await Promise.all(payouts.map(async (p) => [p.id, await findLikelyDuplicates(db, p, windowHours)] as const)));
   const approvedInBatch = new Map<string, bigint>();
 
   for (const payout of payouts) {
@@ -184,13 +189,13 @@ async function assess(db: Db | Tx, actor: Actor, payouts: readonly DecisionPayou
 }
 
 /** "1,000.00 ZMW available on pawaPay (balance read …), -4,000.00 ZMW after this payout". */
-function balanceWords(l: Assessment["liquidity"]): string {
+export function balanceWords(l: Assessment["liquidity"]): string {
   const m = (v: bigint) => formatMoney(v, l.currency);
   return `${m(l.availableMinor!)} available on ${l.connectionName}, ${m(l.remainingMinor!)} after this payout`;
 }
 
 /** The acknowledgements a decision lacks, as field errors under `prefix` (acknowledge, or acknowledgements.<payout id>). */
-function missingAcknowledgements(a: Assessment, given: Acknowledgement | undefined, prefix: string): Record<string, string> {
+export function missingAcknowledgements(a: Assessment, given: Acknowledgement | undefined, prefix: string): Record<string, string> {
   const errors: Record<string, string> = {};
   if (a.needs.overBalance && given?.overBalance !== true) {
     errors[`${prefix}.overBalance`] = `Approving goes past the available balance (${balanceWords(a.liquidity)}): acknowledge it to approve anyway`;
@@ -205,7 +210,7 @@ function missingAcknowledgements(a: Assessment, given: Acknowledgement | undefin
 }
 
 /** What the approval records it acknowledged: the figures and payouts as they stood, so the audit shows what was seen. */
-function acknowledgedRecord(a: Assessment): Prisma.InputJsonValue | undefined {
+export function acknowledgedRecord(a: Assessment): Prisma.InputJsonValue | undefined {
   const record: Record<string, unknown> = {};
   if (a.needs.overBalance) {
     const l = a.liquidity;
@@ -232,7 +237,7 @@ function refusalError(rule: string, message: string): Error {
   return forbidden.includes(rule) ? new Forbidden(message, rule) : new Conflict(message);
 }
 
-function approvalRow(payout: DecisionPayout, actor: Actor, decision: "approved" | "rejected", level: number, extra: { reason?: string | null; acknowledged?: Prisma.InputJsonValue }) {
+export function approvalRow(payout: DecisionPayout, actor: Actor, decision: "approved" | "rejected", level: number, extra: { reason?: string | null; acknowledged?: Prisma.InputJsonValue }) {
   // What exactly is approved: the worker checks the row against this hash before sending.
   const payload = payoutPayload(payout);
   return {
@@ -430,7 +435,7 @@ export async function approveMany(
 }
 
 /** What a payout looks like to the person deciding on it: the queue's card, the payout page's block, the batch's review. */
-function cardOf(payout: DecisionPayout, a: Assessment) {
+export function cardOf(payout: DecisionPayout, a: Assessment) {
   return {
     payout: {
       id: payout.id,
@@ -459,10 +464,11 @@ function cardOf(payout: DecisionPayout, a: Assessment) {
 export type ApprovalCard = ReturnType<typeof cardOf>;
 
 /** The queue: payouts waiting for approval, those expiring first on top, each judged for this person. */
-export async function listPendingApprovals(desk: Desk, actor: Actor): Promise<ApprovalCard[]> {
+export async function listPendingApprovals(desk: Desk, actor: Actor, opts: { singlesOnly?: boolean } = {}): Promise<ApprovalCard[]> {
   await ensurePolicySeeded(desk.db);
   const rows = await desk.db.payout.findMany({
-    where: { status: "pending_approval" },
+    // singlesOnly: the queue shows a bulk file's payouts as one batch card (batch-approvals.ts), not one card each.
+    where: { status: "pending_approval", ...(opts.singlesOnly ? { batchId: null } : {}) },
     orderBy: [{ approvalExpiresAt: { sort: "asc", nulls: "last" } }, { createdAt: "asc" }, { id: "asc" }],
     take: 200,
     include: DECISION_INCLUDE,

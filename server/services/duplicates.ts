@@ -148,13 +148,16 @@ export async function findLikelyDuplicates(db: Db | Tx, payout: PayoutKey, windo
  * stored): one query over the createdAt index for the span of their windows,
  * restricted to their recipients, amounts and currencies, then matched here
  * row by row. Answers, by the key's id, its likely duplicates (newest first,
- * at most `perPayout`); keys with none are absent.
+ * at most `perPayout`); keys with none are absent. `amongThemselves`: the
+ * payouts are stored ones (a batch being approved), so each may be another's
+ * duplicate, exactly as findLikelyDuplicates would find it one by one.
  */
 export async function findLikelyDuplicatesAmong(
   db: Db | Tx,
   payouts: readonly PayoutKey[],
   windowHours: number,
   perPayout = 3,
+  amongThemselves = false,
 ): Promise<Map<string, LikelyDuplicate[]>> {
   const out = new Map<string, LikelyDuplicate[]>();
   const keyed = payouts.filter((p) => p.recipientPhone || p.recipientAccount);
@@ -168,7 +171,7 @@ export async function findLikelyDuplicatesAmong(
       createdAt: { gte: new Date(Math.min(...times) - span), lte: new Date(Math.max(...times) + span) },
       currency: { in: [...new Set(keyed.map((p) => p.currency))] },
       amountMinor: { in: [...new Set(keyed.map((p) => p.amountMinor))] },
-      id: { notIn: keyed.map((p) => p.id) },
+      ...(amongThemselves ? {} : { id: { notIn: keyed.map((p) => p.id) } }),
       status: { notIn: [...NOT_PAYING] },
       OR: [...(phones.length ? [{ recipientPhone: { in: phones } }] : []), ...(accounts.length ? [{ recipientAccount: { in: accounts } }] : [])],
     },
@@ -196,6 +199,7 @@ export async function findLikelyDuplicatesAmong(
     const found: LikelyDuplicate[] = [];
     for (const row of byMoney.get(`${payout.currency}|${payout.amountMinor}`) ?? []) {
       if (found.length >= perPayout) break;
+      if (row.id === payout.id) continue;
       const samePerson =
         (payout.recipientPhone !== null && row.recipientPhone === payout.recipientPhone) ||
         (payout.recipientAccount !== null && row.recipientAccount === payout.recipientAccount);

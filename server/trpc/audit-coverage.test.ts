@@ -14,7 +14,7 @@ import { approveAsRead, approveManyAsRead } from "@/server/testing/approvals";
 import { callProcedure, listProcedures, validInput } from "@/server/testing/procedures";
 import type { Actor } from "@/server/services/types";
 import { verifyChain } from "@/server/services/audit-chain";
-import { settled, uploadBatch } from "@/server/services/batches";
+import { createBatch, settled, uploadBatch } from "@/server/services/batches";
 
 /** Mutations whose audit entry another test checks, because their setup is a whole run of other machinery. */
 const AUDITED_ELSEWHERE: Record<string, string> = {
@@ -103,6 +103,12 @@ describe.each(testDatabases())("every mutation is audited on %s", (kind) => {
       await validation;
       ctx.batchId = batchId;
     };
+    /** The same, its payouts created (waiting for approval). */
+    const created = async (what: string) => {
+      await uploaded(what);
+      await createBatch(t.desk, t.users.maker, { id: ctx.batchId, includeDuplicates: true }, "127.0.0.1");
+      await settled(t.desk, ctx.batchId);
+    };
     const policy = (hours: number) => ({
       rules: [],
       defaultRule: { levels: [{ approvers: "approver", groupId: null, count: 1 }], allowOverBalance: true },
@@ -189,6 +195,13 @@ describe.each(testDatabases())("every mutation is audited on %s", (kind) => {
       },
       { path: "batches.create", as: "maker", prepare: () => uploaded("create"), run: (c) => c.batches.create({ id: ctx.batchId, includeDuplicates: true }) },
       { path: "batches.discard", as: "maker", prepare: () => uploaded("discard"), run: (c) => c.batches.discard({ id: ctx.batchId }) },
+      {
+        path: "approvals.approveBatch",
+        as: "approver",
+        prepare: () => created("approve batch"),
+        run: (c) => c.approvals.approveBatch({ batchId: ctx.batchId, acknowledge: { overBalance: true, duplicates: true } }),
+      },
+      { path: "approvals.rejectBatch", as: "approver", prepare: () => created("reject batch"), run: (c) => c.approvals.rejectBatch({ batchId: ctx.batchId, reason: "Wrong file" }) },
       {
         path: "batches.resume",
         as: "maker",

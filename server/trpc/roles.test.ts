@@ -21,5 +21,7 @@ describe("every tRPC procedure declares who may call it", () => {
     expect(rolesOf("approvals.approve")).toEqual(["approver", "admin"]);
     expect(rolesOf("approvals.reject")).toEqual(["approver", "admin"]);
     expect(rolesOf("approvals.approveMany")).toEqual(["approver", "admin"]);
+    expect(rolesOf("approvals.approveBatch")).toEqual(["approver", "admin"]);
+    expect(rolesOf("approvals.rejectBatch")).toEqual(["approver", "admin"]);
   });
 });
