@@ -7,9 +7,8 @@
 // streams the writer's output through a PassThrough as it is written, rows
 // read page by page, never the whole file in memory.
 import { PassThrough, Readable } from "node:stream";
-import type { PayoutStatus } from "@/server/domain/payout-state";
-import { PAYOUT_STATUSES, STATUS_LABELS } from "@/server/domain/payout-state";
-import { addDays, exportFileName, formatDays } from "@/server/domain/statement";
+import { STATUS_LABELS } from "@/server/domain/payout-state";
+import { addDays, canonicalTimeZone, exportFileName, formatDays, startOfDay } from "@/server/domain/statement";
 import { ANY_ROLE, type Role } from "@/server/auth/roles";
 import { clientIp } from "@/server/auth/client-ip";
 import { resolveSession } from "@/server/auth/request-session";
@@ -20,7 +19,8 @@ import type { ExportFormat, ExportRow, ExportRows, ExportWriter } from "@/server
 import type { Actor, Desk } from "./types";
 import { audit } from "./audit";
 import { FieldErrors } from "./errors";
-import { listPayouts, payoutListWhere, type PayoutFilters } from "./payouts";
+import { listExtent, listPayouts, type PayoutFilters } from "./payout-list";
+import { LIST_URL_KEYS, listQueryFromUrl, type ListField } from "@/server/domain/payout-list-params";
 import { DEFAULT_MERCHANT_NAME, generalSettings } from "./settings";
 import { prepareStatementExport, resolveStatementQuery, type PreparedExport } from "./statements";
 
@@ -171,36 +171,20 @@ function statementParams(params: URLSearchParams) {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
- * The payouts page's own address-bar filters (status, connection, from, to,
- * q, attention), so the Export menu can send the query string it shows.
+ * The payouts page's own address-bar filters (status, connection, currency,
+ * batch, from, to, tz, min, max, q, attention, sort, dir), read by the very
+ * function the page reads them with, so the Export menu can send the query string it shows.
  */
 function payoutParams(params: URLSearchParams): PayoutFilters {
-  const fields: Record<string, string> = {};
-  const statuses = (params.get("status") ?? "").split(",").filter(Boolean);
-  const unknown = statuses.filter((s) => !(PAYOUT_STATUSES as readonly string[]).includes(s));
-  if (unknown.length > 0 || statuses.length > PAYOUT_STATUSES.length) fields.status = `Choose statuses from the list; "${unknown[0]?.slice(0, 30) ?? statuses.join(",").slice(0, 30)}" is not one`;
-  const connection = params.get("connection") || undefined;
-  if (connection && !UUID.test(connection)) fields.connection = "Choose a connection, or All connections (a connection id is a UUID)";
-  const search = params.get("q")?.trim() || undefined;
-  if (search && search.length > 100) fields.q = `100 characters at most; this has ${search.length.toLocaleString("en")}`;
-  // eslint-disable-next-line no-control-regex
-  if (search && /[\u0000\uD800-\uDFFF]/.test(search)) fields.q = "Search text cannot hold NUL bytes or broken characters";
-  for (const key of ["from", "to"] as const) {
-    const value = params.get(key);
-    if (value && value.length > 10) fields[key] = "Use a date like 2026-11-21";
-  }
-  if (Object.keys(fields).length > 0) throw new FieldErrors(fields);
-  return {
-    status: statuses.length ? (statuses as PayoutStatus[]) : undefined,
-    connectionId: connection?.toLowerCase(),
-    createdFrom: params.get("from") || undefined,
-    createdTo: params.get("to") || undefined,
-    search,
-    attention: params.get("attention") === "1" || undefined,
-  };
+  const { filters, order, errors } = listQueryFromUrl(params);
+  if (Object.keys(errors).length > 0) throw new FieldErrors(urlFields(errors));
+  return { ...filters, ...order };
+}
+
+/** The list names its fields createdFrom, amountMin…; the address bar (and this download) says from, min… */
+function urlFields(fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [(LIST_URL_KEYS as Record<string, string>)[k as ListField] ?? k, v]));
 }
 
 /** Rows of the payouts list read this many at a time (the list's own page reader, at its largest page). */
@@ -212,22 +196,21 @@ const PAYOUT_PAGE_ROWS = 200;
  * exactly what the list shows. Dates are the list's (UTC days of creation).
  */
 export async function preparePayoutsExport(desk: Desk, actor: Actor, filters: PayoutFilters, now = new Date()): Promise<PreparedExport> {
-  let where;
+  let range;
   try {
-    where = payoutListWhere(filters);
+    range = await listExtent(desk, filters);
   } catch (error) {
-    // The list names its date fields createdFrom / createdTo; the address bar (and this download) says from / to.
-    if (error instanceof FieldErrors) throw new FieldErrors(Object.fromEntries(Object.entries(error.fields).map(([k, v]) => [k === "createdFrom" ? "from" : k === "createdTo" ? "to" : k, v])));
+    if (error instanceof FieldErrors) throw new FieldErrors(urlFields(error.fields));
     throw error;
   }
-  const [range, settings, connection] = await Promise.all([
-    desk.db.payout.aggregate({ where, _count: { _all: true }, _min: { createdAt: true }, _max: { createdAt: true } }),
+  const [settings, connection] = await Promise.all([
     generalSettings(desk.db),
     filters.connectionId ? desk.db.connection.findUnique({ where: { id: filters.connectionId }, select: { id: true, name: true } }) : null,
   ]);
-  const rowCount = range._count._all;
-  const firstDay = filters.createdFrom ?? range._min.createdAt?.toISOString().slice(0, 10) ?? now.toISOString().slice(0, 10);
-  const lastDay = filters.createdTo ?? range._max.createdAt?.toISOString().slice(0, 10) ?? now.toISOString().slice(0, 10);
+  const zone = (filters.timeZone && canonicalTimeZone(filters.timeZone)) || "UTC";
+  const rowCount = range.count;
+  const firstDay = filters.createdFrom ?? range.first?.toISOString().slice(0, 10) ?? now.toISOString().slice(0, 10);
+  const lastDay = filters.createdTo ?? range.last?.toISOString().slice(0, 10) ?? now.toISOString().slice(0, 10);
   const connectionLabel = filters.connectionId ? (connection?.name ?? "Unknown connection") : "All connections";
   const words = describeFilters(filters, connectionLabel);
 
@@ -247,10 +230,10 @@ export async function preparePayoutsExport(desk: Desk, actor: Actor, filters: Pa
         merchantName: settings.merchantName ?? DEFAULT_MERCHANT_NAME,
         connectionLabel,
         currency: null,
-        periodFrom: new Date(`${firstDay}T00:00:00Z`),
-        periodTo: new Date(`${addDays(lastDay, 1)}T00:00:00Z`),
-        // The list's dates are UTC days, and so are the file's times.
-        timeZone: "UTC",
+        periodFrom: startOfDay(firstDay, zone),
+        periodTo: startOfDay(addDays(lastDay, 1), zone),
+        // The list's days are in the zone it was filtered in (the browser's; UTC when none), and so are the file's times.
+        timeZone: zone,
         generatedAt: now,
         generatedBy: `${actor.name} (${actor.email})`,
         filters: words,
@@ -270,8 +253,13 @@ function describeFilters(filters: PayoutFilters, connectionLabel: string): strin
   const parts = [
     filters.status?.length ? `status ${filters.status.map((s) => STATUS_LABELS[s]).join(" or ")}` : "every status",
     connectionLabel,
+    filters.currency ? `in ${filters.currency}` : null,
+    filters.amountMin || filters.amountMax
+      ? `amount ${filters.amountMin && filters.amountMax ? `${filters.amountMin} to ${filters.amountMax}` : filters.amountMin ? `at least ${filters.amountMin}` : `at most ${filters.amountMax}`} ${filters.currency ?? ""}`.trim()
+      : null,
+    filters.batchId ? `from batch ${filters.batchId.slice(0, 8)}` : null,
     filters.createdFrom || filters.createdTo
-      ? `created ${filters.createdFrom && filters.createdTo ? formatDays(filters.createdFrom, filters.createdTo) : filters.createdFrom ? `from ${formatDays(filters.createdFrom, filters.createdFrom)}` : `until ${formatDays(filters.createdTo!, filters.createdTo!)}`} (UTC)`
+      ? `created ${filters.createdFrom && filters.createdTo ? formatDays(filters.createdFrom, filters.createdTo) : filters.createdFrom ? `from ${formatDays(filters.createdFrom, filters.createdFrom)}` : `until ${formatDays(filters.createdTo!, filters.createdTo!)}`} (${(filters.timeZone && canonicalTimeZone(filters.timeZone)) || "UTC"})`
       : null,
     filters.search ? `matching "${filters.search}"` : null,
     filters.attention ? "needing attention" : null,

@@ -8,6 +8,7 @@ import { isProviderSupported } from "@/server/connectors/registry";
 import type { PayoutConnector, ProviderKind } from "@/server/connectors/types";
 import type { Actor, Db, Desk, Tx } from "./types";
 import { Conflict, FieldErrors, Forbidden, NotFound } from "./errors";
+import { phoneDigitsReversed } from "./payout-list";
 import { audit, type AuditEntry } from "./audit";
 import { addNewPayoutsToRollupsInTx, movePayoutInRollupsInTx } from "./payout-rollups";
 import { openConnector } from "./connections";
@@ -272,6 +273,7 @@ export async function insertPayoutsInTx(
       amountMinor: checked.amountMinor,
       currency: input.currency,
       recipientPhone: checked.recipient.phone,
+      phoneDigitsReversed: phoneDigitsReversed(checked.recipient.phone),
       recipientName: checked.recipient.name,
       recipientCountry: checked.recipient.country,
       recipientAccount: checked.recipient.account,
@@ -366,103 +368,8 @@ function listOf(words: string[]): string {
   return words.length <= 1 ? (words[0] ?? "") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
 }
 
-export interface PayoutFilters {
-  status?: PayoutStatus[];
-  connectionId?: string;
-  /** Inclusive, ISO date (yyyy-mm-dd), in UTC. */
-  createdFrom?: string;
-  createdTo?: string;
-  /** Payout id, recipient phone or provider reference. */
-  search?: string;
-  /** Only payouts flagged as in flight for too long. */
-  attention?: boolean;
-}
-
-export interface PageRequest {
-  cursor?: string | null;
-  limit?: number;
-}
-
-/**
- * The list's filters as a query, checked (bad dates are field errors). Shared
- * with the payouts export, so a download holds exactly what the list shows.
- */
-export function payoutListWhere(filters: PayoutFilters): Prisma.PayoutWhereInput {
-  const where: Prisma.PayoutWhereInput = { AND: [] };
-  const and = where.AND as Prisma.PayoutWhereInput[];
-  if (filters.status?.length) and.push({ status: { in: filters.status } });
-  if (filters.connectionId) and.push({ connectionId: filters.connectionId });
-  if (filters.attention) and.push({ attentionSince: { not: null } });
-  if (filters.createdFrom) and.push({ createdAt: { gte: dayStart(filters.createdFrom, "createdFrom") } });
-  if (filters.createdTo) {
-    const end = dayStart(filters.createdTo, "createdTo");
-    end.setUTCDate(end.getUTCDate() + 1);
-    and.push({ createdAt: { lt: end } });
-  }
-  const search = filters.search?.trim();
-  if (search) {
-    const digits = search.replace(/[\s+\-]/g, "");
-    and.push({
-      OR: [
-        // A real UUID only: 36 dashes would otherwise reach PostgreSQL's uuid cast.
-        ...(UUID.test(search) ? [{ id: search.toLowerCase() }] : []),
-        ...(/^\d{5,}$/.test(digits) ? [{ recipientPhone: { contains: digits } }] : []),
-        { providerReference: search },
-      ],
-    });
-  }
-  return where;
-}
-
-/** Keyset pagination on (createdAt desc, id desc): stable under inserts, cheap at any depth. */
-export async function listPayouts(desk: Desk, filters: PayoutFilters, page: PageRequest = {}) {
-  const limit = Math.min(Math.max(page.limit ?? 50, 1), 200);
-  const where = payoutListWhere(filters);
-  const and = where.AND as Prisma.PayoutWhereInput[];
-  if (page.cursor) {
-    const { createdAt, id } = decodeCursor(page.cursor);
-    and.push({ OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] });
-  }
-  const rows = await desk.db.payout.findMany({
-    where,
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: limit + 1,
-    include: { connection: { select: { name: true, provider: true } }, createdBy: { select: { name: true } } },
-  });
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
-}
-
-// Dates a PostgreSQL timestamptz and a JavaScript Date agree on without surprises (year 0 does not exist in PostgreSQL).
-const EARLIEST_DAY = "1970-01-01";
-const LATEST_DAY = "9999-12-30";
-
-function dayStart(value: string, field: string): Date {
-  const date = new Date(`${value}T00:00:00Z`);
-  // Round trip: "2026-02-31" parses in some engines as 3 March; it is no date at all.
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
-    throw new FieldErrors({ [field]: "Use a date like 2026-11-21" });
-  }
-  if (value < EARLIEST_DAY || value > LATEST_DAY) throw new FieldErrors({ [field]: `Use a date from ${EARLIEST_DAY} to ${LATEST_DAY}` });
-  return date;
-}
-
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString("base64url");
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Only what encodeCursor makes: anything else would reach the database as a bad uuid or timestamp. */
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id, extra] = Buffer.from(cursor, "base64url").toString().split("|");
-  const createdAt = new Date(iso ?? "");
-  if (extra !== undefined || !id || !UUID.test(id) || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== iso || iso.slice(0, 10) < EARLIEST_DAY || iso.slice(0, 10) > LATEST_DAY) {
-    throw new FieldErrors({ cursor: "The page link is broken; start from the first page" });
-  }
-  return { createdAt, id };
-}
+// The list (filters, keyset pages, search, totals) lives in payout-list.ts: one SQL statement a page.
+export { listPayouts, listTotals, resolveListFilters, type ListedPayout, type PageRequest, type PayoutFilters } from "./payout-list";
 
 export async function getPayout(desk: Desk, actor: Actor, id: string) {
   const payout = await desk.db.payout.findUnique({
@@ -639,6 +546,7 @@ export async function updatePayout(desk: Desk, actor: Actor, input: UpdatePayout
         amountMinor: checked.amountMinor,
         currency: input.currency,
         recipientPhone: checked.recipient.phone,
+        phoneDigitsReversed: phoneDigitsReversed(checked.recipient.phone),
         recipientName: checked.recipient.name,
         recipientCountry: checked.recipient.country,
         recipientAccount: checked.recipient.account,

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { PAYOUT_STATUSES } from "@/server/domain/payout-state";
 import { ANY_ROLE } from "@/server/auth/roles";
-import { cancelPayout, createPayout, duplicatesOf, getPayout, listPayouts, updatePayout } from "@/server/services/payouts";
+import { cancelPayout, createPayout, duplicatesOf, getPayout, listPayouts, listTotals, updatePayout } from "@/server/services/payouts";
+import { LIST_SORTS } from "@/server/domain/payout-list-params";
 import { duplicateWindow, updateDuplicateWindow } from "@/server/services/duplicates";
 import { procedure, router } from "../init";
 import { text, uuid } from "../schemas";
@@ -20,6 +21,21 @@ export const payoutFields = {
   recipientDetails: z.record(text(40), text(120)).nullish(),
   channel: text(64).nullish(),
   description: text(200),
+};
+
+// The list's filters (server/domain/payout-list-params.ts); the service checks dates, amounts and their order.
+const listFilters = {
+  status: z.array(z.enum(PAYOUT_STATUSES)).max(PAYOUT_STATUSES.length * 2).optional(),
+  connectionId: uuid("Choose a connection").optional(),
+  currency: text(4).optional(),
+  batchId: uuid("Choose a batch").optional(),
+  createdFrom: text(10).optional(),
+  createdTo: text(10).optional(),
+  timeZone: text(64).optional(),
+  amountMin: text(30).optional(),
+  amountMax: text(30).optional(),
+  search: text(100).optional(),
+  attention: z.boolean().optional(),
 };
 
 export const payoutsRouter = router({
@@ -49,13 +65,10 @@ export const payoutsRouter = router({
   list: procedure(ANY_ROLE, { searchFields: ["search"] })
     .input(
       z.object({
-        status: z.array(z.enum(PAYOUT_STATUSES)).max(PAYOUT_STATUSES.length * 2).optional(),
-        connectionId: uuid("Choose a connection").optional(),
-        createdFrom: text(10).optional(),
-        createdTo: text(10).optional(),
-        search: text(100).optional(),
-        attention: z.boolean().optional(),
-        cursor: text(200).nullish(),
+        ...listFilters,
+        sort: z.enum(LIST_SORTS).optional(),
+        direction: z.enum(["asc", "desc"]).optional(),
+        cursor: text(400).nullish(),
         limit: z.number().int().min(1).max(200).optional(),
       }),
     )
@@ -63,6 +76,11 @@ export const payoutsRouter = router({
       const { cursor, limit, ...filters } = input;
       return listPayouts(ctx.desk, filters, { cursor, limit });
     }),
+
+  /** Count, sum per currency and fees of the list's current filters (exact up to a cap, then "more than"). */
+  totals: procedure(ANY_ROLE, { searchFields: ["search"] })
+    .input(z.object(listFilters))
+    .query(({ ctx, input }) => listTotals(ctx.desk, input)),
 
   byId: procedure(ANY_ROLE)
     .input(z.object({ id: uuid("Must be a payout id") }))
