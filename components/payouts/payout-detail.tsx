@@ -11,6 +11,7 @@ import { ApprovalStanding } from "@/components/approvals/approval-standing";
 import { ResolutionPanel } from "@/components/outcomes/resolution-panel";
 import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import { money, NOT_REPORTED, phone, rate, reported, when } from "./format";
+import { FailureReason } from "./failure-reason";
 
 const SOURCE_LABELS: Record<string, string> = {
   user: "Desk user",
@@ -149,12 +150,9 @@ export function PayoutDetail({ id }: { id: string }) {
                 <StatusBadge status={payout.status} />
                 {payout.providerStatus && <span className="ml-2 text-xs text-slate-500">provider: {payout.providerStatus}</span>}
               </Item>
-              {(payout.failureCode || payout.failureMessage) && (
+              {(payout.failureCode || payout.failureMessage || payout.status === "failed") && (
                 <Item label="Failure">
-                  <span className="font-medium text-rose-700" data-testid="failure-code">
-                    {payout.failureCode}
-                  </span>
-                  {payout.failureMessage && <span className="block text-slate-700">{payout.failureMessage}</span>}
+                  <FailureReason payoutId={payout.id} status={payout.status} provider={payout.connection.provider} code={payout.failureCode} message={payout.failureMessage} />
                 </Item>
               )}
               {payout.attentionSince && (
