@@ -4,6 +4,8 @@
 // money and likely duplicates, and what this person may do. Payouts this
 // person may approve can be selected (one by one or all at once) and
 // approved together after a review (batch-approval.tsx), with one step-up.
+// A bulk file's payouts are not listed one by one: each batch is one card
+// (batch-card.tsx) deciding on the whole batch, or chosen rows, at once.
 import { useEffect, useMemo, useRef, useState } from "react";
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
@@ -14,17 +16,53 @@ import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
 import { money, phone, when } from "@/components/payouts/format";
 import { DuplicateWarning, ExpiresSoonBadge, ExpiryNote, LevelProgress, LiquidityFacts, PolicyLine } from "./approval-facts";
 import { BatchReview } from "./batch-approval";
+import { BatchCard } from "./batch-card";
 import { DecisionForm } from "./decision-controls";
 import type { ApprovalCard } from "./types";
 
 export function ApprovalsList() {
   const trpc = useTRPC();
-  const pending = useQuery(trpc.approvals.pending.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const pending = useQuery(trpc.approvals.queue.queryOptions(undefined, { refetchInterval: 10_000 }));
+  const cards = useMemo(() => pending.data?.singles ?? [], [pending.data]);
+  const batches = pending.data?.batches ?? [];
+
+  if (pending.isPending) return <Loading label="Loading payouts waiting for approval…" />;
+  if (pending.isError) return <ErrorNote>{messageOf(pending.error)}</ErrorNote>;
+  if (cards.length === 0 && batches.length === 0) {
+    return (
+      <Card>
+        <EmptyState title="Nothing is waiting for approval">New payouts appear here as makers create them.</EmptyState>
+      </Card>
+    );
+  }
+
+  return (
+    <div className="space-y-4">
+      {batches.length > 0 && (
+        <section aria-labelledby="batches-heading" className="space-y-3">
+          <h2 id="batches-heading" className="text-sm font-semibold text-slate-900">
+            Batches from bulk files ({batches.length})
+          </h2>
+          <ul className="space-y-3" data-testid="approval-batches">
+            {batches.map((group) => (
+              <li key={group.batch.id}>
+                <BatchCard group={group} />
+              </li>
+            ))}
+          </ul>
+          {cards.length > 0 && <h2 className="pt-2 text-sm font-semibold text-slate-900">Single payouts ({cards.length})</h2>}
+        </section>
+      )}
+      {cards.length > 0 && <SinglePayouts cards={cards} />}
+    </div>
+  );
+}
+
+/** The payouts made one at a time: a card each, selectable for one batch decision (batch-approval.tsx). */
+function SinglePayouts({ cards }: { cards: ApprovalCard[] }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [soonOnly, setSoonOnly] = useState(false);
-  // The payouts under review, kept while its outcome is shown (the selection itself is cleared once approved).
   const [reviewing, setReviewing] = useState<string[] | null>(null);
-  const cards = useMemo(() => pending.data ?? [], [pending.data]);
 
   // A payout decided elsewhere (or no longer approvable by this person) leaves the selection.
   useEffect(() => {
@@ -34,16 +72,6 @@ export function ApprovalsList() {
       return kept.size === current.size ? current : kept;
     });
   }, [cards]);
-
-  if (pending.isPending) return <Loading label="Loading payouts waiting for approval…" />;
-  if (pending.isError) return <ErrorNote>{messageOf(pending.error)}</ErrorNote>;
-  if (cards.length === 0) {
-    return (
-      <Card>
-        <EmptyState title="Nothing is waiting for approval">New payouts appear here as makers create them.</EmptyState>
-      </Card>
-    );
-  }
 
   const expiringSoon = cards.filter((c) => c.expiresSoon);
   const shown = soonOnly ? expiringSoon : cards;

@@ -7,6 +7,9 @@ type Outputs = inferRouterOutputs<AppRouter>;
 export type ApprovalCard = Outputs["approvals"]["card"];
 export type BatchPreview = Outputs["approvals"]["previewBatch"];
 export type BatchResult = Outputs["approvals"]["approveMany"];
+/** A bulk file's batch in the queue (server/services/batch-approvals.ts). */
+export type QueueBatch = Outputs["approvals"]["queue"]["batches"][number];
+export type BatchDecisionOutcome = Outputs["approvals"]["approveBatch"];
 
 /** What the approver ticked for one payout: past the balance, and the likely duplicates (by id) they looked at. */
 export interface AckState {
