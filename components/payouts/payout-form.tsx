@@ -37,6 +37,9 @@ export interface PayoutFormExisting {
   description: string;
 }
 
+/** A new payout's fields copied from another (Copy as new payout): never its id, so never its idempotency key. */
+export type PayoutFormPrefill = Omit<PayoutFormExisting, "id" | "revision"> & { copiedFromId: string };
+
 interface Duplicate {
   id: string;
   createdAt: Date;
@@ -54,7 +57,9 @@ interface Duplicate {
  * approval (same fields, same server checks). An edit that changes what was
  * approved voids the approvals so far; the form says so before saving.
  */
-export function PayoutForm({ existing, hasApprovals = false, onStale }: { existing?: PayoutFormExisting; hasApprovals?: boolean; onStale?: () => void }) {
+export function PayoutForm({ existing, prefill, hasApprovals = false, onStale }: { existing?: PayoutFormExisting; prefill?: PayoutFormPrefill; hasApprovals?: boolean; onStale?: () => void }) {
+  // What the fields start from: the payout being edited, or the one being copied.
+  const start = existing ?? prefill;
   const trpc = useTRPC();
   const router = useRouter();
   const connections = useQuery(trpc.connections.forPayouts.queryOptions());
@@ -63,9 +68,9 @@ export function PayoutForm({ existing, hasApprovals = false, onStale }: { existi
   useEffect(() => {
     if (!existing) setPayoutId(crypto.randomUUID());
   }, [existing]);
-  const [connectionId, setConnectionId] = useState(existing?.connectionId ?? "");
-  const [channel, setChannel] = useState(existing?.channel ?? "");
-  const [description, setDescription] = useState(existing?.description ?? "");
+  const [connectionId, setConnectionId] = useState(start?.connectionId ?? "");
+  const [channel, setChannel] = useState(start?.channel ?? "");
+  const [description, setDescription] = useState(start?.description ?? "");
   // Saved, but likely a duplicate of another payout: the maker sees which before moving on.
   const [saved, setSaved] = useState<{ id: string; duplicates: Duplicate[]; edited: boolean } | null>(null);
   const create = useMutation(
@@ -131,7 +136,7 @@ export function PayoutForm({ existing, hasApprovals = false, onStale }: { existi
     if (existing) update.mutate({ id: existing.id, revision: existing.revision, ...fields });
     else create.mutate({ id: payoutId, ...fields });
   }
-  const initial = existing && connection.id === existing.connectionId ? existing : undefined;
+  const initial = start && connection.id === start.connectionId ? start : undefined;
 
   return (
     <Card className="max-w-2xl p-6">
@@ -150,6 +155,16 @@ export function PayoutForm({ existing, hasApprovals = false, onStale }: { existi
           <ErrorNote>
             {existing!.connectionName}, this payout&apos;s connection, is paused and takes no payouts; saving moves the payout to the connection chosen below.
           </ErrorNote>
+        )}
+        {prefill && (
+          <p role="note" data-testid="copied-from" className="rounded-md bg-indigo-50 px-3 py-2 text-sm text-indigo-900">
+            Copied from payout{" "}
+            <Link href={`/payouts/${prefill.copiedFromId}`} className="font-mono underline">
+              {prefill.copiedFromId.slice(0, 8)}
+            </Link>
+            : review every field. This is a new payout with its own id, approved as usual.
+            {!connections.data.some((c) => c.id === prefill.connectionId) && ` ${prefill.connectionName} takes no payouts now: choose a connection.`}
+          </p>
         )}
         <div className="grid gap-5 sm:grid-cols-2">
           <Field label="Connection" error={errors.connectionId}>
@@ -191,7 +206,7 @@ export function PayoutForm({ existing, hasApprovals = false, onStale }: { existi
             </Field>
           )}
           <Field label="Amount" error={errors.amount} hint="In major units, e.g. 150.50">
-            {(p) => <input {...p} name="amount" inputMode="decimal" autoComplete="off" placeholder="0.00" defaultValue={existing?.amount} required />}
+            {(p) => <input {...p} name="amount" inputMode="decimal" autoComplete="off" placeholder="0.00" defaultValue={start?.amount} required />}
           </Field>
           <Field label="Currency" error={errors.currency} hint={currencies.length ? undefined : "ISO 4217 code, e.g. UGX"}>
             {(p) =>
@@ -221,21 +236,21 @@ export function PayoutForm({ existing, hasApprovals = false, onStale }: { existi
           {bank ? (
             <>
               <Field label="Account holder" error={errors.recipientName} hint="As the bank knows them.">
-                {(p) => <input {...p} name="recipientName" autoComplete="off" defaultValue={existing?.recipientName ?? ""} required />}
+                {(p) => <input {...p} name="recipientName" autoComplete="off" defaultValue={start?.recipientName ?? ""} required />}
               </Field>
               <Field label="Account number" error={errors.recipientAccount}>
-                {(p) => <input {...p} name="recipientAccount" autoComplete="off" defaultValue={existing?.recipientAccount ?? ""} required />}
+                {(p) => <input {...p} name="recipientAccount" autoComplete="off" defaultValue={start?.recipientAccount ?? ""} required />}
               </Field>
             </>
           ) : (
             <>
               <Field label="Recipient phone" error={errors.recipientPhone} hint="With country code, e.g. 260763456789">
                 {(p) => (
-                  <input {...p} name="recipientPhone" inputMode="tel" autoComplete="off" placeholder="260763456789" defaultValue={existing?.recipientPhone ?? ""} required />
+                  <input {...p} name="recipientPhone" inputMode="tel" autoComplete="off" placeholder="260763456789" defaultValue={start?.recipientPhone ?? ""} required />
                 )}
               </Field>
               <Field label="Recipient name" error={errors.recipientName} hint="Optional; shown on the desk only.">
-                {(p) => <input {...p} name="recipientName" autoComplete="off" defaultValue={existing?.recipientName ?? ""} />}
+                {(p) => <input {...p} name="recipientName" autoComplete="off" defaultValue={start?.recipientName ?? ""} />}
               </Field>
             </>
           )}
