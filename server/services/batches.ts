@@ -220,6 +220,11 @@ export interface UploadInput {
   dryRun: boolean;
   /** The maker confirmed uploading a file uploaded before. */
   confirmSameFile: boolean;
+  /**
+   * A retry of this batch's failed rows (batch-retry.ts): stored with retryOfId, and made once per
+   * batch while it lives (the batch's row is locked, and a retry not discarded is answered instead).
+   */
+  retryOfId?: string;
 }
 
 /** The file was uploaded before; refused until the maker confirms. */
@@ -248,7 +253,7 @@ function cleanFileName(name: string): string {
  * Answers at once with the batch id; `validation` settles when the check is
  * done (tests and the bench wait on it; the route does not).
  */
-export async function uploadBatch(desk: Desk, actor: Actor, input: UploadInput, ip?: string): Promise<{ batchId: string; validation: Promise<void> }> {
+export async function uploadBatch(desk: Desk, actor: Actor, input: UploadInput, ip?: string): Promise<{ batchId: string; validation: Promise<void>; earlierRetry?: boolean }> {
   if (actor.role !== "maker") throw new Forbidden(`Only makers upload payout files; you are ${actor.role}`, "batch.maker");
   if (input.bytes.length > MAX_BYTES) throw new FieldErrors({ file: tooLargeMessage(input.bytes.length) });
   if (input.bytes.length === 0) throw new FieldErrors({ file: "The file is empty (0 bytes): choose the file with your payouts" });
@@ -263,6 +268,15 @@ export async function uploadBatch(desk: Desk, actor: Actor, input: UploadInput, 
   const summary = emptySummary({ dryRun: input.dryRun, connectionId: input.connectionId, totalBytes: input.bytes.length, sameFileAs: earlier });
 
   const batch = await desk.db.$transaction(async (tx) => {
+    if (input.retryOfId) {
+      // Retries of one batch take turns here: a second request finds the first's retry and answers with it.
+      await tx.$queryRaw`SELECT id FROM "Batch" WHERE id = ${input.retryOfId}::uuid FOR UPDATE`;
+      const earlierRetry = await liveRetryOf({ db: tx }, input.retryOfId);
+      if (earlierRetry) {
+        await audit(tx, { actorId: actor.id, action: "batch.retry", entityType: "batch", entityId: input.retryOfId, ip, details: { retryBatchId: earlierRetry.id, again: true } });
+        return { id: earlierRetry.id, again: true };
+      }
+    }
     const created = await tx.batch.create({
       data: {
         fileName,
@@ -271,27 +285,44 @@ export async function uploadBatch(desk: Desk, actor: Actor, input: UploadInput, 
         status: "validated",
         summary: toJson(summary),
         createdById: actor.id,
+        retryOfId: input.retryOfId ?? null,
       },
       select: { id: true },
     });
-    await audit(tx, {
-      actorId: actor.id,
-      action: "batch.upload",
-      entityType: "batch",
-      entityId: created.id,
-      ip,
-      details: {
-        fileName,
-        fileSha256,
-        bytes: input.bytes.length,
-        connectionId: input.connectionId,
-        dryRun: input.dryRun,
-        ...(earlier ? { sameFileAs: earlier.batchId, confirmed: true } : {}),
+    await auditMany(tx, [
+      ...(input.retryOfId
+        ? [{ actorId: actor.id, action: "batch.retry", entityType: "batch", entityId: input.retryOfId, ip, details: { retryBatchId: created.id, fileName } }]
+        : []),
+      {
+        actorId: actor.id,
+        action: "batch.upload",
+        entityType: "batch",
+        entityId: created.id,
+        ip,
+        details: {
+          fileName,
+          fileSha256,
+          bytes: input.bytes.length,
+          connectionId: input.connectionId,
+          dryRun: input.dryRun,
+          ...(earlier ? { sameFileAs: earlier.batchId, confirmed: true } : {}),
+          ...(input.retryOfId ? { retryOfId: input.retryOfId } : {}),
+        },
       },
-    });
-    return created;
+    ]);
+    return { id: created.id, again: false };
   });
+  if (batch.again) return { batchId: batch.id, validation: running.get(desk)?.get(`validate:${batch.id}`) ?? Promise.resolve(), earlierRetry: true };
   return { batchId: batch.id, validation: inBackground(desk, batch.id, "validate", () => validateBatch(desk, batch.id)) };
+}
+
+/** The retry of a batch's failed rows that still stands (not discarded, not a refused file), if any. */
+export async function liveRetryOf(desk: Desk | { db: Tx }, batchId: string) {
+  return desk.db.batch.findFirst({
+    where: { retryOfId: batchId, status: { in: ["validated", "created"] } },
+    orderBy: { createdAt: "desc" },
+    select: { id: true, fileName: true, status: true, createdAt: true },
+  });
 }
 
 /** The latest batch of the same bytes that counts as an upload: not a dry run, not refused, not discarded. */

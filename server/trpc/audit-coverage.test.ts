@@ -19,6 +19,7 @@ import { createBatch, settled, uploadBatch } from "@/server/services/batches";
 /** Mutations whose audit entry another test checks, because their setup is a whole run of other machinery. */
 const AUDITED_ELSEWHERE: Record<string, string> = {
   "reconciliation.resolve": "server/services/reconciliation.test.ts: resolving an exception of a finished run writes reconciliation.resolve",
+  "batches.retryFailed": "server/services/batch-results.test.ts: retrying a sent batch's failed rows (made and asked again) writes batch.retry by the maker",
 };
 
 type Caller = ReturnType<TestDesk["caller"]>;

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { ANY_ROLE } from "@/server/auth/roles";
 import { batchRows, createBatch, discardBatch, getBatch, LISTS, recentBatches, resumeBatch, templateInfo } from "@/server/services/batches";
+import { batchOutcome } from "@/server/services/batch-results";
+import { retryFailedRows } from "@/server/services/batch-retry";
 import { procedure, router } from "../init";
 import { uuid } from "../schemas";
 
@@ -37,6 +39,19 @@ export const batchesRouter = router({
   discard: procedure(["maker"])
     .input(batchId)
     .mutation(({ ctx, input }) => discardBatch(ctx.desk, ctx.actor, input.id, ctx.ip)),
+
+  /** What became of its payouts: per status, paid per currency, fees, a page of failed rows, the retry (the batch page). */
+  outcome: procedure(ANY_ROLE)
+    .input(z.object({ id: uuid("Must be a batch id"), page: z.number().int().min(1).max(10_000).default(1) }))
+    .query(({ ctx, input }) => batchOutcome(ctx.desk, ctx.actor, input.id, input.page)),
+
+  /** A new batch of the failed rows of a batch whose payouts are all final, through the upload's checks; asked again, the same one. */
+  retryFailed: procedure(["maker"])
+    .input(batchId)
+    .mutation(async ({ ctx, input }) => {
+      const { batchId: id, created, rows } = await retryFailedRows(ctx.desk, ctx.actor, input.id, ctx.ip);
+      return { id, created, rows };
+    }),
 
   /** Starts again a check or creation that stopped (the page asks when it sees `stalled`). */
   resume: procedure(["maker"])
