@@ -4,7 +4,7 @@
 // to its object; chain verification and the period export beside it.
 import Link from "next/link";
 import { useMemo, useState } from "react";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { assign, useAddressQuery } from "@/components/ui/use-address-query";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { fieldErrorsOf, messageOf } from "@/components/trpc/errors";
@@ -20,17 +20,10 @@ const PARAMS = ["who", "action", "type", "id", "from", "to", "upto"] as const;
 type Param = (typeof PARAMS)[number];
 
 function useFilters() {
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
+  const { params, update } = useAddressQuery();
   const value = (key: Param) => params.get(key) ?? "";
   function set(changes: Partial<Record<Param, string>>) {
-    const next = new URLSearchParams(params);
-    for (const [key, v] of Object.entries(changes)) {
-      if (v) next.set(key, v);
-      else next.delete(key);
-    }
-    router.replace(`${pathname}${next.size ? `?${next}` : ""}`, { scroll: false });
+    update((next) => assign(next, changes));
   }
   return { value, set, any: PARAMS.some((p) => params.get(p)) };
 }

@@ -4,7 +4,7 @@
 // which page live in the address bar, so a run's exceptions can be linked to,
 // reloaded and walked with the browser's back button. Every rule is the
 // server's (server/services/reconciliation.ts); this shows what it allows.
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useAddressQuery } from "@/components/ui/use-address-query";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { messageOf } from "@/components/trpc/errors";
@@ -25,9 +25,7 @@ export interface Selection {
 }
 
 function useSelection(): Selection {
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
+  const { params, update } = useAddressQuery();
   const kindParam = params.get("kind") ?? "";
   const kind: KindFilter = kindParam === "all" ? "all" : isResultKind(kindParam) ? kindParam : "exceptions";
   const page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
@@ -37,7 +35,7 @@ function useSelection(): Selection {
     unresolvedOnly: params.get("open") === "1",
     page,
     set(changes) {
-      const next = new URLSearchParams(params);
+      update((next) => {
       if (changes.run !== undefined) {
         next.set("run", changes.run);
         // Another run starts from its exceptions, first page.
@@ -59,7 +57,7 @@ function useSelection(): Selection {
         if (changes.page > 1) next.set("page", String(changes.page));
         else next.delete("page");
       }
-      router.replace(`${pathname}${next.size ? `?${next}` : ""}`, { scroll: false });
+      });
     },
   };
 }

@@ -1,13 +1,13 @@
 "use client";
 import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { fieldErrorsOf, messageOf } from "@/components/trpc/errors";
 import { money } from "@/components/payouts/format";
 import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
+import { assign, useAddressQuery } from "@/components/ui/use-address-query";
 import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { STATUS_LABELS, type PayoutStatus } from "@/server/domain/payout-state";
@@ -25,9 +25,7 @@ function useBrowserZone(): string | null {
 
 /** The statement's question lives in the address bar, so a statement can be bookmarked, shared and reloaded. */
 function useQuestion(options: StatementOptions | undefined) {
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
+  const { params, update } = useAddressQuery();
   const browserZone = useBrowserZone();
   const connectionId = params.get("connection") || "";
   const connection = options?.connections.find((c) => c.id === connectionId) ?? null;
@@ -41,12 +39,7 @@ function useQuestion(options: StatementOptions | undefined) {
   const from = params.get("from") ?? "";
   const to = params.get("to") ?? "";
   function set(changes: Record<string, string>) {
-    const next = new URLSearchParams(params);
-    for (const [key, value] of Object.entries(changes)) {
-      if (value) next.set(key, value);
-      else next.delete(key);
-    }
-    router.replace(`${pathname}${next.size ? `?${next}` : ""}`, { scroll: false });
+    update((next) => assign(next, changes));
   }
   return {
     connectionId,
