@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { expect, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { generate } from "otplib";
 
 // The demo sign-ins the embedded desk seeds (server/services/users.ts,
@@ -79,12 +79,42 @@ export async function signInAs(page: Page, who: { email: string; password: strin
   if (who.totpKey) markCodeUsed(who.totpKey);
 }
 
+const openContexts = new Map<BrowserContext, string>();
+const savedSessions = new Map<string, Awaited<ReturnType<BrowserContext["storageState"]>>>();
+
 /** A signed-in page in its own browser context (its own cookies); step-up dialogs are answered as they come. */
 export async function signedIn(browser: Browser, who: keyof typeof DEMO): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  // The contexts of earlier tests are closed first: left open, each page kept polling the desk for the rest of the run.
+  const testId = test.info().testId;
+  for (const [context, owner] of openContexts) {
+    if (owner !== testId) {
+      openContexts.delete(context);
+      await context.close().catch(() => undefined);
+    }
+  }
   const demo: { email: string; password: string; totpKey?: string } = DEMO[who];
+  // A role signed in once in this run is signed in again from its saved cookies:
+  // a second two-factor sign-in would wait for the next 30-second code.
+  const saved = savedSessions.get(who);
+  if (saved) {
+    const context = await browser.newContext({ storageState: saved });
+    openContexts.set(context, testId);
+    const page = await context.newPage();
+    await page.goto("/");
+    if (await page.getByTestId("signed-in-user").filter({ hasText: demo.email }).isVisible()) {
+      if (demo.totpKey) await answerStepUps(page, demo.totpKey);
+      return page;
+    }
+    // That session ended (a test signed out or it timed out): sign in afresh.
+    savedSessions.delete(who);
+    openContexts.delete(context);
+    await context.close();
+  }
+  const context = await browser.newContext();
+  openContexts.set(context, testId);
+  const page = await context.newPage();
   await signInAs(page, demo);
+  savedSessions.set(who, await context.storageState());
   if (demo.totpKey) await answerStepUps(page, demo.totpKey);
   return page;
 }
