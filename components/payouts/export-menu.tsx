@@ -5,23 +5,22 @@
 import { useSearchParams } from "next/navigation";
 import { DownloadStatus, FORMATS } from "@/components/statements/download-buttons";
 import { FORMAT_LABELS, useExportDownload } from "@/components/statements/use-download";
-
-const FILTER_KEYS = ["status", "connection", "from", "to", "q", "attention"] as const;
+import { isFiltered, listQueryFromUrl, listQueryToUrl } from "@/server/domain/payout-list-params";
+import { useBrowserTimeZone } from "./payouts-table";
 
 export function PayoutsExportMenu() {
   const params = useSearchParams();
   const { state, start, cancel, dialog } = useExportDownload();
   const running = state.phase === "running";
+  const timeZone = useBrowserTimeZone();
+  // The list's own reading of the address bar, written back: the route reads it with the same function.
+  const { filters, order } = listQueryFromUrl(new URLSearchParams(params.toString()));
   function href(format: string) {
-    const query = new URLSearchParams();
-    for (const key of FILTER_KEYS) {
-      const value = params.get(key);
-      if (value) query.set(key, value);
-    }
+    const query = listQueryToUrl({ ...filters, timeZone: filters.timeZone ?? timeZone }, order);
     query.set("format", format);
     return `/api/payouts/export?${query}`;
   }
-  const filtered = FILTER_KEYS.some((k) => params.get(k));
+  const filtered = isFiltered(filters);
   // The step-up dialog sits outside the menu, so closing the menu never hides it.
   return (
     <>
@@ -31,7 +30,7 @@ export function PayoutsExportMenu() {
           Export ▾
         </summary>
         <div className="absolute right-0 z-10 mt-2 w-80 space-y-3 rounded-lg bg-white p-3 shadow-lg ring-1 ring-slate-200">
-          <p className="text-xs text-slate-600">{filtered ? "The payouts the list shows under its current filters, every page." : "Every payout (no filter is set)."} Times in UTC.</p>
+          <p className="text-xs text-slate-600">{filtered ? "The payouts the list shows under its current filters, every page." : "Every payout (no filter is set)."} Days and times in {timeZone}.</p>
           <div className="grid grid-cols-2 gap-2" role="group" aria-label="Export format">
             {FORMATS.map((format) => (
               <button

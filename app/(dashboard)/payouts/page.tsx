@@ -16,7 +16,7 @@ export default async function PayoutsPage() {
     <>
       <PageHeader
         title="Payouts"
-        description="Every payout, newest first. Filters stay in the address bar."
+        description="Every payout, newest first; search as you type, sort by a column, and open a payout by its row. Times are in your time zone; filters stay in the address bar."
         actions={
           <>
             <Suspense fallback={null}>
