@@ -8,6 +8,7 @@ import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Card, ErrorNote, Loading } from "@/components/ui/layout";
 import type { ConnectionForEdit, ProviderForm } from "./types";
+import { ConnectionBalanceAlerts } from "./connection-alerts";
 
 type Done = (message: string) => void;
 
@@ -227,7 +228,10 @@ function ConnectionForm({
         </fieldset>
 
         {existing ? (
-          <LimitsFieldset existing={existing} errors={errors} />
+          <>
+            <LimitsFieldset existing={existing} errors={errors} />
+            <ConnectionBalanceAlerts connectionId={existing.id} />
+          </>
         ) : (
           <p className="border-t border-slate-100 pt-5 text-xs text-slate-500">
             Limits per currency (maximum per payout, daily and monthly totals) are set once the connection is added: edit it then.
