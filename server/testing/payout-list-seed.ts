@@ -82,7 +82,7 @@ export async function seedPayouts(db: Db, seed: ListSeed, first: number, last: n
       CASE WHEN s.status IN ('succeeded', 'failed', 'reversed') THEN ${newest}::timestamptz - g * make_interval(secs => ${seed.spacingSeconds}) + interval '2 minutes' END,
       CASE WHEN s.status = 'succeeded' THEN (100 + (g::bigint * 7919) % 2000000) / 100 END,
       CASE WHEN s.status = 'succeeded' THEN (ARRAY['ZMW','UGX','USD'])[1 + g % 3] END,
-      CASE WHEN s.status = 'processing' AND g % 10 = 0 THEN ${newest}::timestamptz END,
+      CASE WHEN s.status = 'processing' AND g % 7 = 0 THEN ${newest}::timestamptz END,
       CASE WHEN g <= ${seed.batchRows} THEN ${seed.batchId}::uuid END,
       CASE WHEN g <= ${seed.batchRows} THEN g::int END
     FROM generate_series(${first}::int, ${last}::int) g, LATERAL (SELECT ${STATUS_CASE} AS status) s`;
