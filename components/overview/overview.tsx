@@ -32,6 +32,8 @@ function listHref(params: { status?: string; from?: string; to?: string; connect
   if (params.connection) q.set("connection", params.connection);
   if (params.from) q.set("from", params.from);
   if (params.to) q.set("to", params.to);
+  // The rollups' days are UTC days; the list reads days in the zone named here (else the browser's).
+  if (params.from || params.to) q.set("tz", "UTC");
   if (params.attention) q.set("attention", "1");
   return `/payouts?${q.toString()}`;
 }

@@ -1,9 +1,9 @@
 "use client";
 import Link from "next/link";
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from "react";
-import { useRouter, useSearchParams, usePathname } from "next/navigation";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
+import { assign, useAddressQuery } from "@/components/ui/use-address-query";
 import { Button } from "@/components/ui/button";
 import { controlClass } from "@/components/ui/field";
 import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
@@ -36,17 +36,11 @@ export function useBrowserTimeZone(): string {
 
 /** Filters live in the URL (read by the same function as the export), so a filtered list can be bookmarked, shared and reloaded. */
 function useFilters() {
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
+  // Each change builds on the last one asked for (a from day then a to day, typed quickly, both stand).
+  const { params, update } = useAddressQuery();
   const parsed = useMemo(() => listQueryFromUrl(new URLSearchParams(params.toString())), [params]);
   function set(changes: Partial<Record<ListField, string>>) {
-    const next = new URLSearchParams(params);
-    for (const [field, value] of Object.entries(changes) as Array<[ListField, string]>) {
-      if (value) next.set(LIST_URL_KEYS[field], value);
-      else next.delete(LIST_URL_KEYS[field]);
-    }
-    router.replace(`${pathname}${next.size ? `?${next}` : ""}`, { scroll: false });
+    update((next) => assign(next, Object.fromEntries(Object.entries(changes).map(([field, value]) => [LIST_URL_KEYS[field as ListField], value]))));
   }
   const raw = (field: ListField) => params.get(LIST_URL_KEYS[field]) ?? "";
   return { ...parsed, set, raw };
