@@ -1,8 +1,8 @@
 "use client";
 // A batch's own page: the file it came from, who uploaded it and when its
-// payouts were created, its payouts counted per status (refreshed while any
-// is still on its way), and the totals. The approval and sending of a batch
-// (issue 9 §3) extend this page.
+// payouts were created, and, once they exist, what became of them
+// (batch-outcome.tsx: the share final, per status, paid and failed per
+// currency, fees, the failed rows, the results file, retrying failed rows).
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
@@ -10,10 +10,10 @@ import type { AppRouter } from "@/server/trpc/router";
 import { useTRPC } from "@/components/trpc/client";
 import { messageOf } from "@/components/trpc/errors";
 import { Card, EmptyState, ErrorNote, Loading, PageHeader } from "@/components/ui/layout";
-import { StatusBadge } from "@/components/ui/status-badge";
-import { money, when } from "@/components/payouts/format";
+import { when } from "@/components/payouts/format";
 import { sizeInWords } from "@/server/bulk/limits";
 import { FINAL_STATUSES } from "@/server/domain/payout-state";
+import { BatchOutcome } from "./batch-outcome";
 
 type Batch = inferRouterOutputs<AppRouter>["batches"]["get"];
 
@@ -66,7 +66,8 @@ export function BatchSummary({ id }: { id: string }) {
             <p className="mt-3 text-sm text-slate-600">{b.create.skippedDuplicates.toLocaleString("en")} rows flagged as likely duplicates were left out.</p>
           )}
         </Card>
-        <StatusCounts b={b} />
+        {b.statusCounts.length === 0 ? <NoPayouts b={b} /> : null}
+        <BatchOutcome id={b.id} />
       </div>
     </>
   );
@@ -81,40 +82,12 @@ function Fact({ label, value }: { label: string; value: string }) {
   );
 }
 
-function StatusCounts({ b }: { b: Batch }) {
-  if (b.statusCounts.length === 0) {
-    return (
-      <Card>
-        <EmptyState title={b.phase === "creating" ? "Its payouts are being created…" : "No payouts were created from this upload"}>
-          {b.phase === "validated" && b.status === "validated" ? "Its maker can create them from the upload's preview." : null}
-        </EmptyState>
-      </Card>
-    );
-  }
-  const total = b.statusCounts.reduce((n, s) => n + s.count, 0);
+function NoPayouts({ b }: { b: Batch }) {
   return (
     <Card>
-      <table className="min-w-full text-sm" data-testid="batch-status-counts">
-        <caption className="px-6 pt-4 text-left text-sm font-semibold text-slate-900">Payouts by status ({total.toLocaleString("en")})</caption>
-        <thead className="text-left text-xs text-slate-600">
-          <tr>
-            <th scope="col" className="px-6 py-2 font-medium">Status</th>
-            <th scope="col" className="px-6 py-2 font-medium">Payouts</th>
-            <th scope="col" className="px-6 py-2 text-right font-medium">Amount</th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {b.statusCounts.map((s) => (
-            <tr key={`${s.status}:${s.currency}`} data-status-row={s.status}>
-              <td className="px-6 py-2">
-                <StatusBadge status={s.status} />
-              </td>
-              <td className="px-6 py-2 tabular-nums">{s.count.toLocaleString("en")}</td>
-              <td className="px-6 py-2 text-right tabular-nums">{money(s.amountMinor, s.currency)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <EmptyState title={b.phase === "creating" ? "Its payouts are being created…" : "No payouts were created from this upload"}>
+        {b.phase === "validated" && b.status === "validated" ? "Its maker can create them from the upload's preview." : null}
+      </EmptyState>
     </Card>
   );
 }
