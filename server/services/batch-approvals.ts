@@ -366,8 +366,9 @@ async function decideBatch(desk: Desk, actor: Actor, input: BatchDecisionInput &
 
   outcome.skipped = skips.list();
   outcome.skippedCount = skips.total();
-  // One entry for the decision on the batch, besides each payout's own.
-  await audit(desk.db, {
+  // One entry for the decision on the batch, besides each payout's own. Its own transaction, which may
+  // wait its turn: with workers sending the first rows, the pool can be busy for longer than the default 2 s.
+  await desk.db.$transaction((tx) => audit(tx, {
     actorId: actor.id,
     action: input.decision === "approved" ? "batch.approve" : "batch.reject",
     entityType: "batch",
@@ -386,7 +387,7 @@ async function decideBatch(desk: Desk, actor: Actor, input: BatchDecisionInput &
       chunks: outcome.chunks,
     },
     ip,
-  });
+  }), { maxWait: 60_000, timeout: 60_000 });
   return outcome;
 }
 
