@@ -362,7 +362,12 @@ export function PayoutsTable({ canCreate = false }: { canCreate?: boolean } = {}
   );
 }
 
-type TotalsData = { count: number; more: boolean; cap: number; currencies: Array<{ currency: string; count: number; amountMinor: bigint; fees: Array<{ currency: string; feeMinor: bigint; count: number }> }> };
+type TotalsData = {
+  count: number;
+  more: boolean;
+  cap: number;
+  currencies: Array<{ currency: string; count: number; amountMinor: bigint; fees: Array<{ currency: string; feeMinor: bigint; count: number }>; feesNotAdded?: number }>;
+};
 
 /** Count, sum per currency and fees of the current filter; past the cap it says so instead of guessing. */
 function Totals({ totals, pending, filtered }: { totals: TotalsData | undefined; pending: boolean; filtered: boolean }) {
@@ -389,6 +394,7 @@ function Totals({ totals, pending, filtered }: { totals: TotalsData | undefined;
               ) : (
                 <span className="text-slate-500"> · fees not reported</span>
               )}
+              {c.feesNotAdded ? <span className="text-slate-500"> ({c.feesNotAdded.toLocaleString("en")} fees in another currency not added)</span> : null}
             </p>
           ))}
         </>

@@ -97,4 +97,22 @@ export async function seedPayouts(db: Db, seed: ListSeed, first: number, last: n
   }
 }
 
+/**
+ * The rollups made again from the payouts (seeded rows bypass the services
+ * that keep them): the same statement as migration 20261201231100_payout_rollups's backfill.
+ */
+export async function rebuildRollups(db: Db): Promise<void> {
+  await db.$executeRaw`DELETE FROM "PayoutRollup"`;
+  await db.$executeRaw`
+    INSERT INTO "PayoutRollup" ("day", "connectionId", "currency", "status", "count", "amountMinor", "feeMinor", "feeCount", "feeOtherCount")
+    SELECT ("createdAt" AT TIME ZONE 'UTC')::date, "connectionId", "currency", "status",
+           count(*),
+           sum("amountMinor"),
+           coalesce(sum("feeMinor") FILTER (WHERE "feeMinor" IS NOT NULL AND "feeCurrency" = "currency"), 0),
+           count(*) FILTER (WHERE "feeMinor" IS NOT NULL AND "feeCurrency" = "currency"),
+           count(*) FILTER (WHERE "feeMinor" IS NOT NULL AND "feeCurrency" IS NOT NULL AND "feeCurrency" <> "currency")
+    FROM "Payout"
+    GROUP BY 1, 2, 3, 4`;
+}
+
 export { statusOf as seededStatus };
