@@ -273,7 +273,7 @@ export async function connectorHealth(desk: Desk, now = new Date()) {
     // In flight are few, found through the status index.
     desk.db.$queryRaw<Array<{ connectionId: string; count: number; oldestCreatedAt: Date; oldestSubmittedAt: Date | null }>>`
       SELECT "connectionId"::text AS "connectionId", count(*)::int AS count, min("createdAt") AS "oldestCreatedAt", min("submittedAt") AS "oldestSubmittedAt"
-      FROM "Payout" WHERE status = ANY(${[...IN_FLIGHT_STATUSES]}::"PayoutStatus"[])
+      FROM "Payout" WHERE status = ANY(${[...IN_FLIGHT_STATUSES]}::text[]::"PayoutStatus"[])
       GROUP BY "connectionId"`,
     desk.db.$queryRaw<Array<{ connectionId: string; status: PayoutStatus; count: number }>>`
       SELECT "connectionId"::text AS "connectionId", status, sum(count)::int AS count
