@@ -9,9 +9,13 @@ export default async function DashboardLayout({ children }: { children: React.Re
   const user = await requireSession();
   return (
     <Providers>
-      <div className="flex min-h-screen">
+      {/* A column on a phone (bar, folding menu, page), side by side from md (768 px) up. */}
+      <div className="flex min-h-screen flex-col md:flex-row">
         <Nav user={user} />
-        <main className="min-w-0 flex-1 px-8 py-8"><LowBalanceBanner />{children}</main>
+        <main className="min-w-0 flex-1 px-4 py-5 md:px-8 md:py-8">
+          <LowBalanceBanner />
+          {children}
+        </main>
       </div>
     </Providers>
   );
