@@ -5,7 +5,7 @@
 // then refreshed when the window regains focus and once a minute: the
 // counters come from rollups, so a refresh is cheap, but nobody needs them
 // more often than that.
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useQuery } from "@tanstack/react-query";
@@ -114,7 +114,7 @@ export function Overview() {
         </div>
       </div>
 
-      <div className="grid gap-4 lg:grid-cols-2">
+      <div className="grid items-start gap-4 lg:grid-cols-2">
         <PaidPerDay data={data} />
         <SuccessRate data={data} />
         <FailuresByReason data={data} />
@@ -397,7 +397,7 @@ function ConnectorHealth({ query }: { query: { isPending: boolean; isError: bool
                   "—"
                 ) : (
                   <Link href={listHref({ connection: c.id, status: "processing" })} className="hover:text-indigo-700" title={`${c.inFlight.count} in flight`}>
-                    {ago(c.inFlight.oldestSubmittedAt ?? c.inFlight.oldestCreatedAt)} ({c.inFlight.count})
+                    <Ago date={c.inFlight.oldestSubmittedAt ?? c.inFlight.oldestCreatedAt} /> ({c.inFlight.count})
                   </Link>
                 )}
               </td>
@@ -454,7 +454,15 @@ export function duration(seconds: number | null | undefined): string {
   return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
 }
 
-function ago(date: Date | string | null): string {
-  if (!date) return "—";
-  return `${duration((Date.now() - new Date(date).getTime()) / 1000)} ago`;
+/** How long ago, counted in the browser once mounted: the server's clock would not match the browser's (a hydration mismatch); until then, the time itself. */
+function Ago({ date }: { date: Date | string | null }) {
+  const [now, setNow] = useState<number | null>(null);
+  useEffect(() => {
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(timer);
+  }, []);
+  if (!date) return <>—</>;
+  if (now === null) return <>since {when(date)}</>;
+  return <>{duration((now - new Date(date).getTime()) / 1000)} ago</>;
 }
