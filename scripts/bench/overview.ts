@@ -127,8 +127,7 @@ function rawQueries(now: Date) {
     ],
     "summary: approval to final": [
       `SELECT count(*)::int AS count,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "finalizedAt" - "approvedAt"))::float8 AS median,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "finalizedAt" - "approvedAt"))::float8 AS p95
+              percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "finalizedAt" - "approvedAt"))::float8[] AS p
        FROM "Payout" WHERE "finalizedAt" >= $1 AND "finalizedAt" < $2 AND "approvedAt" IS NOT NULL`,
       [from, end],
     ],

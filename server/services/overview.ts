@@ -183,13 +183,13 @@ async function failuresByReason(desk: Desk, period: { start: Date; end: Date }) 
  * approvedAt) index alone; a payout never approved (rejected, expired) is not counted.
  */
 async function approvalToFinalTimes(desk: Desk, period: { start: Date; end: Date }) {
-  const [row] = await desk.db.$queryRaw<Array<{ count: number; median: number | null; p95: number | null }>>`
+  // One sort for both percentiles.
+  const [row] = await desk.db.$queryRaw<Array<{ count: number; p: Array<number | null> | null }>>`
     SELECT count(*)::int AS count,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "finalizedAt" - "approvedAt"))::float8 AS median,
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "finalizedAt" - "approvedAt"))::float8 AS p95
+           percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "finalizedAt" - "approvedAt"))::float8[] AS p
     FROM "Payout"
     WHERE "finalizedAt" >= ${period.start} AND "finalizedAt" < ${period.end} AND "approvedAt" IS NOT NULL`;
-  return { count: row?.count ?? 0, medianSeconds: row?.median ?? null, p95Seconds: row?.p95 ?? null };
+  return { count: row?.count ?? 0, medianSeconds: row?.p?.[0] ?? null, p95Seconds: row?.p?.[1] ?? null };
 }
 
 /** What a person should look at now, each with where to look. */
