@@ -192,7 +192,10 @@ function searchTerms(typed: string | undefined): SearchTerms | null {
       phone = { from: reversed, before: nextPrefix(reversed) };
     }
   }
-  const text = term.length >= 3 ? `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  // A number written the way phones are (spaces, +, brackets) is a phone, not text: its digit trigrams are in
+  // every invoice number, so looking for it in names and descriptions would only cost. Plain digits stay text too.
+  const phoneLayout = phone !== null && /[\s+()]/.test(term);
+  const text = term.length >= 3 && !phoneLayout ? `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   return { idRange, reference: term, phone, text };
 }
 
