@@ -45,7 +45,30 @@ export async function thinBalanceSnapshots(desk: Pick<Desk, "db">, now: Date = n
   return { hourlyDeleted, dailyDeleted, timeZone };
 }
 
+/** Snapshots are thinned a week (of whole local days) per statement, so no statement holds the database long. */
+const WINDOW_DAYS = 7;
+
 async function thinTier(desk: Pick<Desk, "db">, unit: "hour" | "day", before: Date, timeZone: string): Promise<number> {
+  // One short statement per week of snapshots, oldest first, rather than one
+  // over the whole history: the embedded PGlite answers one query at a time,
+  // and a year's first thinning in one statement would hold every page of the
+  // desk for tens of seconds. A window runs from a local midnight to the next
+  // week's, so it holds whole hours and whole days.
+  const [first] = await desk.db.$queryRaw<{ oldest: Date | null }[]>`SELECT min("at") AS oldest FROM "BalanceSnapshot" WHERE "at" < ${before}::timestamptz`;
+  let from = first?.oldest ?? null;
+  let deleted = 0;
+  while (from && from < before) {
+    const [window] = await desk.db.$queryRaw<{ start: Date; end: Date }[]>`
+      SELECT (date_trunc('day', ${from}::timestamptz AT TIME ZONE ${timeZone}::text) AT TIME ZONE ${timeZone}::text) AS "start",
+             ((date_trunc('day', ${from}::timestamptz AT TIME ZONE ${timeZone}::text) + make_interval(days => ${WINDOW_DAYS}::int)) AT TIME ZONE ${timeZone}::text) AS "end"`;
+    const end = window!.end < before ? window!.end : before;
+    deleted += await thinWindow(desk, unit, window!.start, end, before, timeZone);
+    from = window!.end;
+  }
+  return deleted;
+}
+
+async function thinWindow(desk: Pick<Desk, "db">, unit: "hour" | "day", start: Date, end: Date, before: Date, timeZone: string): Promise<number> {
   // Buckets are local hours/days of the desk's zone; `at AT TIME ZONE zone`
   // is the local wall-clock time. Only buckets wholly before `before`.
   return desk.db.$executeRaw`
@@ -53,7 +76,7 @@ async function thinTier(desk: Pick<Desk, "db">, unit: "hour" | "day", before: Da
       SELECT "connectionId", "currency", "at", SUM("amountMinor") AS total,
              date_trunc(${unit}::text, "at" AT TIME ZONE ${timeZone}::text) AS bucket
       FROM "BalanceSnapshot"
-      WHERE "at" < ${before}::timestamptz
+      WHERE "at" >= ${start}::timestamptz AND "at" < ${end}::timestamptz
       GROUP BY "connectionId", "currency", "at"
     ), ranked AS (
       SELECT "connectionId", "currency", "at",
