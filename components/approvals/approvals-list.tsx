@@ -16,28 +16,42 @@ import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
 import { money, phone, when } from "@/components/payouts/format";
 import { DuplicateWarning, ExpiresSoonBadge, ExpiryNote, LevelProgress, LiquidityFacts, PolicyLine } from "./approval-facts";
 import { BatchReview } from "./batch-approval";
-import { BatchCard } from "./batch-card";
+import { BatchCard, BatchDecisionNote } from "./batch-card";
 import { DecisionForm } from "./decision-controls";
-import type { ApprovalCard } from "./types";
+import type { ApprovalCard, BatchDecisionOutcome } from "./types";
 
 export function ApprovalsList() {
   const trpc = useTRPC();
   const pending = useQuery(trpc.approvals.queue.queryOptions(undefined, { refetchInterval: 10_000 }));
   const cards = useMemo(() => pending.data?.singles ?? [], [pending.data]);
   const batches = pending.data?.batches ?? [];
+  // Batch decisions made here, shown after their batch has left the queue.
+  const [decided, setDecided] = useState<Array<{ outcome: BatchDecisionOutcome; fileName: string; at: number }>>([]);
+  const notes =
+    decided.length > 0 ? (
+      <div className="space-y-2" data-testid="batch-decisions">
+        {decided.map((d) => (
+          <BatchDecisionNote key={d.at} outcome={d.outcome} fileName={d.fileName} />
+        ))}
+      </div>
+    ) : null;
 
   if (pending.isPending) return <Loading label="Loading payouts waiting for approval…" />;
   if (pending.isError) return <ErrorNote>{messageOf(pending.error)}</ErrorNote>;
   if (cards.length === 0 && batches.length === 0) {
     return (
-      <Card>
-        <EmptyState title="Nothing is waiting for approval">New payouts appear here as makers create them.</EmptyState>
-      </Card>
+      <div className="space-y-4">
+        {notes}
+        <Card>
+          <EmptyState title="Nothing is waiting for approval">New payouts appear here as makers create them.</EmptyState>
+        </Card>
+      </div>
     );
   }
 
   return (
     <div className="space-y-4">
+      {notes}
       {batches.length > 0 && (
         <section aria-labelledby="batches-heading" className="space-y-3">
           <h2 id="batches-heading" className="text-sm font-semibold text-slate-900">
@@ -46,7 +60,7 @@ export function ApprovalsList() {
           <ul className="space-y-3" data-testid="approval-batches">
             {batches.map((group) => (
               <li key={group.batch.id}>
-                <BatchCard group={group} />
+                <BatchCard group={group} onDecided={(outcome, fileName) => setDecided((all) => [{ outcome, fileName, at: Date.now() }, ...all].slice(0, 3))} />
               </li>
             ))}
           </ul>

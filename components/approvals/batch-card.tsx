@@ -23,7 +23,11 @@ import type { BatchDecisionOutcome, QueueBatch } from "./types";
 const n = (x: number) => x.toLocaleString("en");
 const rowsWord = (x: number) => `${n(x)} row${x === 1 ? "" : "s"}`;
 
-export function BatchCard({ group }: { group: QueueBatch }) {
+/**
+ * `onDecided`: the outcome, told to the list as well, since a batch with no
+ * row left waiting leaves the queue (and this card) when the queue refreshes.
+ */
+export function BatchCard({ group, onDecided }: { group: QueueBatch; onDecided?: (outcome: BatchDecisionOutcome, fileName: string) => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const stepUp = useStepUp();
@@ -46,7 +50,9 @@ export function BatchCard({ group }: { group: QueueBatch }) {
 
   async function run(action: () => Promise<BatchDecisionOutcome>) {
     try {
-      setOutcome(await stepUp.run(action));
+      const done = await stepUp.run(action);
+      setOutcome(done);
+      onDecided?.(done, group.batch.fileName);
       setChosen(new Set());
       setRejecting(false);
     } catch {
@@ -178,15 +184,17 @@ export function BatchCard({ group }: { group: QueueBatch }) {
           )}
         </div>
 
-        {outcome && <Outcome outcome={outcome} />}
+        {outcome && !onDecided && <BatchDecisionNote outcome={outcome} />}
       </div>
     </Card>
   );
 }
 
-function Outcome({ outcome }: { outcome: BatchDecisionOutcome }) {
+/** What a batch decision did: approved to the end, at this level, rejected, already decided, skipped by reason. */
+export function BatchDecisionNote({ outcome, fileName }: { outcome: BatchDecisionOutcome; fileName?: string }) {
   return (
     <div className="space-y-1 rounded-md bg-slate-50 p-3 text-sm" role="status" data-testid="batch-decision-outcome">
+      {fileName && <p className="font-medium text-slate-900 wrap-anywhere">{fileName}</p>}
       {outcome.decision === "approved" ? (
         <p className="text-emerald-800">
           {rowsWord(outcome.approved)} approved and due for sending; {rowsWord(outcome.awaitingMore)} approved at your level, waiting for the next.
