@@ -75,7 +75,7 @@ function Progress({ o }: { o: Outcome }) {
   return (
     <Card className="space-y-4 p-6">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
-        <h2 className="text-sm font-semibold text-slate-900">{o.allFinal ? "Every payout is final" : "Payouts on their way"}</h2>
+        <h2 className="text-sm font-semibold text-slate-900">{o.allFinal ? "Every payout is final" : "Not every payout is final yet"}</h2>
         <p className="text-sm tabular-nums text-slate-700" data-testid="batch-final-share">
           {o.final.toLocaleString("en")} of {o.total.toLocaleString("en")} final ({o.percentFinal} %)
         </p>
@@ -105,7 +105,7 @@ function MoneyTotals({ o }: { o: Outcome }) {
             <th scope="col" className="px-6 py-2 text-right font-medium">In the batch</th>
             <th scope="col" className="px-6 py-2 text-right font-medium">Paid</th>
             <th scope="col" className="px-6 py-2 text-right font-medium">Failed</th>
-            <th scope="col" className="px-6 py-2 text-right font-medium">Still on its way</th>
+            <th scope="col" className="px-6 py-2 text-right font-medium">Not final yet</th>
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">

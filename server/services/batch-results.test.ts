@@ -83,11 +83,11 @@ describe.each(testDatabases())("a batch's results on %s", (kind) => {
   it("counts its payouts per status while they wait, and refuses a retry until every one is final", async () => {
     const outcome = await t.caller("viewer").batches.outcome({ id: batchId });
     expect(outcome).toMatchObject({ total: 4, final: 0, percentFinal: 0, allFinal: false, statuses: [{ status: "pending_approval", count: 4, final: false }] });
-    expect(outcome.retry).toMatchObject({ batch: null, canRetry: false, refusal: expect.stringMatching(/^4 of its payouts are still on their way/) });
+    expect(outcome.retry).toMatchObject({ batch: null, canRetry: false, refusal: expect.stringMatching(/^4 of its payouts are not final yet \(waiting for approval, or on their way\)/) });
     const refused = await refusal(t.caller("maker").batches.retryFailed({ id: batchId }));
     expect(refused.code).toBe("CONFLICT");
     const again = await t.caller("maker").batches.retryFailed({ id: batchId }).catch((e: Error) => e.message);
-    expect(again).toMatch(/^4 payouts of this batch are still on their way \(not final yet\): retry the failed rows once every payout is final/);
+    expect(again).toMatch(/^4 payouts of this batch are not final yet \(waiting for approval, or on their way\): retry the failed rows once every payout is final/);
     expect(await t.desk.db.batch.count({ where: { retryOfId: batchId } })).toBe(0);
   });
 

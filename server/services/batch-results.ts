@@ -176,7 +176,7 @@ export async function batchOutcome(desk: Desk, actor: Actor, id: string, page = 
         ? "Its payouts are still being created"
         : "No payouts were created from this batch"
       : !allFinal
-        ? `${(total - final).toLocaleString("en")} of its payouts are still on their way (not final yet): retry once every payout is final`
+        ? `${(total - final).toLocaleString("en")} of its payouts are not final yet (waiting for approval, or on their way): retry once every payout is final`
         : failed === 0
           ? "No row of this batch failed: there is nothing to retry"
           : null;

@@ -57,7 +57,7 @@ export async function retryFailedRows(desk: Desk, actor: Actor, batchId: string,
   const open = byStatus.filter((s) => !FINAL_STATUSES.has(s.status as PayoutStatus)).reduce((n, s) => n + s._count._all, 0);
   if (open > 0) {
     throw new Conflict(
-      `${open.toLocaleString("en")} payout${open === 1 ? " of this batch is" : "s of this batch are"} still on ${open === 1 ? "its" : "their"} way (not final yet): retry the failed rows once every payout is final, so no row is paid twice`,
+      `${open.toLocaleString("en")} payout${open === 1 ? " of this batch is" : "s of this batch are"} not final yet (waiting for approval, or on ${open === 1 ? "its" : "their"} way): retry the failed rows once every payout is final, so no row is paid twice`,
     );
   }
   const failed = await desk.db.payout.findMany({
