@@ -138,9 +138,30 @@ async function benchOne(label: string, db: DbHandle, opts: { connections: number
   };
   await reads(`reads at ${count(await snapshotCount())} snapshots`);
 
+  // The thinning's statements timed one by one: none may hold the database long (PGlite answers one query at a time).
+  let longest = 0;
+  let statements = 0;
+  const timedPrisma = new Proxy(db.prisma, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (prop !== "$executeRaw" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+      return async (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return await (value as (...a: unknown[]) => Promise<number>).apply(target, args);
+        } finally {
+          longest = Math.max(longest, performance.now() - started);
+          statements++;
+        }
+      };
+    },
+  });
+  const thinDesk = { ...desk, db: timedPrisma } as unknown as Desk;
   const beforeThin = await snapshotCount();
   const t1 = performance.now();
-  const thinned = await thinBalanceSnapshots(desk, now);
+  const thinned = await thinBalanceSnapshots(thinDesk, now);
+  const firstStatements = statements;
+  const firstLongest = longest;
   const thinMs = performance.now() - t1;
   const afterThin = await snapshotCount();
   const t2 = performance.now();
@@ -149,6 +170,7 @@ async function benchOne(label: string, db: DbHandle, opts: { connections: number
   console.log(
     `\nthinning (zone ${thinned.timeZone}): ${count(beforeThin)} → ${count(afterThin)} snapshot rows ` +
       `(hourly tier deleted ${count(thinned.hourlyDeleted)}, daily tier ${count(thinned.dailyDeleted)}) in ${(thinMs / 1000).toFixed(2)} s; ` +
+      `${firstStatements} statements, the longest ${firstLongest.toFixed(0)} ms; ` +
       `a second run deleted ${count(again.hourlyDeleted + again.dailyDeleted)} in ${againMs.toFixed(0)} ms`,
   );
   if (again.hourlyDeleted + again.dailyDeleted !== 0 || beforeThin - afterThin !== thinned.hourlyDeleted + thinned.dailyDeleted) ok = false;
