@@ -21,6 +21,8 @@ import { money, phone, when } from "@/components/payouts/format";
 import type { BatchDecisionOutcome, QueueBatch } from "./types";
 
 const n = (x: number) => x.toLocaleString("en");
+/** Chosen rows previewed as such (their ids go in the query's URL). */
+const PREVIEW_CHOICE_MAX = 150;
 const rowsWord = (x: number) => `${n(x)} row${x === 1 ? "" : "s"}`;
 
 /**
@@ -35,7 +37,10 @@ export function BatchCard({ group, onDecided }: { group: QueueBatch; onDecided?:
   const [choosing, setChoosing] = useState(false);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const scope = choosing && chosen.size > 0 ? [...chosen] : undefined;
-  const preview = useQuery(trpc.approvals.batchPreview.queryOptions({ batchId, payoutIds: scope }, { staleTime: 0 }));
+  // A query travels in the URL: a long choice is judged as part of the whole batch here (acknowledgements
+  // shown for the batch, to be safe) and row by row by the decision itself, which says what it skipped.
+  const previewScope = scope && scope.length <= PREVIEW_CHOICE_MAX ? scope : undefined;
+  const preview = useQuery(trpc.approvals.batchPreview.queryOptions({ batchId, payoutIds: previewScope }, { staleTime: 0 }));
   const onSuccess = () => queryClient.invalidateQueries();
   const approve = useMutation(trpc.approvals.approveBatch.mutationOptions({ onSuccess }));
   const reject = useMutation(trpc.approvals.rejectBatch.mutationOptions({ onSuccess }));
@@ -65,6 +70,7 @@ export function BatchCard({ group, onDecided }: { group: QueueBatch; onDecided?:
   const needsDupes = (p?.needs.duplicateRows ?? 0) > 0;
   const ready = p !== undefined && p.approvable > 0 && (!needsOver || ackOver) && (!needsDupes || ackDupes);
   const scopeWords = scope ? `${rowsWord(scope.length)} chosen` : "the whole batch";
+  const roughPreview = scope !== undefined && previewScope === undefined;
 
   return (
     <Card className="p-4" data-testid="batch-card" data-batch-id={batchId}>
@@ -98,8 +104,9 @@ export function BatchCard({ group, onDecided }: { group: QueueBatch; onDecided?:
           <ErrorNote>{messageOf(preview.error)}</ErrorNote>
         ) : (
           <div className="space-y-1 text-sm text-slate-700" data-testid="batch-judgement">
+            {roughPreview && <p className="text-slate-600">{rowsWord(scope!.length)} chosen; below is the whole batch. Each chosen row is judged when you decide, and the outcome says what was skipped.</p>}
             <p>
-              For you, {scopeWords}: <span className="font-semibold text-slate-900">{n(p!.final)}</span> would be approved and sent
+              For you, {roughPreview ? "the whole batch" : scopeWords}: <span className="font-semibold text-slate-900">{n(p!.final)}</span> would be approved and sent
               {p!.awaitingMore > 0 && (
                 <>
                   ; <span className="font-semibold text-slate-900">{n(p!.awaitingMore)}</span> would get your approval and wait for a higher level
@@ -166,7 +173,7 @@ export function BatchCard({ group, onDecided }: { group: QueueBatch; onDecided?:
             disabled={!ready || reject.isPending || (choosing && chosen.size === 0)}
             data-testid="approve-whole-batch"
           >
-            {p ? `Approve ${scope ? rowsWord(p.approvable) + " chosen" : rowsWord(p.approvable)} with one code` : "Approve"}
+            {p ? `Approve ${roughPreview ? rowsWord(scope!.length) + " chosen" : scope ? rowsWord(p.approvable) + " chosen" : rowsWord(p.approvable)} with one code` : "Approve"}
           </Button>
           {rejecting ? (
             <>
