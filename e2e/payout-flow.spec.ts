@@ -40,6 +40,7 @@ test("maker creates, approver approves, pawaPay pays, the timeline shows it all"
 
   await maker.reload();
   await expect(maker.locator("[data-status=succeeded]").first()).toBeVisible({ timeout: 30_000 });
+  await expect(maker.getByTestId("timeline-event").last()).toHaveAttribute("data-to", "succeeded");
   const steps = await maker.getByTestId("timeline-event").evaluateAll((els) => els.map((e) => e.getAttribute("data-to")));
   expect(steps).toEqual(["pending_approval", "approved", "submitting", "processing", "succeeded"]);
   await expect(maker.getByTestId("provider-calls")).toContainText("POST");

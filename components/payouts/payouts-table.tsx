@@ -7,6 +7,7 @@ import { assign, useAddressQuery } from "@/components/ui/use-address-query";
 import { Button } from "@/components/ui/button";
 import { controlClass } from "@/components/ui/field";
 import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
+import { failureInWords } from "@/server/domain/failure-reasons";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { PAYOUT_STATUSES, STATUS_LABELS, type PayoutStatus } from "@/server/domain/payout-state";
 import { formatInZone } from "@/server/domain/statement";
@@ -20,6 +21,10 @@ const SEARCH_DEBOUNCE_MS = 300;
 const FIRST_PAGE_REFRESH_MS = 15_000;
 
 /** The browser's zone, read after hydration (the server renders UTC), so times are in the user's zone. */
+/** A cell: a labelled line of its row's card on a phone, a table cell from 768 px. */
+const CELL =
+  "flex items-baseline justify-between gap-3 px-4 py-1 max-md:text-right before:shrink-0 before:text-xs before:font-medium before:text-slate-500 before:content-[attr(data-label)] md:table-cell md:py-3 md:before:content-none";
+
 export function useBrowserTimeZone(): string {
   return useSyncExternalStore(
     () => () => {},
@@ -294,10 +299,11 @@ export function PayoutsTable({ canCreate = false }: { canCreate?: boolean } = {}
             )}
           </EmptyState>
         ) : (
-          <div className="overflow-x-auto">
-            <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid="payouts-table">
+          // Below 768 px each row is a card: the headings hide and every value carries its column's label.
+          <div className="md:overflow-x-auto">
+            <table className="block min-w-full text-sm md:table md:divide-y md:divide-slate-200" data-testid="payouts-table">
               <caption className="sr-only">Payouts; times in {timeZone}. Each row opens its payout.</caption>
-              <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-600">
+              <thead className="hidden bg-slate-50 text-left md:table-header-group text-xs font-semibold uppercase tracking-wide text-slate-600">
                 <tr>
                   {sortHeader("created", <>Created <span className="normal-case font-normal">({timeZone})</span></>)}
                   <th className="px-4 py-3">Recipient</th>
@@ -308,12 +314,12 @@ export function PayoutsTable({ canCreate = false }: { canCreate?: boolean } = {}
                   <th className="px-4 py-3">Maker</th>
                 </tr>
               </thead>
-              <tbody className="divide-y divide-slate-100 bg-white">
+              <tbody className="block divide-y divide-slate-100 bg-white md:table-row-group">
                 {rows.map((p) => (
                   // The whole row opens the payout: its one link is stretched over the row, so a click anywhere,
                   // Tab and Enter all work, and a screen reader hears one link per row.
-                  <tr key={p.id} className="relative hover:bg-slate-50 focus-within:bg-indigo-50" data-testid="payout-row">
-                    <td className="whitespace-nowrap px-4 py-3 text-slate-600">
+                  <tr key={p.id} className="relative block py-2 hover:bg-slate-50 focus-within:bg-indigo-50 md:table-row md:py-0" data-testid="payout-row">
+                    <td className={`${CELL} whitespace-nowrap text-slate-600`} data-label={`Created (${timeZone})`}>
                       <Link
                         href={`/payouts/${p.id}`}
                         className="font-medium text-indigo-700 after:absolute after:inset-0 after:content-[''] hover:underline focus-visible:outline-none"
@@ -323,26 +329,34 @@ export function PayoutsTable({ canCreate = false }: { canCreate?: boolean } = {}
                       </Link>
                     </td>
                     {/* Names come from people: an unbroken one wraps anywhere instead of widening the table. */}
-                    <td className="min-w-32 px-4 py-3 wrap-anywhere">
-                      <div className="font-medium">{p.recipientName ?? phone(p.recipientPhone, p.recipientAccount)}</div>
-                      {p.recipientName && <div className="text-xs text-slate-500">{phone(p.recipientPhone, p.recipientAccount)}</div>}
+                    <td className={`${CELL} min-w-32 wrap-anywhere`} data-label="Recipient">
+                      <div>
+                        <div className="font-medium">{p.recipientName ?? phone(p.recipientPhone, p.recipientAccount)}</div>
+                        {p.recipientName && <div className="text-xs text-slate-500">{phone(p.recipientPhone, p.recipientAccount)}</div>}
+                      </div>
                     </td>
-                    <td className="tabular whitespace-nowrap px-4 py-3 text-right font-medium">{money(p.amountMinor, p.currency)}</td>
+                    <td className={`${CELL} tabular whitespace-nowrap font-medium md:text-right`} data-label="Amount">{money(p.amountMinor, p.currency)}</td>
                     {/* The fee as the provider booked it; "Not reported" (never 0) where it stated none. */}
-                    <td className={`tabular whitespace-nowrap px-4 py-3 text-right ${p.feeMinor === null ? "text-xs text-slate-500" : "text-slate-700"}`} data-testid="payout-fee">
+                    <td className={`${CELL} tabular whitespace-nowrap md:text-right ${p.feeMinor === null ? "text-xs text-slate-500" : "text-slate-700"}`} data-label="Fee" data-testid="payout-fee">
                       {reported(p.feeMinor, p.feeCurrency)}
                     </td>
-                    <td className="px-4 py-3">
-                      <StatusBadge status={p.status} />
-                      {p.attentionSince && (
-                        <span className="ml-1 rounded bg-orange-100 px-1 text-xs font-medium text-orange-800" title="In flight for too long">
-                          needs attention
-                        </span>
-                      )}
-                      {p.failureCode && <div className="mt-0.5 text-xs text-rose-700 wrap-anywhere">{p.failureCode}</div>}
+                    <td className={CELL} data-label="Status">
+                      <div>
+                        <StatusBadge status={p.status} />
+                        {p.attentionSince && (
+                          <span className="ml-1 rounded bg-orange-100 px-1 text-xs font-medium text-orange-800" title="In flight for too long">
+                            needs attention
+                          </span>
+                        )}
+                        {(p.failureCode || p.failureMessage) && (
+                          <div className="mt-0.5 max-w-64 text-xs text-rose-700 wrap-anywhere" data-testid="payout-failure">
+                            {failureInWords(p.connection.provider, p.failureCode, p.failureMessage)}
+                          </div>
+                        )}
+                      </div>
                     </td>
-                    <td className="px-4 py-3 text-slate-700 wrap-anywhere">{p.connection.name}</td>
-                    <td className="px-4 py-3 text-slate-700 wrap-anywhere">{p.createdBy.name}</td>
+                    <td className={`${CELL} text-slate-700 wrap-anywhere`} data-label="Connection">{p.connection.name}</td>
+                    <td className={`${CELL} text-slate-700 wrap-anywhere`} data-label="Maker">{p.createdBy.name}</td>
                   </tr>
                 ))}
               </tbody>
