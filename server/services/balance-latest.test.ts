@@ -89,59 +89,71 @@ describe.each(testDatabases())("balance latest and thinning on %s", (kind) => {
       expect(outcome.timeZone).toMatch(/^Asia\/(Kolkata|Calcutta)$/);
       expect(outcome.hourlyDeleted).toBeGreaterThan(0);
       expect(outcome.dailyDeleted).toBeGreaterThan(0);
-      const after = await readsOf(id);
-      const kept = new Set(after.map((r) => r.at.getTime()));
+      const verify = async (asOf: Date) => {
+        const after = await readsOf(id);
+        const kept = new Set(after.map((r) => r.at.getTime()));
 
-      // Reads are kept or dropped whole: every kept read still has both wallets.
-      const rowCount = await t.desk.db.balanceSnapshot.count({ where: { connectionId: id } });
-      expect(rowCount).toBe(after.length * 2);
+        // Reads are kept or dropped whole: every kept read still has both wallets.
+        const rowCount = await t.desk.db.balanceSnapshot.count({ where: { connectionId: id } });
+        expect(rowCount).toBe(after.length * 2);
 
-      // The last 7 days are untouched.
-      const recentCut = now.getTime() - 7 * DAY;
-      expect(after.filter((r) => r.at.getTime() >= recentCut).length).toBe(before.filter((r) => r.at.getTime() >= recentCut).length);
+        // The last 7 days are untouched.
+        const recentCut = asOf.getTime() - 7 * DAY;
+        expect(after.filter((r) => r.at.getTime() >= recentCut).length).toBe(before.filter((r) => r.at.getTime() >= recentCut).length);
 
-      // Whole local hours before the cut: at most 3 reads, and the last, lowest and highest are among them.
-      const hourOf = (d: Date) => Math.floor((d.getTime() + 5.5 * 3600_000) / 3600_000);
-      const dayOf = (d: Date) => Math.floor((d.getTime() + 5.5 * 3600_000) / DAY);
-      const dailyCut = now.getTime() - 90 * DAY;
-      const checkBuckets = (bucketOf: (d: Date) => number, from: number, to: number) => {
-        const buckets = new Map<number, { at: Date; total: bigint }[]>();
-        for (const r of before) {
-          const ms = r.at.getTime();
-          if (ms < from || ms >= to) continue;
-          const list = buckets.get(bucketOf(r.at)) ?? [];
-          list.push(r);
-          buckets.set(bucketOf(r.at), list);
+        // Whole local hours before the cut: at most 3 reads, and the last, lowest and highest are among them.
+        const hourOf = (d: Date) => Math.floor((d.getTime() + 5.5 * 3600_000) / 3600_000);
+        const dayOf = (d: Date) => Math.floor((d.getTime() + 5.5 * 3600_000) / DAY);
+        const dailyCut = asOf.getTime() - 90 * DAY;
+        const checkBuckets = (bucketOf: (d: Date) => number, from: number, to: number) => {
+          const buckets = new Map<number, { at: Date; total: bigint }[]>();
+          for (const r of before) {
+            const ms = r.at.getTime();
+            if (ms < from || ms >= to) continue;
+            const list = buckets.get(bucketOf(r.at)) ?? [];
+            list.push(r);
+            buckets.set(bucketOf(r.at), list);
+          }
+          let checked = 0;
+          for (const [, list] of buckets) {
+            const keptHere = list.filter((r) => kept.has(r.at.getTime()));
+            const last = list.reduce((a, b) => (b.at > a.at ? b : a));
+            const low = list.reduce((a, b) => (b.total < a.total ? b : a)).total;
+            const high = list.reduce((a, b) => (b.total > a.total ? b : a)).total;
+            expect(kept.has(last.at.getTime())).toBe(true);
+            expect(keptHere.some((r) => r.total === low)).toBe(true);
+            expect(keptHere.some((r) => r.total === high)).toBe(true);
+            expect(keptHere.length).toBeLessThanOrEqual(3);
+            checked++;
+          }
+          return checked;
+        };
+        // Whole buckets only: skip the partial buckets at each end of a tier.
+        const hourStart = (hourOf(new Date(dailyCut)) + 1) * 3600_000 - 5.5 * 3600_000;
+        const hourEnd = hourOf(new Date(recentCut)) * 3600_000 - 5.5 * 3600_000;
+        expect(checkBuckets(hourOf, hourStart, hourEnd)).toBeGreaterThan(80 * 24);
+        const dayEnd = dayOf(new Date(dailyCut)) * DAY - 5.5 * 3600_000;
+        expect(checkBuckets(dayOf, 0, dayEnd)).toBeGreaterThanOrEqual(9);
+
+        // A statement's balance at every local midnight (the latest read at or before it) is unchanged.
+        for (let day = dayOf(before[0]!.at) + 1; day <= dayOf(asOf); day++) {
+          const midnight = day * DAY - 5.5 * 3600_000;
+          expect(balanceAt(after, midnight)).toBe(balanceAt(before, midnight));
         }
-        let checked = 0;
-        for (const [, list] of buckets) {
-          const keptHere = list.filter((r) => kept.has(r.at.getTime()));
-          const last = list.reduce((a, b) => (b.at > a.at ? b : a));
-          const low = list.reduce((a, b) => (b.total < a.total ? b : a)).total;
-          const high = list.reduce((a, b) => (b.total > a.total ? b : a)).total;
-          expect(kept.has(last.at.getTime())).toBe(true);
-          expect(keptHere.some((r) => r.total === low)).toBe(true);
-          expect(keptHere.some((r) => r.total === high)).toBe(true);
-          expect(keptHere.length).toBeLessThanOrEqual(3);
-          checked++;
-        }
-        return checked;
       };
-      // Whole buckets only: skip the partial buckets at each end of a tier.
-      const hourStart = (hourOf(new Date(dailyCut)) + 1) * 3600_000 - 5.5 * 3600_000;
-      const hourEnd = hourOf(new Date(recentCut)) * 3600_000 - 5.5 * 3600_000;
-      expect(checkBuckets(hourOf, hourStart, hourEnd)).toBeGreaterThan(80 * 24);
-      const dayEnd = dayOf(new Date(dailyCut)) * DAY - 5.5 * 3600_000;
-      expect(checkBuckets(dayOf, 0, dayEnd)).toBeGreaterThanOrEqual(9);
+      await verify(now);
 
-      // A statement's balance at every local midnight (the latest read at or before it) is unchanged.
-      for (let day = dayOf(before[0]!.at) + 1; day <= dayOf(now); day++) {
-        const midnight = day * DAY - 5.5 * 3600_000;
-        expect(balanceAt(after, midnight)).toBe(balanceAt(before, midnight));
-      }
       // The latest balance is untouched, and a second run deletes nothing.
       expect(await mine(id, "ZMW")).toEqual(latestBefore);
       expect(await thinBalanceSnapshots(t.desk, now)).toMatchObject({ hourlyDeleted: 0, dailyDeleted: 0 });
+      // Two days and three hours later (the schedule's later runs, which start from where this process got to):
+      // the hours and days that crossed the cut-offs are thinned too, by the same rules.
+      const later = new Date(now.getTime() + 2 * DAY + 3 * 3600_000);
+      const next = await thinBalanceSnapshots(t.desk, later);
+      expect(next.hourlyDeleted).toBeGreaterThan(0);
+      expect(next.dailyDeleted).toBeGreaterThan(0);
+      await verify(later);
+      expect(await mine(id, "ZMW")).toEqual(latestBefore);
     } finally {
       await t.desk.db.setting.delete({ where: { key: "general.timeZone" } });
     }

@@ -54,7 +54,12 @@ async function thinTier(desk: Pick<Desk, "db">, unit: "hour" | "day", before: Da
   // and a year's first thinning in one statement would hold every page of the
   // desk for tens of seconds. A window runs from a local midnight to the next
   // week's, so it holds whole hours and whole days.
-  const [first] = await desk.db.$queryRaw<{ oldest: Date | null }[]>`SELECT min("at") AS oldest FROM "BalanceSnapshot" WHERE "at" < ${before}::timestamptz`;
+  // Where this process already thinned this tier (and zone) up to, a day of
+  // margin kept: an hourly run then reads the last day or so, not the year.
+  const done = thinnedThrough(desk).get(`${unit}|${timeZone}`);
+  const since = done ? new Date(done.getTime() - DAY_MS) : new Date(0);
+  const [first] = await desk.db.$queryRaw<{ oldest: Date | null }[]>`
+    SELECT min("at") AS oldest FROM "BalanceSnapshot" WHERE "at" >= ${since}::timestamptz AND "at" < ${before}::timestamptz`;
   let from = first?.oldest ?? null;
   let deleted = 0;
   while (from && from < before) {
@@ -65,7 +70,21 @@ async function thinTier(desk: Pick<Desk, "db">, unit: "hour" | "day", before: Da
     deleted += await thinWindow(desk, unit, window!.start, end, before, timeZone);
     from = window!.end;
   }
+  thinnedThrough(desk).set(`${unit}|${timeZone}`, before);
   return deleted;
+}
+
+// Per database handle and process: how far each tier has been thinned. A new
+// process (or a changed zone) thins the whole history once.
+const thinnedKey = Symbol.for("payout-desk.balance-thinned-through");
+type ThinnedHolder = { [thinnedKey]?: WeakMap<object, Map<string, Date>> };
+
+function thinnedThrough(desk: Pick<Desk, "db">): Map<string, Date> {
+  const holder = globalThis as ThinnedHolder;
+  const byDb = (holder[thinnedKey] ??= new WeakMap());
+  let map = byDb.get(desk.db);
+  if (!map) byDb.set(desk.db, (map = new Map()));
+  return map;
 }
 
 async function thinWindow(desk: Pick<Desk, "db">, unit: "hour" | "day", start: Date, end: Date, before: Date, timeZone: string): Promise<number> {
