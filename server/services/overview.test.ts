@@ -109,6 +109,14 @@ describe.each(testDatabases())("overview on %s", (kind) => {
     expect(pawapay.successRate).toBe(0.5);
     expect(pawapay.errors.server_error.count).toBe(calls.filter((c) => (c.httpStatus ?? 0) >= 500).length);
     expect(pawapay.inFlight.count).toBe(0);
+
+    // pawaPay's sandbox keeps this number in flight: counted, with its age.
+    const stays = await t.pawapayPayout({ phone: "260763456129", amount: "14.00" });
+    await t.work.run({ payoutId: stays });
+    const submitted = await t.desk.db.payout.findUniqueOrThrow({ where: { id: stays } });
+    expect(["submitting", "processing", "unknown"]).toContain(submitted.status);
+    const later = (await t.caller("viewer").overview.health()).connections.find((c) => c.id === t.pawapayConnectionId)!;
+    expect(later.inFlight).toEqual({ count: 1, oldestCreatedAt: submitted.createdAt, oldestSubmittedAt: submitted.submittedAt });
     const other = health.connections.find((c) => c.id !== t.pawapayConnectionId)!;
     expect(other).toMatchObject({ calls: 0, successRate: null, latencyMs: { p50: null, p95: null } });
   });

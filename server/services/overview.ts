@@ -11,6 +11,7 @@
 //   - connector health: the recorded provider calls and callbacks of the last
 //     24 hours ((connectionId, at) and (connectionId, verified, receivedAt) indexes).
 // Days are UTC days; a payout's day is the day it was created (the list's from/to).
+import { Prisma } from "@/server/db/generated/client";
 import { IN_FLIGHT_STATUSES, PAYOUT_STATUSES, type PayoutStatus } from "@/server/domain/payout-state";
 import { EXCEPTION_KINDS } from "@/server/domain/reconciliation";
 import { ATTENTION_REASONS } from "./payout-work";
@@ -226,6 +227,11 @@ export async function needsAttention(desk: Desk, now = new Date()) {
   };
 }
 
+// The in-flight statuses written into the SQL as literals (our own constants):
+// a plain IN list the planner matches to the status index on PostgreSQL, and
+// no enum array parameter, which the embedded PGlite sends as a bare string.
+const IN_FLIGHT_SQL = Prisma.raw([...IN_FLIGHT_STATUSES].map((s) => `'${s}'::"PayoutStatus"`).join(", "));
+
 /** How a recorded provider call went wrong, if it did. */
 export type CallErrorKind = "timeout" | "server_error" | "refused" | "network";
 
@@ -273,7 +279,7 @@ export async function connectorHealth(desk: Desk, now = new Date()) {
     // In flight are few, found through the status index.
     desk.db.$queryRaw<Array<{ connectionId: string; count: number; oldestCreatedAt: Date; oldestSubmittedAt: Date | null }>>`
       SELECT "connectionId"::text AS "connectionId", count(*)::int AS count, min("createdAt") AS "oldestCreatedAt", min("submittedAt") AS "oldestSubmittedAt"
-      FROM "Payout" WHERE status = ANY(${[...IN_FLIGHT_STATUSES]}::text[]::"PayoutStatus"[])
+      FROM "Payout" WHERE status IN (${IN_FLIGHT_SQL})
       GROUP BY "connectionId"`,
     desk.db.$queryRaw<Array<{ connectionId: string; status: PayoutStatus; count: number }>>`
       SELECT "connectionId"::text AS "connectionId", status, sum(count)::int AS count
