@@ -158,8 +158,9 @@ function rawQueries(now: Date) {
     ],
     "health: in flight": [
       `SELECT "connectionId"::text, count(*)::int, min("createdAt"), min("submittedAt") FROM "Payout"
-       WHERE status = ANY($1::"PayoutStatus"[]) GROUP BY "connectionId"`,
-      [["submitting", "processing", "provider_pending_approval", "unknown"]],
+       WHERE status IN ('submitting'::"PayoutStatus", 'processing'::"PayoutStatus", 'provider_pending_approval'::"PayoutStatus", 'unknown'::"PayoutStatus")
+       GROUP BY "connectionId"`,
+      [],
     ],
   } satisfies Record<string, [string, unknown[]]>;
 }
