@@ -1,4 +1,4 @@
-// npm run bench:batch [-- --rows 10000 --workers 2 --db both|pglite|postgres]
+// npm run bench:batch [-- --rows 10000 --workers 2 --db both|pglite|postgres] [--decision-only]
 //
 // A bulk file from upload to every payout final, against the built-in
 // emulators over real HTTP (issue 9 §3): a --rows payroll CSV for the pawaPay
@@ -15,6 +15,9 @@
 // limit. Muda is left out on purpose: it allows 100 requests a minute per
 // connection (the desk paces it), so 10,000 rows would take over 100 minutes
 // whatever the desk does.
+//
+// --decision-only: no workers, nothing sent; times the batch decision alone
+// (what it costs without the sends competing for the same cores).
 //
 // A figure, not a test: it exits non-zero on a wrong count or a duplicate,
 // never on speed.
@@ -38,6 +41,7 @@ import {
 const rows = numberArg("rows", 10_000);
 const workerCount = numberArg("workers", 2);
 const which = stringArg("db", postgresAdminUrl() ? "both" : "pglite");
+const decisionOnly = process.argv.includes("--decision-only");
 if (!Number.isInteger(rows) || rows > 50_000) throw new Error("--rows takes a whole number from 1 to 50,000");
 
 /** A payroll: distinct Zambian MTN numbers the pawaPay sandbox completes, amounts from 100.00 to 999.99 ZMW. */
@@ -88,7 +92,9 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
     if (ids.length !== rows) throw new Error(`Expected ${rows} payouts, got ${ids.length}`);
     console.log(`[${kind}] ${ids.length.toLocaleString("en")} payouts created in ${createSeconds.toFixed(2)} s`);
 
-    if (kind === "pglite") {
+    if (decisionOnly) {
+      // Nothing is sent: the decision alone.
+    } else if (kind === "pglite") {
       // The embedded default runs its workers in the desk's own process.
       dispatcher = new Dispatcher(t.desk);
       t.desk.jobs = dispatcher;
@@ -117,7 +123,7 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
 
     let final = 0;
     let shown = 0;
-    const deadline = t0 + 600_000;
+    const deadline = decisionOnly ? 0 : t0 + 600_000;
     for (;;) {
       const [row] = await t.desk.db.$queryRaw<Array<{ n: number }>>`
         SELECT count(*)::int AS n FROM "Payout" WHERE "batchId" = ${batchId}::uuid AND status::text = ANY(${FINALS}::text[])`;
@@ -133,7 +139,7 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
     console.log("");
     const counts = await t.desk.db.payout.groupBy({ by: ["status"], where: { batchId }, _count: { _all: true } });
     return {
-      db: kind === "pglite" ? "PGlite (one process)" : `PostgreSQL (${workerCount} worker processes)`,
+      db: decisionOnly ? `${kind === "pglite" ? "PGlite" : "PostgreSQL"} (decision only)` : kind === "pglite" ? "PGlite (one process)" : `PostgreSQL (${workerCount} worker processes)`,
       uploadSeconds,
       createSeconds,
       approveSeconds: (approvedAt - t0) / 1000,
@@ -163,4 +169,4 @@ for (const r of results) {
       `duplicates at the emulators: ${r.duplicates}   statuses: ${Object.entries(r.statuses).map(([s, n]) => `${s} ${n}`).join(", ")}`,
   );
 }
-process.exit(results.some((r) => r.duplicates > 0 || r.notFinal > 0 || r.approved !== rows) ? 1 : 0);
+process.exit(results.some((r) => r.duplicates > 0 || (!decisionOnly && r.notFinal > 0) || r.approved !== rows) ? 1 : 0);
