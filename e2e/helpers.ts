@@ -139,7 +139,13 @@ export async function submitPayoutForm(page: Page): Promise<string> {
   const opened = page.waitForURL(/\/payouts\/[0-9a-f-]{36}$/).then(() => "opened" as const);
   const duplicate = page.getByRole("button", { name: "Open the new payout" }).or(page.getByRole("link", { name: "Open the new payout" }));
   const warned = duplicate.waitFor().then(() => "warned" as const);
-  if ((await Promise.race([opened, warned])) === "warned") {
+  // A field the form refused is said at once, not after the test's whole timeout.
+  const refused = page.locator('[data-testid^="error-"]').first();
+  const failed = refused.waitFor().then(async () => {
+    throw new Error(`The payout form refused the input: ${await refused.innerText()}`);
+  });
+  failed.catch(() => undefined);
+  if ((await Promise.race([opened, warned, failed])) === "warned") {
     await duplicate.click();
     await page.waitForURL(/\/payouts\/[0-9a-f-]{36}$/);
   }
