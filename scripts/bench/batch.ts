@@ -107,10 +107,18 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
       console.log(`[${kind}] ${workerCount} worker processes up`);
     }
 
+    if (!decisionOnly) {
+      // Workers read the connections' balances when they start: the approver looks at the card once pawaPay's is
+      // known, as one would (a balance read during the decision makes rows past it need an acknowledgement not
+      // given, and the decision skips them).
+      const waitUntil = Date.now() + 30_000;
+      while (Date.now() < waitUntil && (await t.desk.db.balanceSnapshot.count({ where: { connectionId: t.pawapayConnectionId } })) === 0) await sleep(250);
+    }
     // The approver reads the batch card and approves the whole batch in one decision, acknowledging what the card shows.
     const approver = t.caller("approver");
     const t0 = Date.now();
     const preview = await approver.approvals.batchPreview({ batchId });
+    console.log(`[${kind}] the card: ${preview.final} to approve, past the balance ${preview.needs.overBalanceRows}, likely duplicates ${preview.needs.duplicateRows}`);
     const outcome = await approver.approvals.approveBatch({
       batchId,
       acknowledge: { overBalance: preview.needs.overBalanceRows > 0, duplicates: preview.needs.duplicateRows > 0 },
