@@ -22,6 +22,11 @@ export async function serveWebHandler(handle: (request: Request) => Promise<Resp
   const server = createServer((req, res) => {
     void dispatch(handle, req, res);
   });
+  // fetch (undici) keeps a socket about 4 s; Node's server closed idle ones at
+  // 5 s, and on a busy machine a request sent on a socket the server was just
+  // closing failed with ECONNRESET. The server now outwaits the client.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => {
