@@ -15,6 +15,9 @@ async function noSidewaysScroll(page: Page): Promise<void> {
 test("on a phone the menu folds away and the payouts list reads as cards", async ({ browser }) => {
   const maker = await signedIn(browser, "maker");
   await createPayout(maker, { amount: "12", phone: "260763456789", description: `Card ${Date.now() % 1_000_000}` });
+  // The list is rendered on the server with its first page: rows are in the HTML before any script runs.
+  const html = await (await maker.request.get("/payouts")).text();
+  expect(html).toContain('data-testid="payout-row"');
   await maker.setViewportSize(PHONE);
   await maker.goto("/payouts");
   const menu = maker.getByRole("navigation", { name: "Main" });

@@ -11,11 +11,10 @@ import { failureInWords } from "@/server/domain/failure-reasons";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { PAYOUT_STATUSES, STATUS_LABELS, type PayoutStatus } from "@/server/domain/payout-state";
 import { formatInZone } from "@/server/domain/statement";
-import { isFiltered, LIST_URL_KEYS, listQueryFromUrl, type ListField, type ListSort, type SortDirection } from "@/server/domain/payout-list-params";
+import { isFiltered, LIST_URL_KEYS, listQueryFromUrl, listRequest, type ListField, type ListSort, type SortDirection } from "@/server/domain/payout-list-params";
 import { fieldErrorsOf, messageOf } from "@/components/trpc/errors";
 import { money, phone, reported } from "./format";
 
-const PAGE_SIZE = 50;
 const SEARCH_DEBOUNCE_MS = 300;
 /** Only the first page is refreshed, and only while the tab is visible (and on focus). */
 const FIRST_PAGE_REFRESH_MS = 15_000;
@@ -100,14 +99,10 @@ export function PayoutsTable({ canCreate = false }: { canCreate?: boolean } = {}
   const trpc = useTRPC();
   const { filters: urlFilters, order, errors: urlErrors, set, raw } = useFilters();
   const timeZone = useBrowserTimeZone();
-  // Days are the user's days: the zone goes with the dates (and only then, so the query key stays put otherwise).
-  const filters = useMemo(
-    () => ({ ...urlFilters, ...(urlFilters.createdFrom || urlFilters.createdTo ? { timeZone: urlFilters.timeZone ?? timeZone } : {}) }),
-    [urlFilters, timeZone],
-  );
-  const sort: ListSort = order.sort ?? "created";
-  const direction: SortDirection = order.direction ?? "desc";
-  const input = { ...filters, sort, direction, limit: PAGE_SIZE };
+  // The same request the server prefetched for the first paint (app/(dashboard)/payouts/page.tsx).
+  const { filters, input } = useMemo(() => listRequest({ filters: urlFilters, order }, timeZone), [urlFilters, order, timeZone]);
+  const sort: ListSort = input.sort;
+  const direction: SortDirection = input.direction;
 
   const connections = useQuery(trpc.connections.names.queryOptions());
   // The first page alone is refreshed (interval while visible, and on focus); later pages are read once, when asked for.

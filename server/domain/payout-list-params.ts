@@ -161,3 +161,19 @@ export function isFiltered(filters: PayoutListFilters): boolean {
     filters.status?.length || filters.connectionId || filters.currency || filters.batchId || filters.createdFrom || filters.createdTo || filters.amountMin || filters.amountMax || filters.search || filters.attention,
   );
 }
+
+/** Rows a page of the list holds. */
+export const LIST_PAGE_SIZE = 50;
+
+/**
+ * The list's query input and its totals' filters for an address bar's query,
+ * the same on the server (prefetching the first page) and in the browser.
+ * Days are the user's days: the zone goes with the dates, and only then, so
+ * the query is the same wherever it is asked when no dates are given.
+ */
+export function listRequest(parsed: Pick<ParsedListQuery, "filters" | "order">, timeZone: string) {
+  const f = parsed.filters;
+  const filters: PayoutListFilters = { ...f, ...(f.createdFrom || f.createdTo ? { timeZone: f.timeZone ?? timeZone } : {}) };
+  const input = { ...filters, sort: parsed.order.sort ?? ("created" as ListSort), direction: parsed.order.direction ?? ("desc" as SortDirection), limit: LIST_PAGE_SIZE };
+  return { filters, input };
+}
