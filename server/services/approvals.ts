@@ -369,7 +369,7 @@ export async function approveMany(
     const ordered = ids.map((id) => rows.get(id)).filter((p): p is DecisionPayout => Boolean(p));
     const assessed = await assess(tx, actor, ordered, { cumulative: true });
     const missing: Record<string, string> = {};
-    const deciding: Array<{ payout: DecisionPayout; a: Assessment; level: number; completes: boolean }> = [];
+    const deciding: ApprovingNow[] = [];
     for (const id of ids) {
       const payout = rows.get(id);
       if (!payout) {
@@ -396,42 +396,66 @@ export async function approveMany(
       return !problem;
     });
     if (going.length === 0) return;
-    const acknowledged = new Map(going.map((d) => [d.payout.id, acknowledgedRecord(d.a)]));
-    await tx.approval.createMany({
-      data: going.map((d) => approvalRow(d.payout, actor, "approved", d.level, { acknowledged: acknowledged.get(d.payout.id) })),
-    });
+    const moved = await recordApprovalsInTx(tx, actor, going, { note: "Approved in a batch", ip, details: { batch: going.length } });
+    // The rows are locked and were pending: no change here can lose a race (a throw rolls the whole decision back).
+    if (moved.unchanged.length > 0) throw new Conflict(`Payout ${moved.unchanged[0]!.payoutId} is ${moved.unchanged[0]!.current}; it was decided meanwhile`);
     result.awaitingMore.push(...going.filter((d) => !d.completes).map((d) => d.payout.id));
-    const complete = going.filter((d) => d.completes).map((d) => d.payout.id);
-    if (complete.length > 0) {
-      // The rows are locked and were pending: no change here can lose a race.
-      const moved = await changeStatusManyInTx(tx, complete, { to: "approved", from: ["pending_approval"], source: "user", actorId: actor.id, note: "Approved in a batch" });
-      if (moved.unchanged.length > 0) throw new Conflict(`Payout ${moved.unchanged[0]!.payoutId} is ${moved.unchanged[0]!.current}; it was decided meanwhile`);
-      result.approved.push(...moved.changed);
-    }
-    // Last write of the transaction (see audit.ts): one lock, one read and one insert for the whole batch.
-    await auditMany(
-      tx,
-      going.map((d) => ({
-        actorId: actor.id,
-        action: "payout.approve",
-        entityType: "payout",
-        entityId: d.payout.id,
-        details: {
-          batch: going.length,
-          level: d.level,
-          of: d.a.standing.levels.length,
-          complete: d.completes,
-          policyVersion: d.a.policyVersion,
-          rule: d.a.rule.name,
-          acknowledged: acknowledged.get(d.payout.id) ?? null,
-        },
-        ip,
-      })),
-    );
+    result.approved.push(...moved.changed);
   });
 
   if (result.approved.length > 0) desk.jobs.wake();
   return result;
+}
+
+/** A payout an approver is approving now: at which level, and whether that completes its approval. */
+export interface ApprovingNow {
+  payout: DecisionPayout;
+  a: Assessment;
+  level: number;
+  completes: boolean;
+}
+
+/**
+ * Records approvals decided together (approveMany, a bulk file's batch): an
+ * approval row each, the completed ones moved to approved, then one audit
+ * entry each as the transaction's last write (see audit.ts: one lock, one read
+ * and one insert for them all). `details` adds to each entry's.
+ */
+export async function recordApprovalsInTx(
+  tx: Tx,
+  actor: Actor,
+  going: readonly ApprovingNow[],
+  opts: { note: string; ip: string | undefined; details: Record<string, unknown> },
+): ReturnType<typeof changeStatusManyInTx> {
+  const acknowledged = new Map(going.map((d) => [d.payout.id, acknowledgedRecord(d.a)]));
+  await tx.approval.createMany({
+    data: going.map((d) => approvalRow(d.payout, actor, "approved", d.level, { acknowledged: acknowledged.get(d.payout.id) })),
+  });
+  const complete = going.filter((d) => d.completes).map((d) => d.payout.id);
+  const moved =
+    complete.length > 0
+      ? await changeStatusManyInTx(tx, complete, { to: "approved", from: ["pending_approval"], source: "user", actorId: actor.id, note: opts.note })
+      : { changed: [], unchanged: [] };
+  await auditMany(
+    tx,
+    going.map((d) => ({
+      actorId: actor.id,
+      action: "payout.approve",
+      entityType: "payout",
+      entityId: d.payout.id,
+      details: {
+        ...opts.details,
+        level: d.level,
+        of: d.a.standing.levels.length,
+        complete: d.completes,
+        policyVersion: d.a.policyVersion,
+        rule: d.a.rule.name,
+        acknowledged: acknowledged.get(d.payout.id) ?? null,
+      },
+      ip: opts.ip,
+    })),
+  );
+  return moved;
 }
 
 /** What a payout looks like to the person deciding on it: the queue's card, the payout page's block, the batch's review. */

@@ -25,12 +25,13 @@ import { ensurePolicySeeded } from "./approval-policy";
 import { duplicateWindowHours, findLikelyDuplicatesAmong, type LikelyDuplicate } from "./duplicates";
 import { limitsProblems } from "./payout-limits";
 import {
-  acknowledgedRecord,
   approvalRow,
   assess,
   cardOf,
   checkIds,
   DECISION_INCLUDE,
+  recordApprovalsInTx,
+  type ApprovingNow,
   type Assessment,
   type DecisionPayout,
 } from "./approvals";
@@ -402,7 +403,7 @@ async function approveChunk(
   skips: Skips,
   ip: string | undefined,
 ) {
-  const deciding: Array<{ payout: DecisionPayout; a: Assessment; level: number; completes: boolean }> = [];
+  const deciding: ApprovingNow[] = [];
   for (const payout of rows) {
     const a = assessed.get(payout.id)!;
     if (!a.approve.ok) {
@@ -427,37 +428,10 @@ async function approveChunk(
     return !problem;
   });
   if (going.length === 0) return;
-  const acknowledged = new Map(going.map((d) => [d.payout.id, acknowledgedRecord(d.a)]));
-  await tx.approval.createMany({
-    data: going.map((d) => approvalRow(d.payout, actor, "approved", d.level, { acknowledged: acknowledged.get(d.payout.id) })),
-  });
+  // The rows are locked and were pending: nothing else moved them.
+  const moved = await recordApprovalsInTx(tx, actor, going, { note: "Approved with its batch", ip, details: { batchId } });
   outcome.awaitingMore += going.filter((d) => !d.completes).length;
-  const complete = going.filter((d) => d.completes).map((d) => d.payout.id);
-  if (complete.length > 0) {
-    // The rows are locked and were pending: nothing else moved them.
-    const moved = await changeStatusManyInTx(tx, complete, { to: "approved", from: ["pending_approval"], source: "user", actorId: actor.id, note: "Approved with its batch" });
-    outcome.approved += moved.changed.length;
-  }
-  // Last write of the transaction (audit.ts): one entry per payout, as approveMany writes.
-  await auditMany(
-    tx,
-    going.map((d) => ({
-      actorId: actor.id,
-      action: "payout.approve",
-      entityType: "payout",
-      entityId: d.payout.id,
-      details: {
-        batchId,
-        level: d.level,
-        of: d.a.standing.levels.length,
-        complete: d.completes,
-        policyVersion: d.a.policyVersion,
-        rule: d.a.rule.name,
-        acknowledged: acknowledged.get(d.payout.id) ?? null,
-      },
-      ip,
-    })),
-  );
+  outcome.approved += moved.changed.length;
 }
 
 async function rejectChunk(
