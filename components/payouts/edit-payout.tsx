@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { messageOf } from "@/components/trpc/errors";
 import { Card, EmptyState, ErrorNote, Loading } from "@/components/ui/layout";
-import { toDecimalString } from "@/server/domain/money";
+import { payoutFormFields } from "@/server/domain/payout-form-fields";
 import { PayoutForm } from "./payout-form";
 
 /** The payout form, prefilled from the payout as stored now, for its maker while it waits for approval. */
@@ -36,20 +36,7 @@ export function EditPayout({ id }: { id: string }) {
       key={editRevision}
       hasApprovals={hasApprovals}
       onStale={() => void query.refetch()}
-      existing={{
-        id: payout.id,
-        revision: editRevision,
-        connectionId: payout.connection.id,
-        connectionName: payout.connection.name,
-        channel: payout.channel,
-        currency: payout.currency,
-        amount: toDecimalString(payout.amountMinor, payout.currency),
-        recipientPhone: payout.recipientPhone,
-        recipientName: payout.recipientName,
-        recipientAccount: payout.recipientAccount,
-        recipientDetails: (payout.recipientDetails as Record<string, string> | null) ?? null,
-        description: payout.description,
-      }}
+      existing={{ id: payout.id, revision: editRevision, ...payoutFormFields(payout) }}
     />
   );
 }

@@ -1,4 +1,5 @@
 "use client";
+import type { PayoutFormFields } from "@/server/domain/payout-form-fields";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -20,25 +21,14 @@ function tooLong(max: number, length: number): string {
 }
 
 /** A payout as the edit form starts from: its fields as the maker typed them, and the revision the save is checked against. */
-export interface PayoutFormExisting {
+export interface PayoutFormExisting extends PayoutFormFields {
   id: string;
   /** byId's editRevision when the form opened: an edit or an approval since makes the save a conflict. */
   revision: string;
-  connectionId: string;
-  connectionName: string;
-  channel: string | null;
-  currency: string;
-  /** Major units, plain ("15.00"). */
-  amount: string;
-  recipientPhone: string | null;
-  recipientName: string | null;
-  recipientAccount: string | null;
-  recipientDetails: Record<string, string> | null;
-  description: string;
 }
 
 /** A new payout's fields copied from another (Copy as new payout): never its id, so never its idempotency key. */
-export type PayoutFormPrefill = Omit<PayoutFormExisting, "id" | "revision"> & { copiedFromId: string };
+export type PayoutFormPrefill = PayoutFormFields & { copiedFromId: string };
 
 interface Duplicate {
   id: string;

@@ -4,25 +4,12 @@
 // payout gets its own id from the form, so never the failed one's
 // idempotency key (the payout id is what providers deduplicate on), and goes
 // through the same checks and approval as any other.
-import { toDecimalString } from "@/server/domain/money";
+import { payoutFormFields, type PayoutFormFields } from "@/server/domain/payout-form-fields";
 import { Conflict, Forbidden, NotFound } from "./errors";
 import type { Actor, Desk } from "./types";
 
 /** The form's fields (PayoutFormPrefill in components/payouts/payout-form.tsx). Deliberately no `id`. */
-export interface PayoutCopy {
-  copiedFromId: string;
-  connectionId: string;
-  connectionName: string;
-  channel: string | null;
-  currency: string;
-  /** Major units, plain ("15.00"), as the form takes them. */
-  amount: string;
-  recipientPhone: string | null;
-  recipientName: string | null;
-  recipientAccount: string | null;
-  recipientDetails: Record<string, string> | null;
-  description: string;
-}
+export type PayoutCopy = PayoutFormFields & { copiedFromId: string };
 
 /** Statuses a payout may be copied from: it ended without paying, and the provider said so. */
 export const COPYABLE_STATUSES = ["failed"] as const;
@@ -34,22 +21,5 @@ export async function payoutCopy(desk: Desk, actor: Actor, id: string): Promise<
   if (!(COPYABLE_STATUSES as readonly string[]).includes(payout.status)) {
     throw new Conflict(`Only a failed payout is copied as a new one; this one is ${payout.status.replaceAll("_", " ")}`);
   }
-  return {
-    copiedFromId: payout.id,
-    connectionId: payout.connection.id,
-    connectionName: payout.connection.name,
-    channel: payout.channel,
-    currency: payout.currency,
-    amount: toDecimalString(payout.amountMinor, payout.currency),
-    recipientPhone: payout.recipientPhone,
-    recipientName: payout.recipientName,
-    recipientAccount: payout.recipientAccount,
-    recipientDetails: stringRecord(payout.recipientDetails),
-    description: payout.description,
-  };
-}
-
-function stringRecord(value: unknown): Record<string, string> | null {
-  if (!value || typeof value !== "object" || Array.isArray(value)) return null;
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, String(v)]));
+  return { copiedFromId: payout.id, ...payoutFormFields(payout) };
 }
