@@ -128,19 +128,26 @@ export async function findLikelyDuplicates(db: Db | Tx, payout: PayoutKey, windo
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: 10,
-    select: {
-      id: true,
-      createdAt: true,
-      status: true,
-      amountMinor: true,
-      currency: true,
-      recipientPhone: true,
-      recipientAccount: true,
-      connection: { select: { name: true } },
-      createdBy: { select: { name: true } },
-    },
+    select: DUPLICATE_SELECT,
   });
-  return rows.map(({ connection, createdBy, ...row }) => ({ ...row, status: row.status as PayoutStatus, connectionName: connection.name, createdByName: createdBy.name }));
+  return rows.map(likelyDuplicate);
+}
+
+/** What a likely duplicate shows (the maker's warning, the approval card), read the same way by both finders. */
+const DUPLICATE_SELECT = {
+  id: true,
+  createdAt: true,
+  status: true,
+  amountMinor: true,
+  currency: true,
+  recipientPhone: true,
+  recipientAccount: true,
+  connection: { select: { name: true } },
+  createdBy: { select: { name: true } },
+} as const;
+
+function likelyDuplicate({ connection, createdBy, ...row }: { status: string; connection: { name: string }; createdBy: { name: string } } & Omit<LikelyDuplicate, "status" | "connectionName" | "createdByName">): LikelyDuplicate {
+  return { ...row, status: row.status as PayoutStatus, connectionName: connection.name, createdByName: createdBy.name };
 }
 
 /**
@@ -176,17 +183,7 @@ export async function findLikelyDuplicatesAmong(
       OR: [...(phones.length ? [{ recipientPhone: { in: phones } }] : []), ...(accounts.length ? [{ recipientAccount: { in: accounts } }] : [])],
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    select: {
-      id: true,
-      createdAt: true,
-      status: true,
-      amountMinor: true,
-      currency: true,
-      recipientPhone: true,
-      recipientAccount: true,
-      connection: { select: { name: true } },
-      createdBy: { select: { name: true } },
-    },
+    select: DUPLICATE_SELECT,
   });
   const byMoney = new Map<string, typeof rows>();
   for (const row of rows) {
@@ -204,8 +201,7 @@ export async function findLikelyDuplicatesAmong(
         (payout.recipientPhone !== null && row.recipientPhone === payout.recipientPhone) ||
         (payout.recipientAccount !== null && row.recipientAccount === payout.recipientAccount);
       if (!samePerson || Math.abs(row.createdAt.getTime() - payout.createdAt.getTime()) > span) continue;
-      const { connection, createdBy, ...rest } = row;
-      found.push({ ...rest, status: rest.status as PayoutStatus, connectionName: connection.name, createdByName: createdBy.name });
+      found.push(likelyDuplicate(row));
     }
     if (found.length > 0) out.set(payout.id, found);
   }
