@@ -1,9 +1,9 @@
 "use client";
+import { SaveRow } from "./save-row";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { fieldErrorsOf, messageOf } from "@/components/trpc/errors";
-import { Button } from "@/components/ui/button";
 import { Field } from "@/components/ui/field";
 import { Card, ErrorNote, Loading } from "@/components/ui/layout";
 import { formatInZone } from "@/server/domain/statement";
@@ -93,21 +93,7 @@ export function GeneralSettings({ canEdit }: { canEdit: boolean }) {
             </>
           )}
         </Field>
-        {canEdit ? (
-          <div className="flex items-center gap-3">
-            <Button type="submit" busy={save.isPending}>
-              Save
-            </Button>
-            {saved && (
-              <p role="status" className="text-sm text-emerald-800">
-                {saved}
-              </p>
-            )}
-          </div>
-        ) : (
-          <p className="text-sm text-slate-600">Only admins change these settings.</p>
-        )}
-        {save.isError && Object.keys(errors).length === 0 && <ErrorNote>{messageOf(save.error)}</ErrorNote>}
+        <SaveRow canEdit={canEdit} busy={save.isPending} saved={saved} error={save.isError && Object.keys(errors).length === 0 ? messageOf(save.error) : null} />
         {settings.data.updatedAt && (
           <p className="text-xs text-slate-500">Last changed {formatInZone(new Date(settings.data.updatedAt), settings.data.timeZone)}.</p>
         )}
