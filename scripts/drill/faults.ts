@@ -1,12 +1,14 @@
-// npm run test:faults [-- --payouts 200 --kills 10 --window 600]
+// npm run test:faults [-- --payouts 200 --kills 10 --window 600 --storm 40]
 //
 // The crash drill, as an operator would run it: PostgreSQL; this process
 // plays the web side (the built-in emulators, which keep their state for the
 // whole drill, and the callback route) and separate worker processes
 // (`scripts/workers.ts`, as deployed) do the sending; the five emulators
 // inject faults (500, garbage, timeout, slow, dropped after accepting) on
-// sends and status queries while a worker is killed with SIGKILL at random
-// moments and started again. Prints, and fails on: payouts held twice at a
+// sends and status queries for the first `--storm` seconds (a fault no request
+// meets within 3 s lapses, as a provider's blip does) while a worker is killed
+// with SIGKILL at random moments and started again; after the storm the desk
+// must bring every payout to its final status within the window. Prints, and fails on: payouts held twice at a
 // provider, wrong final statuses, payouts not final within the window, and
 // an approval-to-send time over two minutes.
 import { PROVIDER_CASES } from "@/server/testing/provider-cases";
@@ -32,6 +34,7 @@ import {
 const payouts = numberArg("payouts", 200);
 const killsWanted = numberArg("kills", 10);
 const windowSeconds = numberArg("window", 600);
+const stormSeconds = numberArg("storm", 40);
 const workerCount = 2;
 const MAX_APPROVAL_TO_SEND_SECONDS = 120;
 
@@ -77,17 +80,21 @@ try {
   const ids = await createPayouts(desk, planned);
   for (let i = 0; i < workerCount; i++) workers.push(spawnWorker(desk, { DESK_PROVIDER_TIMEOUT_SECONDS: "5" }, log));
   await waitForWorkers(desk, workerCount);
-  console.log(`test:faults — ${payouts} payouts over the five emulators, ${workerCount} worker processes, faults on, ${killsWanted} kills`);
+  console.log(`test:faults — ${payouts} payouts over the five emulators, ${workerCount} worker processes, faults for ${stormSeconds} s, ${killsWanted} kills`);
 
-  // Faults: every second or two, one emulator breaks its next answer or two.
+  // Faults: several times a second during the storm, one emulator breaks its next answer or two.
+  const stormEnds = Date.now() + stormSeconds * 1000;
   const injector = (async () => {
-    while (!stopping) {
+    while (!stopping && Date.now() < stormEnds) {
       const provider = pick(Object.keys(OPERATIONS) as ProviderKind[]);
       const emulator = (await sandboxEmulator(provider, desk.t.desk)) as unknown as { injectFault(fault: object): Promise<void> | void };
       const mode = pick(MODES);
-      await emulator.injectFault({ mode, count: 1 + Math.floor(Math.random() * 2), operation: pick(OPERATIONS[provider]), delayMs: 2_000 });
+      // A fault no request meets within 3 s lapses: an outage is a blip. Faults that never lapsed,
+      // injected for the whole window, piled up on a quiet operation until the last payout's every
+      // status check met one and its next check fell after the window.
+      await emulator.injectFault({ mode, count: 1 + Math.floor(Math.random() * 2), operation: pick(OPERATIONS[provider]), delayMs: 2_000, lapsesAt: Date.now() + 3_000 });
       faults++;
-      await sleep(1000 + Math.random() * 1000);
+      await sleep(250 + Math.random() * 500);
     }
   })();
 

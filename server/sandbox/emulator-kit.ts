@@ -222,13 +222,20 @@ export interface EmulatorFault<Mode extends string, Operation extends string> {
   delayMs?: number;
   /** Whether the provider acts on the request despite the broken answer (default: all but outright refusals). */
   process?: boolean;
+  /**
+   * When (epoch ms) a fault that no request has met yet lapses (default: never).
+   * A drill injecting faults for minutes sets it, so its faults are transient
+   * blips as a provider's outages are, and do not pile up for the one payout
+   * still being polled at the end.
+   */
+  lapsesAt?: number;
 }
 
 export interface FaultBook<Mode extends string, Operation extends string> {
   normalise(fault: EmulatorFault<Mode, Operation>): Required<EmulatorFault<Mode, Operation>>;
   /** A fault from a control request's fields (numbers as number or bigint), or null when they name none. */
   parse(fields: { mode: unknown; operation?: unknown; count?: unknown; delayMs?: unknown; process?: unknown }): Required<EmulatorFault<Mode, Operation>> | null;
-  /** Takes the first fault matching `operation`, account list first; counts it down and drops it when spent. */
+  /** Takes the first fault matching `operation`, account list first; counts it down and drops it when spent. Lapsed faults are dropped unmet. */
   take(lists: Array<Array<Required<EmulatorFault<Mode, Operation>>>>, operation: Operation): Required<EmulatorFault<Mode, Operation>> | null;
 }
 
@@ -245,6 +252,7 @@ export function faultBook<Mode extends string, Operation extends string>(spec: {
     operation: fault.operation ?? spec.defaultOperation,
     delayMs: fault.delayMs ?? 5000,
     process: fault.process ?? !spec.refusals.includes(fault.mode),
+    lapsesAt: fault.lapsesAt ?? Number.POSITIVE_INFINITY,
   });
   const positiveCount = (value: unknown): number | null => {
     const n = typeof value === "bigint" ? Number(value) : typeof value === "number" ? value : NaN;
@@ -269,7 +277,9 @@ export function faultBook<Mode extends string, Operation extends string>(spec: {
       });
     },
     take(lists, operation) {
+      const now = Date.now();
       for (const list of lists) {
+        for (let i = list.length - 1; i >= 0; i--) if (list[i]!.lapsesAt <= now) list.splice(i, 1);
         const index = list.findIndex((f) => f.operation === operation || f.operation === "any");
         if (index >= 0) {
           const fault = list[index]!;

@@ -14,7 +14,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { formatUnits } from "@/server/domain/money";
 import { parseWithNumbers, plainDecimal, rawNumber, stringifyWithNumbers } from "@/server/connectors/muda/json";
 import { MUDA_PRODUCTS, type MudaProduct } from "@/server/connectors/muda/products";
-import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, readJson, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, readJson, type CallbackAttempt, type EmulatorFault } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -50,15 +50,8 @@ export interface MudaEmulatorAccount {
 export type MudaFaultMode = "500" | "garbage" | "timeout" | "slow" | "drop-after-accept";
 export type MudaFaultOperation = "payout" | "status" | "balance" | "token" | "any";
 
-export interface MudaFault {
-  mode: MudaFaultMode;
-  /** How many requests it affects (default 1). */
-  count?: number;
-  /** Which requests it affects (default "payout"). */
-  operation?: MudaFaultOperation;
-  delayMs?: number;
-  process?: boolean;
-}
+/** What goes wrong, on which calls, how often, until when: the kit's fault with this emulator's modes and operations. */
+export type MudaFault = EmulatorFault<MudaFaultMode, MudaFaultOperation>;
 
 export interface MudaEmulatorOptions {
   /** Path prefix the emulator is mounted under, stripped from request paths (default "/api/sandbox/muda"). */

@@ -26,7 +26,7 @@ import {
   type EcdsaSignatureFormat,
 } from "@/server/connectors/pawapay/http-signature";
 import { EMULATED_MMOS, sandboxOutcome, type EmulatedMmo } from "./mmo";
-import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, readJson, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, readJson, type CallbackAttempt, type EmulatorFault } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -63,15 +63,8 @@ export interface PawapayEmulatorAccount {
 export type PawapayFaultMode = "500" | "garbage" | "timeout" | "slow" | "drop-after-accept" | "enqueue";
 export type PawapayFaultOperation = "payout" | "status" | "balances" | "any";
 
-export interface PawapayFault {
-  mode: PawapayFaultMode;
-  /** How many requests it affects (default 1). */
-  count?: number;
-  /** Which requests it affects (default "payout"). */
-  operation?: PawapayFaultOperation;
-  delayMs?: number;
-  process?: boolean;
-}
+/** What goes wrong, on which calls, how often, until when: the kit's fault with this emulator's modes and operations. */
+export type PawapayFault = EmulatorFault<PawapayFaultMode, PawapayFaultOperation>;
 
 export interface PawapayEmulatorOptions {
   /** Path prefix the emulator is mounted under, stripped from request paths (e.g. "/api/sandbox/pawapay"). */

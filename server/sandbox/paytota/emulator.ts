@@ -48,7 +48,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID,
 import { currencyExponent, formatUnits, isKnownCurrency, parseAmount, toDecimalString } from "@/server/domain/money";
 import { generateSigningKey, signBody } from "@/server/connectors/paytota/signature";
 import { answerAmountText, JsonNumber, type AmountUnits } from "@/server/connectors/paytota/wire";
-import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, readJson, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, readJson, type CallbackAttempt, type EmulatorFault } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -80,15 +80,8 @@ export interface PaytotaEmulatorAccount {
 export type PaytotaFaultMode = "500" | "garbage" | "timeout" | "slow" | "drop-after-accept";
 export type PaytotaFaultOperation = "initiate" | "execute" | "status" | "lookup" | "balance" | "statements" | "publicKey" | "any";
 
-export interface PaytotaFault {
-  mode: PaytotaFaultMode;
-  /** How many requests it affects (default 1). */
-  count?: number;
-  /** Which requests it affects (default "initiate"). */
-  operation?: PaytotaFaultOperation;
-  delayMs?: number;
-  process?: boolean;
-}
+/** What goes wrong, on which calls, how often, until when: the kit's fault with this emulator's modes and operations. */
+export type PaytotaFault = EmulatorFault<PaytotaFaultMode, PaytotaFaultOperation>;
 
 export interface PaytotaEmulatorOptions {
   /** Path prefix the emulator is mounted under, stripped from request paths (default "/api/sandbox/paytota"). */

@@ -35,7 +35,7 @@ import {
   requestSignature,
 } from "@/server/connectors/pontis/crypto";
 import { EMULATED_METHODS, sandboxOutcome } from "./methods";
-import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, type CallbackAttempt, type EmulatorFault } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -84,14 +84,8 @@ export interface PontisEmulatorAccount {
 export type PontisFaultMode = "500" | "429" | "garbage" | "timeout" | "slow" | "drop-after-accept";
 export type PontisFaultOperation = "send" | "status" | "login" | "any";
 
-export interface PontisFault {
-  mode: PontisFaultMode;
-  count?: number;
-  /** Which requests it affects (default "send"). */
-  operation?: PontisFaultOperation;
-  delayMs?: number;
-  process?: boolean;
-}
+/** What goes wrong, on which calls, how often, until when: the kit's fault with this emulator's modes and operations. */
+export type PontisFault = EmulatorFault<PontisFaultMode, PontisFaultOperation>;
 
 export interface PontisEmulatorOptions {
   /** Path prefix stripped from request paths (default "/api/sandbox/pontis"; "" for none). */

@@ -39,7 +39,7 @@ import {
   type PraxisNotificationStatus,
   type PraxisTransactionStatus,
 } from "@/server/connectors/praxis/wire";
-import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, type CallbackAttempt } from "../emulator-kit";
+import { answerUnderFault, createCallbackSender, createEmulatorTasks, droppedResponse, faultBook, type CallbackAttempt, type EmulatorFault } from "../emulator-kit";
 
 // ---------------------------------------------------------------- options
 
@@ -75,14 +75,8 @@ export interface PraxisEmulatorAccount {
 export type PraxisFaultMode = "500" | "garbage" | "timeout" | "slow" | "drop-after-accept" | "negative-status" | "bad-signature";
 export type PraxisFaultOperation = "payout" | "status" | "any";
 
-export interface PraxisFault {
-  mode: PraxisFaultMode;
-  count?: number;
-  /** Which requests it affects (default "payout"). */
-  operation?: PraxisFaultOperation;
-  delayMs?: number;
-  process?: boolean;
-}
+/** What goes wrong, on which calls, how often, until when: the kit's fault with this emulator's modes and operations. */
+export type PraxisFault = EmulatorFault<PraxisFaultMode, PraxisFaultOperation>;
 
 export interface PraxisEmulatorOptions {
   /** Path prefix stripped from request paths (default "/api/sandbox/praxis"; "" for none). */
