@@ -27,7 +27,7 @@ import { audit, auditMany } from "./audit";
 import { changeStatusInTx, changeStatusManyInTx } from "./payout-status";
 import { ensurePolicySeeded, policyNames, policyVersions } from "./approval-policy";
 import { positionKey, positions } from "./approval-checks";
-import { duplicateWindowHours, findLikelyDuplicates, type LikelyDuplicate } from "./duplicates";
+import { duplicateWindowHours, findLikelyDuplicatesOfStored, type LikelyDuplicate } from "./duplicates";
 import { limitsProblem, limitsProblems } from "./payout-limits";
 
 /** A payout whose window ends within this many hours is shown as expiring soon. */
@@ -106,7 +106,7 @@ export async function assess(
   db: Db | Tx,
   actor: Actor,
   payouts: readonly DecisionPayout[],
-  opts: { cumulative: boolean; now?: Date; /** Found beforehand for many payouts at once (batch-approvals.ts), by the same rule. */ duplicates?: ReadonlyMap<string, LikelyDuplicate[]> },
+  opts: { cumulative: boolean; now?: Date },
 ): Promise<Map<string, Assessment>> {
   const now = opts.now ?? new Date();
   const out = new Map<string, Assessment>();
@@ -118,7 +118,7 @@ export async function assess(
     positions(db, payouts.map((p) => ({ connectionId: p.connectionId, currency: p.currency }))),
     duplicateWindowHours(db),
   ]);
-  const duplicates = opts.duplicates ?? new Map(await Promise.all(payouts.map(async (p) => [p.id, await findLikelyDuplicates(db, p, windowHours)] as const)));
+  const duplicates = await findLikelyDuplicatesOfStored(db, payouts, windowHours);
   const approvedInBatch = new Map<string, bigint>();
 
   for (const payout of payouts) {

@@ -22,7 +22,6 @@ import { audit, auditMany } from "./audit";
 import { FieldErrors, NotFound } from "./errors";
 import { changeStatusManyInTx } from "./payout-status";
 import { ensurePolicySeeded } from "./approval-policy";
-import { duplicateWindowHours, findLikelyDuplicatesAmong, type LikelyDuplicate } from "./duplicates";
 import { limitsProblems } from "./payout-limits";
 import {
   approvalRow,
@@ -124,17 +123,6 @@ async function batchOf(db: Db | Tx, batchId: string) {
   return { ...batch, createdBy: { name: maker?.name ?? "someone no longer on the desk" } };
 }
 
-/** The likely duplicates of stored payouts, by the one rule (duplicates.ts), a few hundred at a query. */
-async function duplicatesOf(db: Db | Tx, payouts: readonly DecisionPayout[]): Promise<Map<string, LikelyDuplicate[]>> {
-  const windowHours = await duplicateWindowHours(db);
-  const out = new Map<string, LikelyDuplicate[]>();
-  for (let i = 0; i < payouts.length; i += 500) {
-    const found = await findLikelyDuplicatesAmong(db, payouts.slice(i, i + 500), windowHours, 10, true);
-    for (const [id, list] of found) out.set(id, list);
-  }
-  return out;
-}
-
 /** The batch's waiting rows (or the chosen ones that are waiting), id order, read a page at a time. */
 async function waitingRows(db: Db | Tx, batchId: string, subset: string[] | null): Promise<DecisionPayout[]> {
   const rows: DecisionPayout[] = [];
@@ -172,7 +160,7 @@ interface Judged {
 /** Every waiting row judged for this person, in the order a decision takes them (so the balance counts cumulatively). */
 async function judgeAll(db: Db | Tx, actor: Actor, batchId: string, subset: string[] | null): Promise<Judged[]> {
   const rows = await waitingRows(db, batchId, subset);
-  const assessed = await assess(db, actor, rows, { cumulative: true, duplicates: await duplicatesOf(db, rows) });
+  const assessed = await assess(db, actor, rows, { cumulative: true });
   return rows.map((payout) => ({ payout, a: assessed.get(payout.id)! }));
 }
 
@@ -333,7 +321,7 @@ async function decideBatch(desk: Desk, actor: Actor, input: BatchDecisionInput &
         outcome.chunks++;
         outcome.considered += rows.length;
         for (const r of rows) seen.add(r.id);
-        const assessed = await assess(tx, actor, rows, { cumulative: true, duplicates: await duplicatesOf(tx, rows) });
+        const assessed = await assess(tx, actor, rows, { cumulative: true });
         if (input.decision === "approved") await approveChunk(tx, actor, rows, assessed, input.acknowledge, batchId, outcome, skips, ip);
         else await rejectChunk(tx, actor, rows, assessed, reason!, batchId, outcome, skips, ip);
         return false;
@@ -527,7 +515,7 @@ export async function batchWaitingRows(desk: Desk, actor: Actor, input: { batchI
     desk.db.payout.count({ where }),
     desk.db.payout.findMany({ where, orderBy: [{ batchRow: "asc" }, { id: "asc" }], skip: (page - 1) * pageSize, take: pageSize, include: DECISION_INCLUDE }),
   ]);
-  const assessed = await assess(desk.db, actor, rows, { cumulative: false, duplicates: await duplicatesOf(desk.db, rows) });
+  const assessed = await assess(desk.db, actor, rows, { cumulative: false });
   return {
     total,
     page,

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { testDatabases } from "@/server/db/testing";
 import { refusal, startTestDesk, type TestDesk } from "@/server/testing/desk";
-import { duplicateWindow, findLikelyDuplicates } from "./duplicates";
+import { duplicateWindow, findLikelyDuplicates, findLikelyDuplicatesOfStored } from "./duplicates";
 
 describe.each(testDatabases())("likely duplicates on %s", (kind) => {
   let t: TestDesk;
@@ -47,6 +47,27 @@ describe.each(testDatabases())("likely duplicates on %s", (kind) => {
     // On the approval card the earlier one sees the later too: both are worth a look.
     const firstRow = await t.desk.db.payout.findUniqueOrThrow({ where: { id: first.id } });
     expect((await findLikelyDuplicates(t.desk.db, firstRow, 24)).map((d) => d.id)).toEqual([second.id]);
+  });
+
+  it("finds for many stored payouts at once exactly what it finds one by one (the approval cards and batches use it)", async () => {
+    // Two recipients, two amounts, payouts spread over 60 hours, one withdrawn: twins in and out of the window.
+    const phones = [newRecipient(), newRecipient()];
+    const ids: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      const made = await create(phones[i % 2]!, i % 3 === 0 ? "17" : "18");
+      await createdHoursAgo(made.id, (i * 37) % 60);
+      ids.push(made.id);
+    }
+    await t.caller("maker").payouts.cancel({ id: ids[5]! });
+    const rows = await t.desk.db.payout.findMany({ where: { id: { in: ids } } });
+    const together = await findLikelyDuplicatesOfStored(t.desk.db, rows, 24);
+    let flagged = 0;
+    for (const row of rows) {
+      const alone = (await findLikelyDuplicates(t.desk.db, row, 24)).map((d) => d.id);
+      expect((together.get(row.id) ?? []).map((d) => d.id), `duplicates of ${row.id}`).toEqual(alone);
+      if (alone.length > 0) flagged++;
+    }
+    expect(flagged).toBeGreaterThan(4);
   });
 
   it("does not flag one outside the window, nor one that can no longer pay", async () => {

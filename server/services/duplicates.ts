@@ -207,3 +207,17 @@ export async function findLikelyDuplicatesAmong(
   }
   return out;
 }
+
+/**
+ * The likely duplicates of stored payouts (an approval card, a batch being
+ * approved), by the one rule: what findLikelyDuplicates answers one by one,
+ * found a few hundred payouts at a query (a card per payout cost three queries
+ * each, and a batch of 200 previewed and approved cost 1,200).
+ */
+export async function findLikelyDuplicatesOfStored(db: Db | Tx, payouts: readonly PayoutKey[], windowHours: number): Promise<Map<string, LikelyDuplicate[]>> {
+  const out = new Map<string, LikelyDuplicate[]>();
+  for (let i = 0; i < payouts.length; i += 500) {
+    for (const [id, list] of await findLikelyDuplicatesAmong(db, payouts.slice(i, i + 500), windowHours, 10, true)) out.set(id, list);
+  }
+  return out;
+}

@@ -1,0 +1,10 @@
+import { PROVIDER_CASES } from "@/server/testing/provider-cases";
+import { approveAll, createPayouts, openDesk } from "../lib/pipeline-kit";
+const desk = await openDesk((process.env.KIND as "postgres") ?? "postgres");
+const c = PROVIDER_CASES.find((x) => x.provider === "pawapay")!;
+const ids = await createPayouts(desk, Array.from({ length: 1000 }, (_, i) => ({ provider: c.provider, fields: { ...c.success, description: `Bench ${i}` }, expected: "succeeded" as const })));
+const t0 = performance.now();
+await approveAll(desk, ids);
+console.log("approve 1000:", ((performance.now() - t0) / 1000).toFixed(2), "s");
+await desk.close();
+process.exit(0);
