@@ -417,9 +417,14 @@ export interface ApprovingNow {
 
 /**
  * Records approvals decided together (approveMany, a bulk file's batch): an
- * approval row each, the completed ones moved to approved, then one audit
- * entry each as the transaction's last write (see audit.ts: one lock, one read
- * and one insert for them all). `details` adds to each entry's.
+ * approval row each, one audit entry each (see audit.ts: one lock, one read
+ * and one insert for them all), and last the completed ones moved to approved.
+ * The callers hold the payouts' row locks, so the move cannot miss. It goes
+ * last because it locks the shared rollup rows (payout-rollups.ts) until the
+ * commit: every worker sending an approved payout and every callback settling
+ * one waits on those rows, and with the move first they waited for the audit
+ * chain's round trips too (most of bench:pipeline's lock waits). `details`
+ * adds to each entry's.
  */
 export async function recordApprovalsInTx(
   tx: Tx,
@@ -431,11 +436,6 @@ export async function recordApprovalsInTx(
   await tx.approval.createMany({
     data: going.map((d) => approvalRow(d.payout, actor, "approved", d.level, { acknowledged: acknowledged.get(d.payout.id) })),
   });
-  const complete = going.filter((d) => d.completes).map((d) => d.payout.id);
-  const moved =
-    complete.length > 0
-      ? await changeStatusManyInTx(tx, complete, { to: "approved", from: ["pending_approval"], source: "user", actorId: actor.id, note: opts.note })
-      : { changed: [], unchanged: [] };
   await auditMany(
     tx,
     going.map((d) => ({
@@ -455,6 +455,11 @@ export async function recordApprovalsInTx(
       ip: opts.ip,
     })),
   );
+  const complete = going.filter((d) => d.completes).map((d) => d.payout.id);
+  const moved =
+    complete.length > 0
+      ? await changeStatusManyInTx(tx, complete, { to: "approved", from: ["pending_approval"], source: "user", actorId: actor.id, note: opts.note })
+      : { changed: [], unchanged: [] };
   return moved;
 }
 
