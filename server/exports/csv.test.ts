@@ -27,6 +27,17 @@ describe("CSV export", () => {
     expect(bytes.equals(readFileSync(GOLDEN))).toBe(true);
   });
 
+  it("says a failure in words beside the provider's code and message (failure-reasons.ts), and nothing when nothing failed", async () => {
+    const rows = records(await csvOf(payoutsList()));
+    const failed = rows.find((r) => r.status === "failed")!;
+    expect(failed).toMatchObject({
+      failure_code: "insufficient_funds",
+      failure_message: "'-2 balance too low",
+      failure_reason: "The Paytota account did not hold enough money for this payout. (insufficient_funds)",
+    });
+    expect(rows.filter((r) => r.failure_reason !== "").map((r) => r.status)).toEqual(["failed"]);
+  });
+
   it("is RFC 4180 with a UTF-8 byte-order mark, CRLF line ends and a header row", async () => {
     const bytes = await csvOf(ugxStatement());
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);

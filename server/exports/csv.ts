@@ -29,6 +29,7 @@ import { decimal } from "./amounts";
 import { drained } from "./streams";
 import type { ExportInput, ExportRow, ExportWriter } from "./types";
 import { ZonedClock } from "./zoned-time";
+import { failureInWords } from "@/server/domain/failure-reasons";
 
 export const NOT_REPORTED = "not reported";
 
@@ -60,6 +61,8 @@ export const CSV_COLUMNS = [
   "provider_reference",
   "failure_code",
   "failure_message",
+  /** The provider's code and message in words (failure-reasons.ts), as the payout page and the list say it. */
+  "failure_reason",
 ] as const;
 
 type Cell = string | bigint | null;
@@ -101,6 +104,7 @@ export function csvRecord(row: ExportRow, clock: ZonedClock): Cell[] {
     row.providerReference,
     row.failureCode,
     row.failureMessage,
+    failureInWords(row.provider, row.failureCode, row.failureMessage),
   ];
 }
 

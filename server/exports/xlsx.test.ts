@@ -93,6 +93,17 @@ describe("XLSX export", () => {
     expect(usdt.getCell(17).value).toBe("பிரியா ஐயர்");
   });
 
+  it("says a failure in words beside the provider's code and message, and leaves the cell empty when nothing failed", async () => {
+    const sheet = (await workbookOf(payoutsList())).getWorksheet("Detail")!;
+    const header = sheet.getRow(1).values as unknown[];
+    expect(header.slice(22, 25)).toEqual(["Failure code", "Failure message", "Failure reason"]);
+    const rows = detailById(sheet);
+    const failed = rows.get("0b7c6f5e-1d2a-4e8b-9c3d-333333333333")!;
+    expect([failed.getCell(22).value, failed.getCell(23).value]).toEqual(["insufficient_funds", "-2 balance too low"]);
+    expect(failed.getCell(24).value).toBe("The Paytota account did not hold enough money for this payout. (insufficient_funds)");
+    expect(rows.get("0b7c6f5e-1d2a-4e8b-9c3d-111111111111")!.getCell(24).value).toBeNull();
+  });
+
   it("uses each currency's exponent: KWD three decimals", async () => {
     const rows = detailById(
       (await workbookOf(payoutsList([exportRow({ payoutId: "k", currency: "KWD", amountMinor: 1_234_567n })])))

@@ -31,6 +31,7 @@ import { exportTitle, summaryLines } from "./summary-lines";
 import { cutWithMarker, EXCEL_MAX_CELL_CHARS } from "./text";
 import type { ExportInput, ExportRow, ExportWriter, StatementSummary } from "./types";
 import { ZonedClock } from "./zoned-time";
+import { failureInWords } from "@/server/domain/failure-reasons";
 
 /** Excel's last row is 1,048,576; one is the header. */
 export const EXCEL_MAX_DATA_ROWS = 1_048_575;
@@ -78,6 +79,7 @@ const DETAIL_COLUMNS: Array<{ header: (zone: string) => string; width: number }>
   { header: () => "Provider reference", width: 26 },
   { header: () => "Failure code", width: 18 },
   { header: () => "Failure message", width: 40 },
+  { header: () => "Failure reason", width: 60 },
 ];
 
 export function createXlsxWriter(options: XlsxOptions = {}): ExportWriter {
@@ -195,6 +197,12 @@ async function zipCaughtUp(sheet: ExcelJS.Worksheet) {
   }
 }
 
+/** The failure in words (failure-reasons.ts), as the payout page and the list say it; no cell when the payout carries no failure. */
+function reasonText(p: ExportRow, text: (value: string) => string): string | undefined {
+  const words = failureInWords(p.provider, p.failureCode, p.failureMessage);
+  return words === null ? undefined : text(words);
+}
+
 type SetAmount = (cell: ExcelJS.Cell, minor: bigint, currency: string) => void;
 
 function writeDetailRow(sheet: ExcelJS.Worksheet, p: ExportRow, clock: ZonedClock, text: (value: string) => string, setAmount: SetAmount) {
@@ -224,6 +232,7 @@ function writeDetailRow(sheet: ExcelJS.Worksheet, p: ExportRow, clock: ZonedCloc
     p.providerReference === null ? undefined : text(p.providerReference),
     p.failureCode === null ? undefined : text(p.failureCode),
     p.failureMessage === null ? undefined : text(p.failureMessage),
+    reasonText(p, text),
   ]);
   // Every cell gets a style object exceljs has seen before: it recognises styles by identity,
   // and the fresh empty style each new cell carries cost a full style lookup per cell.
