@@ -96,7 +96,8 @@ export async function workOnPayout(desk: Desk, work: DueWork, owner: string): Pr
  */
 export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkContext): Promise<PayoutStatus> {
   const work = ctx ?? (await directContext(desk, payoutId));
-  if (!(await stillAsApproved(desk, payoutId))) {
+  const checked = await stillAsApproved(desk, payoutId);
+  if (!checked.ok) {
     await finishWork(desk.db, { id: payoutId, owner: work.owner, seenDueAt: work.seenDueAt, next: new Date(), checkAttempt: 0 });
     return "pending_approval";
   }
@@ -120,7 +121,9 @@ export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkConte
     await finishWork(desk.db, { id: payoutId, owner: work.owner, seenDueAt: work.seenDueAt, next: new Date(Date.now() + 5_000), checkAttempt: 0 });
     return claim.current;
   }
-  return send(desk, payoutId, { firstAttempt: true }, work);
+  // The row read for the check is the row sent when the claim was the only change since (its version says so).
+  const read = checked.payout && claim.version === checked.payout.version + 1 ? checked.payout : undefined;
+  return send(desk, payoutId, { firstAttempt: true }, work, read);
 }
 
 /**
@@ -128,21 +131,23 @@ export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkConte
  * approved? Each approval holds the hash of the payload it approved; if the
  * row now hashes differently, the round's approvals are void and the payout
  * goes back to waiting for approval, with an event naming what changed.
- * Returns whether it may be sent. (Approvals from before payloads were hashed carry none and are not checked.)
+ * Answers whether it may be sent, and the row it read (to send, when nothing
+ * but the claim changed it since). (Approvals from before payloads were hashed carry none and are not checked.)
  */
-async function stillAsApproved(desk: Desk, payoutId: string): Promise<boolean> {
-  const payout = await desk.db.payout.findUnique({
+async function stillAsApproved(desk: Desk, payoutId: string): Promise<{ ok: boolean; payout: Payout | null }> {
+  const read = await desk.db.payout.findUnique({
     where: { id: payoutId },
     include: { approvals: { where: { decision: "approved", voidedAt: null } } },
   });
-  if (!payout || payout.status !== "approved") return true; // the claim decides
+  if (!read || read.status !== "approved") return { ok: true, payout: null }; // the claim decides
+  const { approvals, ...payout } = read;
   const current = payoutPayload(payout);
   const hash = payloadHash(current);
-  const live = payout.approvals.filter((a) => a.round === payout.approvalRound);
+  const live = approvals.filter((a) => a.round === payout.approvalRound);
   const differing = live.filter((a) => a.payloadHash !== null && a.payloadHash !== hash);
   // Approved with no approval standing in its round (a status set behind the desk's back): never sent on that.
   const unapproved = live.length === 0;
-  if (differing.length === 0 && !unapproved) return true;
+  if (differing.length === 0 && !unapproved) return { ok: true, payout };
   const changed = [
     ...new Set(differing.flatMap((a) => (a.payload ? changedPayloadFields(a.payload as unknown as PayoutPayload, current) : ["amountMinor" as const]))),
   ];
@@ -172,11 +177,11 @@ async function stillAsApproved(desk: Desk, payoutId: string): Promise<boolean> {
     });
   });
   console.error(`[jobs] payout ${payoutId}: ${reason}`);
-  return false;
+  return { ok: false, payout: null };
 }
 
-async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean }, work: WorkContext): Promise<PayoutStatus> {
-  const payout = await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId } });
+async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean }, work: WorkContext, read?: Payout): Promise<PayoutStatus> {
+  const payout = read ?? (await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId } }));
   const connection = await recentConnection(desk, payout.connectionId);
   if (!connection) throw new Error(`Connection ${payout.connectionId} of payout ${payoutId} is gone`);
   const connector = openConnector(desk, connection, payout.id);
