@@ -177,7 +177,7 @@ function ApprovalToFinal({ data }: { data: Summary }) {
           </p>
           <ResponsiveContainer width="100%" height={120}>
             <BarChart data={rows} layout="vertical" margin={{ top: 0, right: 16, bottom: 0, left: 8 }}>
-              <XAxis type="number" fontSize={11} tickFormatter={(v: number) => duration(v)} />
+              <XAxis type="number" fontSize={11} allowDecimals={false} tickFormatter={(v: number) => duration(v)} />
               <YAxis type="category" dataKey="name" width={110} fontSize={11} />
               <Tooltip formatter={(value) => [duration(Number(value)), "Approval to final"]} />
               <Bar
