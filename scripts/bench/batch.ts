@@ -22,20 +22,19 @@
 // A figure, not a test: it exits non-zero on a wrong count or a duplicate,
 // never on speed.
 import { stringify } from "csv-stringify/sync";
-import { Dispatcher } from "@/server/jobs/dispatcher";
 import { isFinal, PAYOUT_STATUSES } from "@/server/domain/payout-state";
 import { createBatch, getBatch, settled, uploadBatch } from "@/server/services/batches";
 import {
+  type Desk,
   duplicatesAtProviders,
+  noSenders,
   numberArg,
   openDesk,
   postgresAdminUrl,
   sleep,
-  spawnWorker,
+  startSenders,
+  stopSenders,
   stringArg,
-  waitForWorkers,
-  type Desk,
-  type WorkerProcess,
 } from "../lib/pipeline-kit";
 
 const rows = numberArg("rows", 10_000);
@@ -69,8 +68,7 @@ const FINALS = [...PAYOUT_STATUSES].filter((s) => isFinal(s));
 
 async function run(kind: "pglite" | "postgres"): Promise<Figures> {
   const desk: Desk = await openDesk(kind);
-  const workers: WorkerProcess[] = [];
-  let dispatcher: Dispatcher | null = null;
+  const senders = noSenders();
   try {
     const { t } = desk;
     t.desk.connectorDeps = { timeoutMs: 15_000 };
@@ -94,17 +92,8 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
 
     if (decisionOnly) {
       // Nothing is sent: the decision alone.
-    } else if (kind === "pglite") {
-      // The embedded default runs its workers in the desk's own process.
-      dispatcher = new Dispatcher(t.desk);
-      t.desk.jobs = dispatcher;
-      dispatcher.start();
     } else {
-      for (let i = 0; i < workerCount; i++) {
-        workers.push(spawnWorker(desk, {}, (line) => (/error|fail/i.test(line) ? console.log(`  [worker ${i + 1}] ${line}`) : undefined)));
-      }
-      await waitForWorkers(desk, workerCount);
-      console.log(`[${kind}] ${workerCount} worker processes up`);
+      await startSenders(desk, workerCount, senders);
     }
 
     if (!decisionOnly) {
@@ -158,9 +147,7 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
       duplicates: await duplicatesAtProviders(desk, ids),
     };
   } finally {
-    await dispatcher?.stop();
-    for (const w of workers) w.child.kill("SIGTERM");
-    await Promise.all(workers.map((w) => w.exited));
+    await stopSenders(senders);
     await desk.close();
   }
 }

@@ -10,21 +10,20 @@
 // time runs from the first send: sending and settling alone, without approvals
 // competing for the same cores.
 import { PROVIDER_CASES } from "@/server/testing/provider-cases";
-import { Dispatcher } from "@/server/jobs/dispatcher";
 import {
   approveAll,
   createPayouts,
+  type Desk,
   duplicatesAtProviders,
+  noSenders,
   numberArg,
   openDesk,
+  type PlannedPayout,
   postgresAdminUrl,
-  spawnWorker,
+  startSenders,
+  stopSenders,
   stringArg,
   waitAllFinal,
-  waitForWorkers,
-  type Desk,
-  type PlannedPayout,
-  type WorkerProcess,
 } from "../lib/pipeline-kit";
 
 const payouts = numberArg("payouts", 1000);
@@ -56,35 +55,20 @@ interface Figures {
 
 async function run(kind: "pglite" | "postgres"): Promise<Figures> {
   const desk: Desk = await openDesk(kind);
-  const workers: WorkerProcess[] = [];
-  let dispatcher: Dispatcher | null = null;
+  const senders = noSenders();
   try {
     desk.t.desk.connectorDeps = { timeoutMs: 15_000 };
     const planned = plan(payouts);
     process.stdout.write(`[${kind}] creating ${payouts} payouts… `);
     const ids = await createPayouts(desk, planned);
     console.log("done");
-    const startWorkers = async () => {
-      if (kind === "pglite") {
-        // The embedded default runs its workers in the desk's own process.
-        dispatcher = new Dispatcher(desk.t.desk);
-        desk.t.desk.jobs = dispatcher;
-        dispatcher.start();
-      } else {
-        for (let i = 0; i < workerCount; i++) {
-          workers.push(spawnWorker(desk, {}, (line) => (/error|fail/i.test(line) ? console.log(`  [worker ${i + 1}] ${line}`) : undefined)));
-        }
-        await waitForWorkers(desk, workerCount);
-        console.log(`[${kind}] ${workerCount} worker processes up`);
-      }
-    };
     let t0: number;
     if (approveFirst) {
       await approveAll(desk, ids);
       t0 = Date.now();
-      await startWorkers();
+      await startSenders(desk, workerCount, senders);
     } else {
-      await startWorkers();
+      await startSenders(desk, workerCount, senders);
       t0 = Date.now();
       await approveAll(desk, ids);
     }
@@ -119,9 +103,7 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
       statusChecks: Number(checks?.total ?? 0),
     };
   } finally {
-    await (dispatcher as Dispatcher | null)?.stop(); // set inside startWorkers, which TypeScript does not follow
-    for (const w of workers) w.child.kill("SIGTERM");
-    await Promise.all(workers.map((w) => w.exited));
+    await stopSenders(senders);
     await desk.close();
   }
 }

@@ -17,6 +17,7 @@ import type { ProviderKind } from "@/server/connectors/types";
 import { isFinal, PAYOUT_STATUSES, type PayoutStatus } from "@/server/domain/payout-state";
 import type { PayoutFields } from "@/server/testing/provider-cases";
 import { approveManyAsRead } from "@/server/testing/approvals";
+import { Dispatcher } from "@/server/jobs/dispatcher";
 
 export interface Desk {
   t: TestDesk;
@@ -215,4 +216,39 @@ export function numberArg(name: string, fallback: number): number {
 export function stringArg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+/** What sends the desk's payouts in a bench: the dispatcher in this process (PGlite), or worker processes (PostgreSQL). */
+export interface Senders {
+  dispatcher: Dispatcher | null;
+  workers: WorkerProcess[];
+}
+
+export function noSenders(): Senders {
+  return { dispatcher: null, workers: [] };
+}
+
+/**
+ * Starts sending into `senders`: on PGlite the workers run in the desk's own
+ * process, as `npm start` runs them; on PostgreSQL `workerCount` separate
+ * `npm run workers` processes, as deployed at scale (their errors printed).
+ */
+export async function startSenders(desk: Desk, workerCount: number, senders: Senders): Promise<void> {
+  if (desk.kind === "pglite") {
+    senders.dispatcher = new Dispatcher(desk.t.desk);
+    desk.t.desk.jobs = senders.dispatcher;
+    senders.dispatcher.start();
+    return;
+  }
+  for (let i = 0; i < workerCount; i++) {
+    senders.workers.push(spawnWorker(desk, {}, (line) => (/error|fail/i.test(line) ? console.log(`  [worker ${i + 1}] ${line}`) : undefined)));
+  }
+  await waitForWorkers(desk, workerCount);
+  console.log(`[${desk.kind}] ${workerCount} worker processes up`);
+}
+
+export async function stopSenders(senders: Senders): Promise<void> {
+  await senders.dispatcher?.stop();
+  for (const w of senders.workers) w.child.kill("SIGTERM");
+  await Promise.all(senders.workers.map((w) => w.exited));
 }
