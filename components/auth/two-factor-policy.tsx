@@ -6,7 +6,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/client";
 import { messageOf } from "@/components/trpc/errors";
-import { Button } from "@/components/ui/button";
+import { SaveRow } from "@/components/settings/save-row";
 import { Card, ErrorNote, Loading } from "@/components/ui/layout";
 import { when } from "@/components/payouts/format";
 import { useStepUp } from "./step-up";
@@ -61,21 +61,14 @@ export function TwoFactorPolicySettings({ canEdit }: { canEdit: boolean }) {
             </span>
           </span>
         </label>
-        {canEdit ? (
-          <div className="flex items-center gap-3">
-            <Button type="submit" busy={save.isPending} disabled={requireForAll === policy.data.requireForAll}>
-              Save
-            </Button>
-            {saved && (
-              <p role="status" className="text-sm text-emerald-800">
-                {saved}
-              </p>
-            )}
-          </div>
-        ) : (
-          <p className="text-sm text-slate-600">Only admins change who must use two-factor sign-in.</p>
-        )}
-        {failure && <ErrorNote>{failure}</ErrorNote>}
+        <SaveRow
+          canEdit={canEdit}
+          busy={save.isPending}
+          disabled={requireForAll === policy.data.requireForAll}
+          saved={saved}
+          error={failure}
+          readOnlyNote="Only admins change who must use two-factor sign-in."
+        />
         {policy.data.updatedAt && <p className="text-xs text-slate-500">Last changed {when(policy.data.updatedAt)}.</p>}
       </form>
     </Card>

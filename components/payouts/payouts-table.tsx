@@ -19,11 +19,11 @@ const SEARCH_DEBOUNCE_MS = 300;
 /** Only the first page is refreshed, and only while the tab is visible (and on focus). */
 const FIRST_PAGE_REFRESH_MS = 15_000;
 
-/** The browser's zone, read after hydration (the server renders UTC), so times are in the user's zone. */
 /** A cell: a labelled line of its row's card on a phone, a table cell from 768 px. */
 const CELL =
   "flex items-baseline justify-between gap-3 px-4 py-1 max-md:text-right before:shrink-0 before:text-xs before:font-medium before:text-slate-500 before:content-[attr(data-label)] md:table-cell md:py-3 md:before:content-none";
 
+/** The browser's zone, read after hydration (the server renders UTC), so times are in the user's zone. */
 export function useBrowserTimeZone(): string {
   return useSyncExternalStore(
     () => () => {},

@@ -4,12 +4,28 @@
 import { Button } from "@/components/ui/button";
 import { ErrorNote } from "@/components/ui/layout";
 
-export function SaveRow({ canEdit, busy, saved, error }: { canEdit: boolean; busy: boolean; saved: string | null; error: string | null }) {
+export function SaveRow({
+  canEdit,
+  busy,
+  saved,
+  error,
+  disabled = false,
+  readOnlyNote = "Only admins change these settings.",
+}: {
+  canEdit: boolean;
+  busy: boolean;
+  saved: string | null;
+  error: string | null;
+  /** Nothing to save yet (the form still holds what is stored). */
+  disabled?: boolean;
+  /** What a person who may not change them reads instead of the button. */
+  readOnlyNote?: string;
+}) {
   return (
     <>
       {canEdit ? (
         <div className="flex items-center gap-3">
-          <Button type="submit" busy={busy}>
+          <Button type="submit" busy={busy} disabled={disabled}>
             Save
           </Button>
           {saved && (
@@ -19,7 +35,7 @@ export function SaveRow({ canEdit, busy, saved, error }: { canEdit: boolean; bus
           )}
         </div>
       ) : (
-        <p className="text-sm text-slate-600">Only admins change these settings.</p>
+        <p className="text-sm text-slate-600">{readOnlyNote}</p>
       )}
       {error && <ErrorNote>{error}</ErrorNote>}
     </>
