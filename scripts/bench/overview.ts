@@ -35,11 +35,11 @@ const CONNECTIONS = [
 ];
 const USER_ID = "5d6c7b8a-9f0e-4d1c-8b2a-3e4f5a6b7c8d";
 
-/** The backfill statement of the rollups' migration, as it stands there. */
-function backfillSql(): string {
-  const file = readFileSync(path.resolve("prisma/migrations/20261201231100_payout_rollups/migration.sql"), "utf8");
-  const start = file.indexOf(`INSERT INTO "PayoutRollup"`);
-  if (start < 0) throw new Error("The rollups migration has no backfill statement");
+/** A backfill statement of a migration, as it stands there (from its INSERT to the end of the file). */
+function backfillSql(migration: string, table: string): string {
+  const file = readFileSync(path.resolve(`prisma/migrations/${migration}/migration.sql`), "utf8");
+  const start = file.indexOf(`INSERT INTO "${table}"`);
+  if (start < 0) throw new Error(`Migration ${migration} has no backfill of ${table}`);
   return file.slice(start);
 }
 
@@ -96,12 +96,14 @@ async function seed(sql: SqlExecutor, count: number, now: Date) {
     [now],
   );
   await sql.query(
-    `INSERT INTO "CallbackReceipt" (id, "connectionId", "dedupeKey", "payoutId", headers, body, verified, outcome, "receivedAt", "processedAt")
-     SELECT gen_random_uuid(), "connectionId", id::text, id, '{}'::jsonb, '{}', true, 'applied', "submittedAt" + (2 + (abs(hashtext(id::text)) % 60)) * interval '1 second', "finalizedAt"
+    `INSERT INTO "CallbackReceipt" (id, "connectionId", "dedupeKey", "payoutId", headers, body, verified, outcome, "receivedAt", "processedAt", "sinceSentMs")
+     SELECT gen_random_uuid(), "connectionId", id::text, id, '{}'::jsonb, '{}', true, 'applied', "submittedAt" + (2 + (abs(hashtext(id::text)) % 60)) * interval '1 second', "finalizedAt",
+            (2 + (abs(hashtext(id::text)) % 60)) * 1000
      FROM "Payout" WHERE "createdAt" > $1::timestamptz - interval '2 days' AND "submittedAt" IS NOT NULL`,
     [now],
   );
-  await sql.query(backfillSql());
+  await sql.query(backfillSql("20261201231100_payout_rollups", "PayoutRollup"));
+  await sql.query(backfillSql("20261202043434_overview_timings", "PayoutTimingRollup"));
   await sql.query(`VACUUM ANALYZE`);
 }
 
@@ -125,11 +127,10 @@ function rawQueries(now: Date) {
        WHERE status = 'failed' AND "createdAt" >= $1 AND "createdAt" < $2 GROUP BY "failureCode" ORDER BY count(*) DESC, "failureCode" LIMIT 12`,
       [from, end],
     ],
-    "summary: approval to final": [
-      `SELECT count(*)::int AS count,
-              percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "finalizedAt" - "approvedAt"))::float8[] AS p
-       FROM "Payout" WHERE "finalizedAt" >= $1 AND "finalizedAt" < $2 AND "approvedAt" IS NOT NULL`,
-      [from, end],
+    "summary: approval to final (histogram)": [
+      `SELECT bucket, sum(count)::int AS count FROM "PayoutTimingRollup" WHERE day >= $1::date AND day <= $2::date
+       GROUP BY bucket HAVING sum(count) > 0 ORDER BY bucket`,
+      [day(from), day(today)],
     ],
     "summary: flagged for attention": [`SELECT count(*) FROM "Payout" WHERE "attentionSince" IS NOT NULL`, []],
     "attention: outcomes unknown": [
@@ -151,9 +152,10 @@ function rawQueries(now: Date) {
     "health: callback lag (24 h)": [
       `SELECT c.id::text, s.* FROM "Connection" c CROSS JOIN LATERAL (
          SELECT count(*)::int AS callbacks,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM cr."receivedAt" - p."submittedAt"))::float8 AS p50
-         FROM "CallbackReceipt" cr JOIN "Payout" p ON p.id = cr."payoutId"
-         WHERE cr."connectionId" = c.id AND cr.verified AND cr."receivedAt" >= $1 AND p."submittedAt" IS NOT NULL) s WHERE c.id = ANY($2::uuid[])`,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY cr."sinceSentMs" / 1000.0)::float8 AS p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY cr."sinceSentMs" / 1000.0)::float8 AS p95
+         FROM "CallbackReceipt" cr
+         WHERE cr."connectionId" = c.id AND cr.verified AND cr."receivedAt" >= $1 AND cr."sinceSentMs" IS NOT NULL) s WHERE c.id = ANY($2::uuid[])`,
       [since, ids],
     ],
     "health: in flight": [
@@ -205,6 +207,22 @@ async function benchOne(label: string, db: DbHandle, count: number, runs: number
   console.log(
     `period ${summary.period.from} → ${summary.period.to}: ${summary.paidPerDay.reduce((a, r) => a + r.count, 0).toLocaleString("en-US")} paid, ` +
       `${summary.failuresByReason.reduce((a, r) => a + r.count, 0).toLocaleString("en-US")} failed, approval→final median ${summary.approvalToFinal.medianSeconds?.toFixed(0)} s, p95 ${summary.approvalToFinal.p95Seconds?.toFixed(0)} s over ${summary.approvalToFinal.count.toLocaleString("en-US")}`,
+  );
+
+  // The histogram's median and p95 against the exact percentiles over the payouts table (what the overview read before).
+  const [exact] = (
+    await db.sql.query<{ count: number; p: number[] }>(
+      `SELECT count(*)::int AS count, percentile_disc(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM "finalizedAt" - "approvedAt"))::float8[] AS p
+       FROM "Payout" WHERE "finalizedAt" >= $1 AND "finalizedAt" < $2 AND "approvedAt" IS NOT NULL`,
+      [new Date(`${summary.period.from}T00:00:00Z`), new Date(new Date(`${summary.period.to}T00:00:00Z`).getTime() + 86_400_000)],
+    )
+  ).rows;
+  const within = (a: number | null, b: number | undefined) => a !== null && b !== undefined && Math.abs(a - b) <= b * 0.025 + 0.05;
+  const timingsAgree = exact!.count === summary.approvalToFinal.count && within(summary.approvalToFinal.medianSeconds, exact!.p[0]) && within(summary.approvalToFinal.p95Seconds, exact!.p[1]);
+  if (!timingsAgree) ok = false;
+  console.log(
+    `approval→final from the histogram: median ${summary.approvalToFinal.medianSeconds?.toFixed(1)} s, p95 ${summary.approvalToFinal.p95Seconds?.toFixed(1)} s; ` +
+      `exact over the payouts: ${exact!.p[0]?.toFixed(1)} s, ${exact!.p[1]?.toFixed(1)} s over ${exact!.count.toLocaleString("en-US")}${timingsAgree ? " (within 2.5 %)" : "   <<< DISAGREE"}`,
   );
 
   console.log(`\n${"call".padEnd(44)}      p50       p95`);

@@ -42,6 +42,8 @@ const REFUSED_WINDOW_MS = 60_000;
  * Before that, a resend is answered "try again later", never "duplicate".
  */
 const ABANDONED_AFTER_MS = 60_000;
+/** The largest value an int4 column holds (a callback weeks late is recorded as that). */
+const MAX_INT4 = 2_147_483_647;
 /** Two-key advisory locks keep apart from the one-key ones (the migration lock); "cbck" in ASCII. */
 const CALLBACK_LOCK_CLASS = 0x6362636b;
 
@@ -113,7 +115,7 @@ export async function receiveCallback(desk: Desk, connectionId: string, input: C
   }
   const payout = await findPayout(desk, connectionId, parsed);
   return parsed.verified
-    ? takeVerified(desk, connector, connectionId, input, parsed, payout?.id ?? null)
+    ? takeVerified(desk, connector, connectionId, input, parsed, payout?.id ?? null, payout?.submittedAt ?? null)
     : takeRefused(desk, connector, connectionId, input, parsed, payout?.id ?? null);
 }
 
@@ -188,8 +190,9 @@ async function takeVerified(
   input: CallbackInput,
   parsed: Extract<CallbackResult, { verified: true }>,
   payoutId: string | null,
+  sentAt: Date | null,
 ): Promise<CallbackReplyOut> {
-  const claim = await claimReceipt(desk, connectionId, input, parsed.dedupeKey, payoutId);
+  const claim = await claimReceipt(desk, connectionId, input, parsed.dedupeKey, payoutId, sentAt);
   if (claim.kind === "duplicate") return reply(connector, input, "duplicate");
   if (claim.kind === "in_progress") return reply(connector, input, "in_progress");
   const receiptId = claim.id;
@@ -227,7 +230,14 @@ async function takeVerified(
 type Claim = { kind: "new"; id: string } | { kind: "duplicate" } | { kind: "in_progress" };
 
 /** Stores a verified callback under its key, or says why it is not ours to apply. */
-async function claimReceipt(desk: Desk, connectionId: string, input: CallbackInput, dedupeKey: string, payoutId: string | null): Promise<Claim> {
+async function claimReceipt(
+  desk: Desk,
+  connectionId: string,
+  input: CallbackInput,
+  dedupeKey: string,
+  payoutId: string | null,
+  sentAt: Date | null,
+): Promise<Claim> {
   const now = new Date();
   try {
     const created = await desk.db.callbackReceipt.create({
@@ -241,6 +251,8 @@ async function claimReceipt(desk: Desk, connectionId: string, input: CallbackInp
         bodySha256: sha256Hex(input.rawBody),
         verified: true,
         receivedAt: now,
+        // The callback lag connector health reports (services/overview.ts), kept here so reading it needs no payouts.
+        sinceSentMs: sentAt ? Math.min(Math.max(now.getTime() - sentAt.getTime(), 0), MAX_INT4) : null,
       },
       select: { id: true },
     });
@@ -279,9 +291,9 @@ function release(desk: Desk, receiptId: string, dedupeKey: string, outcome: stri
 /** The payout a callback speaks of, on this connection only: by our id, or by the provider's reference. */
 async function findPayout(desk: Desk, connectionId: string, parsed: CallbackResult) {
   const payoutId = parsed.payoutId && UUID.test(parsed.payoutId) ? parsed.payoutId.toLowerCase() : undefined;
-  if (payoutId) return desk.db.payout.findFirst({ where: { id: payoutId, connectionId }, select: { id: true } });
+  if (payoutId) return desk.db.payout.findFirst({ where: { id: payoutId, connectionId }, select: { id: true, submittedAt: true } });
   const reference = parsed.verified ? parsed.providerReference : undefined;
-  if (reference) return desk.db.payout.findFirst({ where: { providerReference: reference, connectionId }, select: { id: true } });
+  if (reference) return desk.db.payout.findFirst({ where: { providerReference: reference, connectionId }, select: { id: true, submittedAt: true } });
   return null;
 }
 

@@ -109,6 +109,14 @@ describe.each(testDatabases())("overview on %s", (kind) => {
     expect(pawapay.successRate).toBe(0.5);
     expect(pawapay.errors.server_error.count).toBe(calls.filter((c) => (c.httpStatus ?? 0) >= 500).length);
     expect(pawapay.inFlight.count).toBe(0);
+    // Each of the six final words came by callback, after sending: the lag recorded on its receipt is that span.
+    const receipts = await t.desk.db.callbackReceipt.findMany({ where: { connectionId: t.pawapayConnectionId, verified: true }, include: { payout: true } });
+    expect(pawapay.callbackLagSeconds.count).toBe(receipts.length);
+    expect(receipts.length).toBeGreaterThanOrEqual(6);
+    for (const r of receipts) expect(r.sinceSentMs).toBe(Math.max(r.receivedAt.getTime() - r.payout!.submittedAt!.getTime(), 0));
+    const lags = receipts.map((r) => r.sinceSentMs! / 1000).sort((a, b) => a - b);
+    expect(pawapay.callbackLagSeconds.p50).toBeGreaterThanOrEqual(lags[0]!);
+    expect(pawapay.callbackLagSeconds.p95).toBeLessThanOrEqual(lags.at(-1)!);
 
     // pawaPay's sandbox keeps this number in flight: counted, with its age.
     const stays = await t.pawapayPayout({ phone: "260763456129", amount: "14.00" });

@@ -11,7 +11,7 @@ import { startTestDesk, type TestDesk } from "@/server/testing/desk";
 import { approveAsRead } from "@/server/testing/approvals";
 import { createBatch, settled, uploadBatch } from "./batches";
 import { applyProviderResult, changeStatusInTx, changeStatusManyInTx } from "./payout-status";
-import { rollupsFromPayouts, storedRollups } from "./payout-rollups";
+import { rollupsFromPayouts, storedRollups, storedTimings, timingBucket, timingBucketSeconds, timingPercentiles, timingsFromPayouts } from "./payout-rollups";
 
 /** A small seeded generator (mulberry32), so a failing sequence can be replayed from its seed. */
 function random(seed: number) {
@@ -28,14 +28,39 @@ function random(seed: number) {
 
 /** Both read in one snapshot, so a callback landing between them cannot make them differ. */
 async function bothViews(t: TestDesk) {
-  const [stored, grouped] = await t.desk.db.$transaction([storedRollups(t.desk.db), rollupsFromPayouts(t.desk.db)], { isolationLevel: "RepeatableRead" });
-  return { stored, grouped };
+  const [stored, grouped, storedTimes, groupedTimes] = await t.desk.db.$transaction(
+    [storedRollups(t.desk.db), rollupsFromPayouts(t.desk.db), storedTimings(t.desk.db), timingsFromPayouts(t.desk.db)],
+    { isolationLevel: "RepeatableRead" },
+  );
+  return { stored, grouped, storedTimes, groupedTimes };
 }
 
 async function expectConsistent(t: TestDesk, context: string) {
-  const { stored, grouped } = await bothViews(t);
+  const { stored, grouped, storedTimes, groupedTimes } = await bothViews(t);
   expect(stored, context).toEqual(grouped);
+  // The approval-to-final histogram too: each approved payout counted once, in the bucket of its own time.
+  expect(storedTimes, context).toEqual(groupedTimes);
 }
+
+describe("approval-to-final histogram", () => {
+  it("reads a median and p95 within 2.5 % of the exact nearest-rank figures", () => {
+    const rnd = random(7);
+    // Mostly seconds, a tail of minutes and hours, some instant.
+    const times = Array.from({ length: 5_000 }, (_, i) => (i % 50 === 0 ? 0 : i % 20 === 0 ? 60 + rnd.next() * 7_200 : rnd.next() * 30));
+    const histogram = new Map<number, number>();
+    for (const s of times) histogram.set(timingBucket(s), (histogram.get(timingBucket(s)) ?? 0) + 1);
+    const buckets = [...histogram].sort((a, b) => a[0] - b[0]).map(([bucket, count]) => ({ bucket, count }));
+    const sorted = [...times].sort((a, b) => a - b);
+    const exact = (p: number) => sorted[Math.ceil(p * sorted.length) - 1]!;
+    const read = timingPercentiles(buckets);
+    expect(read.count).toBe(5_000);
+    expect(Math.abs(read.medianSeconds! - exact(0.5))).toBeLessThanOrEqual(exact(0.5) * 0.025 + 0.05);
+    expect(Math.abs(read.p95Seconds! - exact(0.95))).toBeLessThanOrEqual(exact(0.95) * 0.025 + 0.05);
+    expect(timingPercentiles([])).toEqual({ count: 0, medianSeconds: null, p95Seconds: null });
+    // A bucket's middle falls in the bucket.
+    for (const b of [0, 1, 49, 131, 280]) expect(timingBucket(timingBucketSeconds(b))).toBe(b);
+  });
+});
 
 describe.each(testDatabases())("payout rollups on %s", (kind) => {
   let t: TestDesk;
@@ -108,6 +133,10 @@ describe.each(testDatabases())("payout rollups on %s", (kind) => {
     const statuses = new Set((await t.desk.db.payout.findMany({ where: { id: { in: created } }, select: { status: true } })).map((p) => p.status));
     // The sequence went somewhere: more than one status is counted.
     expect(statuses.size, context).toBeGreaterThan(1);
+    // Payouts were sent and finalised: the histogram holds exactly those approved and final.
+    const finalised = await t.desk.db.payout.count({ where: { approvedAt: { not: null }, finalizedAt: { not: null } } });
+    expect(finalised, context).toBeGreaterThan(0);
+    expect((await storedTimings(t.desk.db)).reduce((n, r) => n + r.count, 0), context).toBe(finalised);
   }, 240_000);
 
   it("count a bulk file's payouts when they are created, and a fee reported after the payout was paid", async () => {

@@ -11,7 +11,7 @@ import { canTransition, isFinal, PAYOUT_STATUSES, TransitionError, type PayoutSt
 import type { ProviderResult } from "@/server/connectors/types";
 import type { Db, Tx } from "./types";
 import { Conflict, NotFound } from "./errors";
-import { contributionSql, payoutTerms, upsertDeltasSql } from "./payout-rollups";
+import { contributionSql, payoutTerms, upsertDeltasSql, upsertTimingsSql } from "./payout-rollups";
 
 /** Columns a status change may set along with the status. */
 export interface StatusPatch {
@@ -131,6 +131,8 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
     SELECT ${contributionSql(payoutTerms("ch", { status: Prisma.sql`ch.from_status`, feeMinor: Prisma.sql`ch.old_fee`, feeCurrency: Prisma.sql`ch.old_fee_currency` }), -1)} FROM changed AS ch
     UNION ALL
     SELECT ${contributionSql(payoutTerms("ch"), 1)} FROM changed AS ch`);
+  // A change that finalises (sets finalizedAt, which happens once) adds each approved payout's approval-to-final time to the histogram.
+  const timing = patch.finalizedAt ? Prisma.sql`, timing AS (${upsertTimingsSql(Prisma.sql`changed`)})` : Prisma.empty;
   return db.$queryRaw<Array<{ id: string; current: string; from: string | null; version: number | null }>>`
     WITH current AS (
       SELECT id, status, "feeMinor", "feeCurrency" FROM "Payout" WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE
@@ -143,9 +145,9 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
       FROM current AS c
       WHERE p.id = c.id AND c.status::text = ANY(${sources}::text[])
       RETURNING p.id, c.status AS from_status, p.version, p.status, p."createdAt", p."connectionId", p.currency, p."amountMinor",
-        p."feeMinor", p."feeCurrency", c."feeMinor" AS old_fee, c."feeCurrency" AS old_fee_currency
+        p."feeMinor", p."feeCurrency", c."feeMinor" AS old_fee, c."feeCurrency" AS old_fee_currency, p."approvedAt", p."finalizedAt"
     ), rollup AS (${rollup}
-    ), event AS (
+    )${timing}, event AS (
       INSERT INTO "PayoutEvent" ("payoutId", "fromStatus", "toStatus", source, "actorId", note, payload, at)
       SELECT id, from_status, ${change.to}::"PayoutStatus", ${change.source}::"EventSource", ${change.actorId ?? null}::uuid,
              ${change.note ?? null}, ${toJsonText(change.payload)}::jsonb, ${now}

@@ -5,6 +5,7 @@
 // currencies, 1,200 recipient names, invoice numbers in the descriptions.
 import { Prisma } from "@/server/db/generated/client";
 import type { Db } from "@/server/services/types";
+import { rebuildTimings } from "@/server/services/payout-rollups";
 
 export interface ListSeed {
   connectionIds: string[];
@@ -99,7 +100,8 @@ export async function seedPayouts(db: Db, seed: ListSeed, first: number, last: n
 
 /**
  * The rollups made again from the payouts (seeded rows bypass the services
- * that keep them): the same statement as migration 20261201231100_payout_rollups's backfill.
+ * that keep them): the same statement as migration 20261201231100_payout_rollups's
+ * backfill; and the approval-to-final histogram.
  */
 export async function rebuildRollups(db: Db): Promise<void> {
   await db.$executeRaw`DELETE FROM "PayoutRollup"`;
@@ -113,6 +115,7 @@ export async function rebuildRollups(db: Db): Promise<void> {
            count(*) FILTER (WHERE "feeMinor" IS NOT NULL AND "feeCurrency" IS NOT NULL AND "feeCurrency" <> "currency")
     FROM "Payout"
     GROUP BY 1, 2, 3, 4`;
+  await rebuildTimings(db);
 }
 
 export { statusOf as seededStatus };
