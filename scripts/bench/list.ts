@@ -13,11 +13,9 @@
 // reads the payouts table with a Seq Scan, or a case finds the wrong rows.
 // Targets: p95 at most 50 ms on PostgreSQL at 1M, the app at most 2x the raw SQL.
 import { createHash } from "node:crypto";
-import { randomUUID } from "node:crypto";
-import { Prisma } from "@/server/db/generated/client";
-import { createTestDatabase, testDatabases, type TestDatabaseKind, type TestDb } from "@/server/db/testing";
+import { createTestDatabase, testDatabases, type TestDatabaseKind } from "@/server/db/testing";
 import { startTestDesk } from "@/server/testing/desk";
-import { createSeedBatch, rebuildRollups, seedPayouts, seededId, seededRow, seededStatus, type ListSeed } from "@/server/testing/payout-list-seed";
+import { seedAtSize, seededId, seededRow, seededStatus } from "@/server/testing/payout-list-seed";
 import { listPageSql, listPayouts, listTotals, listTotalsQuery, resolveListFilters, type PayoutFilters } from "@/server/services/payout-list";
 import type { PayoutListOrder } from "@/server/domain/payout-list-params";
 
@@ -33,7 +31,6 @@ if (kinds.includes("postgres") && !process.env.TEST_DATABASE_URL) {
 }
 const runs = Number(arg("runs", "25"));
 const md5 = (text: string) => createHash("md5").update(text).digest("hex");
-const CHUNK = 100_000;
 const PAGE = 50;
 
 function percentile(sorted: number[], p: number): number {
@@ -41,49 +38,6 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const ms = (n: number) => `${n.toFixed(2).padStart(8)} ms`;
-
-/** Drops the table's secondary indexes (kept: primary key), answering the statements that make them again. */
-async function dropIndexes(db: TestDb, table: string): Promise<string[]> {
-  const { rows } = await db.sql.query<{ indexname: string; indexdef: string }>(
-    `SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public' AND i.tablename = $1
-       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
-    [table],
-  );
-  for (const r of rows) await db.sql.query(`DROP INDEX "${r.indexname}"`);
-  return rows.map((r) => r.indexdef);
-}
-
-async function seed(db: TestDb, t: Awaited<ReturnType<typeof startTestDesk>>, rows: number): Promise<ListSeed> {
-  const connections = await t.desk.db.connection.findMany({ select: { id: true }, orderBy: { name: "asc" } });
-  const s: ListSeed = {
-    connectionIds: connections.map((c) => c.id),
-    makerId: t.users.maker.id,
-    batchId: randomUUID(),
-    batchRows: 20_000,
-    newest: new Date(),
-    // A year of payouts, newest now.
-    spacingSeconds: Math.max(1, Math.floor((365 * 24 * 3600) / rows)),
-  };
-  await createSeedBatch(t.desk.db, s);
-  const started = Date.now();
-  const payoutIndexes = await dropIndexes(db, "Payout");
-  const eventIndexes = await dropIndexes(db, "PayoutEvent");
-  for (let first = 1; first <= rows; first += CHUNK) {
-    const last = Math.min(rows, first + CHUNK - 1);
-    await seedPayouts(t.desk.db, s, first, last, 4);
-    process.stdout.write(`\r  seeded ${last.toLocaleString("en")} payouts (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  }
-  process.stdout.write("\n");
-  const indexed = Date.now();
-  for (const def of [...payoutIndexes, ...eventIndexes]) await db.sql.query(def);
-  // Seeded rows bypass the services that keep the rollups: made again as the migration's backfill makes them.
-  await rebuildRollups(t.desk.db);
-  await db.sql.query(`ANALYZE "Payout"`);
-  await db.sql.query(`ANALYZE "PayoutRollup"`);
-  await db.sql.query(`ANALYZE "PayoutEvent"`);
-  console.log(`  indexes made again and analyzed in ${((Date.now() - indexed) / 1000).toFixed(0)} s (${payoutIndexes.length} on Payout, ${eventIndexes.length} on PayoutEvent)`);
-  return s;
-}
 
 interface Case {
   name: string;
@@ -108,7 +62,7 @@ for (const kind of kinds) {
   const db = await createTestDatabase(kind);
   const t = await startTestDesk(kind, { database: db });
   try {
-    const s = await seed(db, t, rows);
+    const s = await seedAtSize(db, t, rows);
     const { rows: [count] } = await db.sql.query<{ n: string }>(`SELECT count(*)::text AS n FROM "PayoutEvent"`);
     console.log(`  ${Number(count!.n).toLocaleString("en")} events`);
 
