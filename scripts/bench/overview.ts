@@ -133,8 +133,9 @@ function rawQueries(now: Date) {
       [day(from), day(today)],
     ],
     "summary: flagged for attention": [`SELECT count(*) FROM "Payout" WHERE "attentionSince" IS NOT NULL`, []],
-    "attention: outcomes unknown": [
-      `SELECT count(*) FROM "Payout" WHERE status = 'unknown' OR ("attentionSince" IS NOT NULL AND status IN ('submitting', 'processing', 'provider_pending_approval', 'unknown'))`,
+    "attention: outcomes unknown (rollups)": [`SELECT coalesce(sum(count), 0)::int AS n FROM "PayoutRollup" WHERE status = 'unknown'`, []],
+    "attention: flagged in flight, not unknown": [
+      `SELECT count(*) FROM "Payout" WHERE "attentionSince" IS NOT NULL AND status IN ('submitting', 'processing', 'provider_pending_approval')`,
       [],
     ],
     "attention: approvals about to expire": [
@@ -159,10 +160,14 @@ function rawQueries(now: Date) {
       [since, ids],
     ],
     "health: in flight": [
-      `SELECT "connectionId"::text, count(*)::int, min("createdAt"), min("submittedAt") FROM "Payout"
-       WHERE status IN ('submitting'::"PayoutStatus", 'processing'::"PayoutStatus", 'provider_pending_approval'::"PayoutStatus", 'unknown'::"PayoutStatus")
-       GROUP BY "connectionId"`,
-      [],
+      `SELECT c.id::text, n.count, o.* FROM "Connection" c
+       CROSS JOIN LATERAL (SELECT coalesce(sum(r.count), 0)::int AS count FROM "PayoutRollup" r
+                           WHERE r."connectionId" = c.id AND r.status IN ('submitting', 'processing', 'provider_pending_approval', 'unknown')) n
+       LEFT JOIN LATERAL (SELECT f.* FROM (${["submitting", "processing", "provider_pending_approval", "unknown"]
+         .map((st) => `(SELECT p."createdAt", p."submittedAt" FROM "Payout" p WHERE p."connectionId" = c.id AND p.status = '${st}' ORDER BY p."submittedAt" LIMIT 1)`)
+         .join(" UNION ALL ")}) f ORDER BY f."submittedAt" NULLS LAST, f."createdAt" LIMIT 1) o ON true
+       WHERE c.id = ANY($1::uuid[]) AND n.count > 0`,
+      [ids],
     ],
   } satisfies Record<string, [string, unknown[]]>;
 }
@@ -232,7 +237,7 @@ async function benchOne(label: string, db: DbHandle, count: number, runs: number
   line("  the same queries raw, in parallel", await timed(runs, () => Promise.all(raw.slice(0, 5).map(([q, v]) => db.sql.query(q, v)))));
   line("overview.attention (app, Prisma)", await timed(runs, () => needsAttention(desk, now)));
   line("overview.health (app, Prisma)", await timed(runs, () => connectorHealth(desk, now)));
-  line("  health queries raw, in parallel", await timed(runs, () => Promise.all(raw.slice(7).map(([q, v]) => db.sql.query(q, v)))));
+  line("  health queries raw, in parallel", await timed(runs, () => Promise.all(raw.slice(8).map(([q, v]) => db.sql.query(q, v)))));
   line("all three overview calls (the page's load)", await timed(runs, () => Promise.all([overview(desk, {}, now), needsAttention(desk, now), connectorHealth(desk, now)])));
   for (const [name, [q, v]] of Object.entries(queries)) line(`  raw: ${name}`, await timed(runs, () => db.sql.query(q, v)));
 

@@ -115,9 +115,20 @@ const SOURCE_WORDS: Record<string, string> = {
 
 // ---------------------------------------------------------------- reading
 
-/** How many payouts are in limbo (the nav badge). Two indexed conditions, no scan of final payouts. */
+/**
+ * How many payouts are in limbo (the nav badge, the overview): IN_LIMBO
+ * counted in two parts that never overlap, neither reading the payouts in
+ * limbo one by one: every `unknown` one from the rollups (kept with each
+ * status change, payout-rollups.ts), and the flagged ones in flight under
+ * another status through the attentionSince index (a person's short list).
+ */
 export async function countOutcomeWork(desk: Desk): Promise<number> {
-  return desk.db.payout.count({ where: IN_LIMBO });
+  const others = IN_FLIGHT_STATUSES.filter((s) => s !== "unknown");
+  const [[unknown], flagged] = await Promise.all([
+    desk.db.$queryRaw<Array<{ n: number }>>`SELECT coalesce(sum(count), 0)::int AS n FROM "PayoutRollup" WHERE status = 'unknown'`,
+    desk.db.payout.count({ where: { attentionSince: { not: null }, status: { in: [...others] } } }),
+  ]);
+  return Number(unknown?.n ?? 0) + flagged;
 }
 
 const LIST_SELECT = {

@@ -9,7 +9,9 @@
 //     expiring soon (approvalExpiresAt index), balance read failures (one row
 //     per connection), unresolved exceptions of each connection's latest run;
 //   - connector health: the recorded provider calls and callbacks of the last
-//     24 hours ((connectionId, at) and (connectionId, verified, receivedAt) indexes).
+//     24 hours ((connectionId, at) and (connectionId, verified, receivedAt)
+//     indexes); payouts in flight counted from the rollups, the longest in
+//     flight from the (connectionId, status, submittedAt) index.
 // Days are UTC days; a payout's day is the day it was created (the list's from/to).
 import { Prisma } from "@/server/db/generated/client";
 import { IN_FLIGHT_STATUSES, PAYOUT_STATUSES, type PayoutStatus } from "@/server/domain/payout-state";
@@ -276,11 +278,27 @@ export async function connectorHealth(desk: Desk, now = new Date()) {
         WHERE cr."connectionId" = c.id AND cr.verified AND cr."receivedAt" >= ${since} AND cr."sinceSentMs" IS NOT NULL
       ) s
       WHERE c.id = ANY(${ids}::uuid[])`,
-    // In flight are few, found through the status index.
-    desk.db.$queryRaw<Array<{ connectionId: string; count: number; oldestCreatedAt: Date; oldestSubmittedAt: Date | null }>>`
-      SELECT "connectionId"::text AS "connectionId", count(*)::int AS count, min("createdAt") AS "oldestCreatedAt", min("submittedAt") AS "oldestSubmittedAt"
-      FROM "Payout" WHERE status IN (${IN_FLIGHT_SQL})
-      GROUP BY "connectionId"`,
+    // In flight: counted from the rollups; the longest in flight, per
+    // connection and in-flight status, is the first entry of the
+    // (connectionId, status, submittedAt) index. Neither reads the payouts in
+    // flight one by one, however many there are.
+    desk.db.$queryRaw<Array<{ connectionId: string; count: number; oldestCreatedAt: Date | null; oldestSubmittedAt: Date | null }>>`
+      SELECT c.id::text AS "connectionId", n.count, o."createdAt" AS "oldestCreatedAt", o."submittedAt" AS "oldestSubmittedAt"
+      FROM "Connection" c
+      CROSS JOIN LATERAL (
+        SELECT coalesce(sum(r.count), 0)::int AS count FROM "PayoutRollup" r WHERE r."connectionId" = c.id AND r.status IN (${IN_FLIGHT_SQL})
+      ) n
+      LEFT JOIN LATERAL (
+        SELECT f."createdAt", f."submittedAt" FROM (${Prisma.join(
+          [...IN_FLIGHT_STATUSES].map(
+            (status) => Prisma.sql`(SELECT p."createdAt", p."submittedAt" FROM "Payout" p
+              WHERE p."connectionId" = c.id AND p.status = ${Prisma.raw(`'${status}'::"PayoutStatus"`)} ORDER BY p."submittedAt" LIMIT 1)`,
+          ),
+          " UNION ALL ",
+        )}) AS f
+        ORDER BY f."submittedAt" NULLS LAST, f."createdAt" LIMIT 1
+      ) o ON true
+      WHERE c.id = ANY(${ids}::uuid[]) AND n.count > 0`,
     desk.db.$queryRaw<Array<{ connectionId: string; status: PayoutStatus; count: number }>>`
       SELECT "connectionId"::text AS "connectionId", status, sum(count)::int AS count
       FROM "PayoutRollup"

@@ -3,10 +3,15 @@
 --    (PayoutTimingRollup, written as each payout is finalised, see
 --    server/services/payout-rollups.ts); the index it replaces served the
 --    exact percentile, which read every payout finalised in the period;
---  - the callback lag recorded on each verified callback (sinceSentMs).
+--  - the callback lag recorded on each verified callback (sinceSentMs);
+--  - the longest in flight per connection, first in a (connectionId, status,
+--    submittedAt) index (the in-flight counts come from the rollups).
 
 -- DropIndex
 DROP INDEX "Payout_finalizedAt_approvedAt_idx";
+
+-- CreateIndex
+CREATE INDEX "Payout_connectionId_status_submittedAt_idx" ON "Payout"("connectionId", "status", "submittedAt");
 
 -- AlterTable
 ALTER TABLE "CallbackReceipt" ADD COLUMN     "sinceSentMs" INTEGER;
