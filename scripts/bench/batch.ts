@@ -26,6 +26,7 @@ import { isFinal, PAYOUT_STATUSES } from "@/server/domain/payout-state";
 import { createBatch, getBatch, settled, uploadBatch } from "@/server/services/batches";
 import {
   type Desk,
+  describeNotFinal,
   duplicatesAtProviders,
   noSenders,
   numberArg,
@@ -134,6 +135,7 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
     }
     const done = Date.now();
     console.log("");
+    if (!decisionOnly && final < rows) await describeNotFinal(desk, ids, senders.workers);
     const counts = await t.desk.db.payout.groupBy({ by: ["status"], where: { batchId }, _count: { _all: true } });
     return {
       db: decisionOnly ? `${kind === "pglite" ? "PGlite" : "PostgreSQL"} (decision only)` : kind === "pglite" ? "PGlite (one process)" : `PostgreSQL (${workerCount} worker processes)`,

@@ -14,6 +14,7 @@ import {
   approveAll,
   createPayouts,
   type Desk,
+  describeNotFinal,
   duplicatesAtProviders,
   noSenders,
   numberArg,
@@ -81,6 +82,7 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
       }
     });
     const done = Date.now();
+    if (notFinal > 0) await describeNotFinal(desk, ids, senders.workers);
     if (approveFirst) {
       // From the first send, not from the workers' start (loading a process takes seconds).
       const [first] = await desk.t.desk.db.$queryRaw<Array<{ at: Date }>>`SELECT min("submittedAt") AS at FROM "Payout" WHERE id::text = ANY(${ids}::text[])`;

@@ -24,6 +24,7 @@ import {
   sleep,
   spawnWorker,
   waitAllFinal,
+  describeNotFinal,
   waitForWorkers,
   wrongFinalStatuses,
   type Desk,
@@ -118,6 +119,7 @@ try {
   // Keep killing until the wanted number is reached, even if the payouts settle first.
   await killer;
   const notFinal = await waitAllFinal(desk, ids, deadline);
+  if (notFinal > 0) await describeNotFinal(desk, ids, workers.filter((w): w is NonNullable<typeof w> => w !== null));
   stopping = true;
   await injector;
 

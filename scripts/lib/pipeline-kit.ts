@@ -160,6 +160,39 @@ export async function waitAllFinal(desk: Desk, ids: string[], deadline: number, 
 }
 
 /**
+ * What is holding the payouts that did not reach a final status, printed when
+ * a run ends with some not final: each one's status, due time, lease, flag
+ * and latest event; each worker's last heartbeat (alive, processed, errors,
+ * last error) and whether its process is still running; and the database's
+ * sessions that are busy, waiting or idle in a transaction.
+ */
+export async function describeNotFinal(desk: Desk, ids: string[], workers: WorkerProcess[] = []): Promise<void> {
+  const db = desk.t.desk.db;
+  const finals = [...PAYOUT_STATUSES].filter((s) => isFinal(s));
+  const stuck = await db.payout.findMany({
+    where: { id: { in: ids }, status: { notIn: finals } },
+    select: { id: true, status: true, dueAt: true, leaseOwner: true, leaseUntil: true, checkAttempt: true, attentionReason: true, submittedAt: true, events: { orderBy: { at: "desc" }, take: 1, select: { at: true, toStatus: true, note: true } } },
+    take: 20,
+  });
+  console.log(`\nnot final (first ${stuck.length}), at ${new Date().toISOString()}:`);
+  for (const p of stuck) {
+    const last = p.events[0];
+    console.log(
+      `  ${p.id} ${p.status} due ${p.dueAt?.toISOString() ?? "—"} lease ${p.leaseOwner ?? "—"} until ${p.leaseUntil?.toISOString() ?? "—"} ` +
+        `checks ${p.checkAttempt} flag ${p.attentionReason ?? "—"} sent ${p.submittedAt?.toISOString() ?? "—"}; last event ${last ? `${last.at.toISOString()} → ${last.toStatus}: ${last.note ?? ""}` : "—"}`,
+    );
+  }
+  for (const w of await db.workerHeartbeat.findMany({ orderBy: { startedAt: "asc" } })) {
+    console.log(`  worker ${w.id}: seen ${w.seenAt.toISOString()} processed ${w.processed} errors ${w.errors}${w.lastError ? ` last error ${w.lastErrorAt?.toISOString()}: ${w.lastError}` : ""}`);
+  }
+  workers.forEach((w, i) => console.log(`  worker process ${i + 1} (pid ${w.child.pid}): ${w.child.exitCode === null && w.child.signalCode === null ? "running" : `exited (${w.child.exitCode ?? w.child.signalCode})`}`));
+  const sessions = await db.$queryRaw<Array<{ pid: number; state: string | null; wait: string | null; age: string | null; query: string | null }>>`
+    SELECT pid, state, wait_event_type || ':' || wait_event AS wait, (now() - xact_start)::text AS age, left(query, 160) AS query
+    FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND (state <> 'idle' OR wait_event_type = 'Lock')`;
+  for (const s of sessions) console.log(`  session ${s.pid} ${s.state} wait ${s.wait ?? "—"} in transaction for ${s.age ?? "—"}: ${s.query}`);
+}
+
+/**
  * Payouts the provider holds more than once for one of our ids (a payout sent
  * twice), counted in each emulator's own records. Paytota keeps a never-executed
  * `initialized` payout when an initiate answer is lost; only executed ones move money.
