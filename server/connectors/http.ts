@@ -42,17 +42,35 @@ export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
     for (const [name, value] of Object.entries((await options.headers?.()) ?? {})) headers.set(name, value);
     const started = performance.now();
     let outcome: CallOutcome;
+    // The timeout is ours, held here: it aborts the request and, should a
+    // fetch ever not honour the abort, the call still answers "timed out"
+    // (the outcome is then unknown, never failed). A provider call that never
+    // returns would otherwise hold its payout for as long as the worker lives.
+    const controller = new AbortController();
+    let expire: () => void = () => undefined;
+    const expired = new Promise<never>((_, reject) => {
+      expire = () => {
+        const error = new DOMException(`timed out after ${timeoutMs} ms`, "TimeoutError");
+        controller.abort(error);
+        reject(error);
+      };
+    });
+    expired.catch(() => undefined);
+    const timer = setTimeout(expire, timeoutMs);
     try {
-      const response = await doFetch(input.url, {
-        method: input.method,
-        headers,
-        body: input.body,
-        // A redirect of a payout POST is not something to follow blindly.
-        redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      // The body is read under the same timeout signal.
-      const text = await response.text();
+      const response = await Promise.race([
+        doFetch(input.url, {
+          method: input.method,
+          headers,
+          body: input.body,
+          // A redirect of a payout POST is not something to follow blindly.
+          redirect: "manual",
+          signal: controller.signal,
+        }),
+        expired,
+      ]);
+      // The body is read under the same timeout.
+      const text = await Promise.race([response.text(), expired]);
       let json: unknown = undefined;
       let jsonOk = false;
       if (text.trim() !== "") {
@@ -66,6 +84,8 @@ export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
       outcome = { kind: "response", status: response.status, text, json, jsonOk, headers: response.headers };
     } catch (error) {
       outcome = describeTransportError(error, timeoutMs);
+    } finally {
+      clearTimeout(timer);
     }
     const record: ProviderCallRecord = {
       operation: input.operation,
