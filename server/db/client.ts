@@ -93,8 +93,9 @@ function openFromEnvironment(): Promise<Db> {
 
 async function openPostgres(databaseUrl: string, options: OpenOptions & { max?: number }): Promise<Db> {
   // Drivers load on demand: a PostgreSQL deployment never loads PGlite's wasm, and vice versa.
-  const [{ default: pgModule }, { PrismaPg }] = await Promise.all([import("pg"), import("@prisma/adapter-pg")]);
-  const pool = new pgModule.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const [{ DeskPool }, { PrismaPg }] = await Promise.all([import("./pg-pool"), import("@prisma/adapter-pg")]);
+  // A failed query keeps its connection when the server answered (pg-pool would reconnect): see pg-pool.ts.
+  const pool = new DeskPool({ connectionString: databaseUrl, max: options.max ?? 10 });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on("error", (error) => console.error("[db] idle PostgreSQL connection failed:", error.message));
   try {
