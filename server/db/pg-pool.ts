@@ -39,9 +39,11 @@ export class DeskPool extends pg.Pool {
 
   // Promise-style calls (Prisma's adapter, the desk's SqlExecutor) keep the
   // connection after a plain SQL error; callback-style calls go to pg-pool as they are.
-  override query(...args: unknown[]): never {
-    if (typeof args[args.length - 1] === "function") return (super.query as (...a: unknown[]) => never)(...args);
-    return this.queryKeepingConnection(...(args as QueryArgs)) as never;
+  // (Typed loosely: pg.Pool's query has a dozen overloads, all served here.)
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override query(...args: unknown[]): any {
+    if (typeof args[args.length - 1] === "function") return (super.query as (...a: unknown[]) => unknown)(...args);
+    return this.queryKeepingConnection(...(args as QueryArgs));
   }
 
   private async queryKeepingConnection(config: pg.QueryConfig | string, values?: unknown[]): Promise<pg.QueryResult> {
