@@ -8,7 +8,8 @@
 // runs), signs a viewer in with Debian's Chromium and, for the payouts list
 // and the overview, prints:
 //   - first row on screen: from asking for the page to its first row (the
-//     overview: its counters) visible, p50 and p95 over --loads loads;
+//     overview: its counters) visible, p50 and p95 over --loads loads, each
+//     from a quiet browser (the previous page's lazy loading finished);
 //   - the server's answer (time to its first byte) and the first contentful
 //     paint, as Chromium reports them;
 //   - whether the server's HTML already holds the rows (data rendered on the
@@ -149,6 +150,10 @@ async function main() {
             performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null,
             (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined)?.responseStart ?? null,
           ]);
+          // Each load starts from a quiet browser: the page's lazy work (the
+          // overview's charts chunk) is let finish before the next navigation,
+          // or it would hold the renderer while the next page arrives.
+          await page.waitForLoadState("networkidle");
           if (i < 2) continue; // the first loads compile and cache on both sides
           times.push(took);
           if (fcp !== null) paints.push(fcp);
