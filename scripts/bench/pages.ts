@@ -26,13 +26,7 @@ import { createDb } from "@/server/db/client";
 import { createScratchPostgresDatabase } from "@/server/db/testing";
 import { startTestDesk } from "@/server/testing/desk";
 import { seedAtSize } from "@/server/testing/payout-list-seed";
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = Number(i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} takes a positive whole number`);
-  return n;
-}
+import { numberArg } from "../lib/pipeline-kit";
 
 const PAGES = [
   { name: "/payouts (first row)", path: "/payouts", shown: '[data-testid="payout-row"]', inHtml: 'data-testid="payout-row"' },
@@ -79,8 +73,8 @@ async function firstLoadJs(page: Page, base: string, path: string): Promise<{ ht
 }
 
 async function main() {
-  const rows = arg("rows", 1_000_000);
-  const loads = arg("loads", 15);
+  const rows = Math.floor(numberArg("rows", 1_000_000));
+  const loads = Math.floor(numberArg("loads", 15));
   if (!existsSync(".next/BUILD_ID")) throw new Error("bench:pages measures the built desk: run `npm run build` first");
   const admin = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
   if (!admin) throw new Error("bench:pages needs BENCH_DATABASE_URL or TEST_DATABASE_URL (an admin connection string to PostgreSQL)");
