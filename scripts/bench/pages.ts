@@ -27,6 +27,7 @@ import { createScratchPostgresDatabase } from "@/server/db/testing";
 import { startTestDesk } from "@/server/testing/desk";
 import { seedAtSize } from "@/server/testing/payout-list-seed";
 import { numberArg } from "../lib/pipeline-kit";
+import playwrightConfig from "../../playwright.config";
 
 const PAGES = [
   { name: "/payouts (first row)", path: "/payouts", shown: '[data-testid="payout-row"]', inHtml: 'data-testid="payout-row"' },
@@ -118,10 +119,8 @@ async function main() {
     });
     await waitForServer(`${base}/login`, 120_000);
 
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-    });
+    // The e2e suite's Chromium (Debian's, with its flags): one place to change them.
+    const browser = await chromium.launch(playwrightConfig.use?.launchOptions);
     try {
       const page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
       await page.goto(`${base}/login`);

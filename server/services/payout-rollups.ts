@@ -200,18 +200,28 @@ export function timingPercentiles(buckets: ReadonlyArray<{ bucket: number; count
 }
 
 /**
+ * The histogram's rows (day, bucket, count) of the approved and finalised
+ * payouts in `source`: the "Payout" table, or the rows a status change just
+ * finalised. The one place a payout's day and bucket are worked out.
+ */
+function timingsOfSql(source: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    SELECT (ch."finalizedAt" AT TIME ZONE 'UTC')::date AS day,
+           ${timingBucketSql(Prisma.sql`EXTRACT(EPOCH FROM ch."finalizedAt" - ch."approvedAt")`)} AS bucket, count(*)::int AS count
+    FROM ${source} AS ch
+    WHERE ch."approvedAt" IS NOT NULL AND ch."finalizedAt" IS NOT NULL
+    GROUP BY 1, 2`;
+}
+
+/**
  * The data-modifying CTE body that adds finalised payouts to the histogram:
- * `changed` names rows with "approvedAt" and "finalizedAt". Grouped and
- * ordered by key, like the rollups' upsert, so concurrent writers never deadlock.
+ * `changed` names rows with "approvedAt" and "finalizedAt". Ordered by key,
+ * like the rollups' upsert, so concurrent writers never deadlock.
  */
 export function upsertTimingsSql(changed: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     INSERT INTO "PayoutTimingRollup" AS r (day, bucket, count)
-    SELECT (ch."finalizedAt" AT TIME ZONE 'UTC')::date AS day,
-           ${timingBucketSql(Prisma.sql`EXTRACT(EPOCH FROM ch."finalizedAt" - ch."approvedAt")`)} AS bucket, count(*)::int
-    FROM ${changed} AS ch
-    WHERE ch."approvedAt" IS NOT NULL AND ch."finalizedAt" IS NOT NULL
-    GROUP BY 1, 2
+    ${timingsOfSql(changed)}
     ORDER BY 1, 2
     ON CONFLICT (day, bucket) DO UPDATE SET count = r.count + EXCLUDED.count
     RETURNING 1`;
@@ -229,23 +239,14 @@ export function storedTimings(db: Db) {
     SELECT to_char(day, 'YYYY-MM-DD') AS day, bucket, count FROM "PayoutTimingRollup" WHERE count <> 0 ORDER BY day, bucket`;
 }
 
-/** The histogram as the payouts table gives it (day, bucket, count): what the backfill writes. */
-export function timingsFromPayoutsSql(): Prisma.Sql {
-  return Prisma.sql`
-    SELECT ("finalizedAt" AT TIME ZONE 'UTC')::date AS day,
-           ${timingBucketSql(Prisma.sql`EXTRACT(EPOCH FROM "finalizedAt" - "approvedAt")`)} AS bucket, count(*)::int AS count
-    FROM "Payout" WHERE "approvedAt" IS NOT NULL AND "finalizedAt" IS NOT NULL
-    GROUP BY 1, 2`;
-}
-
 /** The check of storedTimings: the histogram made from the payouts table. */
 export function timingsFromPayouts(db: Db) {
   return db.$queryRaw<TimingRow[]>`
-    SELECT to_char(day, 'YYYY-MM-DD') AS day, bucket, count FROM (${timingsFromPayoutsSql()}) AS t ORDER BY day, bucket`;
+    SELECT to_char(day, 'YYYY-MM-DD') AS day, bucket, count FROM (${timingsOfSql(Prisma.sql`"Payout"`)}) AS t ORDER BY day, bucket`;
 }
 
 /** Makes the histogram again from the payouts (rows seeded behind the services' back). */
 export async function rebuildTimings(db: Db): Promise<void> {
   await db.$executeRaw`DELETE FROM "PayoutTimingRollup"`;
-  await db.$executeRaw`INSERT INTO "PayoutTimingRollup" (day, bucket, count) ${timingsFromPayoutsSql()}`;
+  await db.$executeRaw`INSERT INTO "PayoutTimingRollup" (day, bucket, count) ${timingsOfSql(Prisma.sql`"Payout"`)}`;
 }
