@@ -143,18 +143,31 @@ export async function approveAll(desk: Desk, ids: string[], batch = 200): Promis
 
 /**
  * Polls until every payout is final, or the deadline; returns how many are not.
- * A count of the run's own payouts (those created since it began), so the
- * watching costs the desk next to nothing.
+ * A count of the run's own payouts (those created since the earliest of
+ * them), so the watching costs the desk next to nothing.
+ *
+ * The earliest, not the first in `ids`: the payouts are created several at a
+ * time, so ids[0] is often not the first written. Counting from its time left
+ * out the few created a moment before it, and the count then stayed short of
+ * the total until the deadline: runs that looked like a payout stuck for ten
+ * minutes with no send and no status check, while every payout was final.
  */
 export async function waitAllFinal(desk: Desk, ids: string[], deadline: number, onTick?: (final: number) => void): Promise<number> {
-  const since = (await desk.t.desk.db.payout.findUniqueOrThrow({ where: { id: ids[0]! }, select: { createdAt: true } })).createdAt;
+  const [first] = await desk.t.desk.db.$queryRaw<Array<{ at: Date }>>`SELECT min("createdAt") AS at FROM "Payout" WHERE id::text = ANY(${ids}::text[])`;
+  const since = first!.at;
   const finals = [...PAYOUT_STATUSES].filter((s) => isFinal(s));
   for (;;) {
     const [row] = await desk.t.desk.db.$queryRaw<Array<{ n: number }>>`
       SELECT count(*)::int AS n FROM "Payout" WHERE "createdAt" >= ${since} AND status::text = ANY(${finals}::text[])`;
     const final = Number(row?.n ?? 0);
     onTick?.(final);
-    if (final >= ids.length || Date.now() > deadline) return Math.max(0, ids.length - final);
+    if (final >= ids.length) return 0;
+    if (Date.now() > deadline) {
+      // The answer that counts is by id, whatever else the database holds.
+      const [left] = await desk.t.desk.db.$queryRaw<Array<{ n: number }>>`
+        SELECT count(*)::int AS n FROM "Payout" WHERE id::text = ANY(${ids}::text[]) AND NOT (status::text = ANY(${finals}::text[]))`;
+      return Number(left?.n ?? 0);
+    }
     await sleep(250);
   }
 }
