@@ -29,8 +29,27 @@ export function sealCredentials(desk: Pick<Desk, "credentialsKey">, connectionId
   return seal(JSON.stringify(credentials), desk.credentialsKey, connectionId);
 }
 
+/**
+ * Credentials opened, kept per credentials key by connection id and sealed
+ * text: every send and every callback opens its connection's, and decrypting
+ * and parsing them each time cost about as much as signing the request. A
+ * changed blob (an edit) or another key is a miss, so nothing stale or
+ * unauthorised is ever answered; each caller gets its own copy.
+ */
+const openedCredentials = new WeakMap<Buffer, Map<string, Readonly<Record<string, string>>>>();
+const OPENED_CREDENTIALS_MAX = 256;
+
 export function openCredentials(desk: Pick<Desk, "credentialsKey">, connection: Pick<Connection, "id" | "credentials">): Record<string, string> {
-  return JSON.parse(open(connection.credentials, desk.credentialsKey, connection.id)) as Record<string, string>;
+  let byBlob = openedCredentials.get(desk.credentialsKey);
+  if (!byBlob) openedCredentials.set(desk.credentialsKey, (byBlob = new Map()));
+  const key = `${connection.id}:${connection.credentials}`;
+  let opened = byBlob.get(key);
+  if (!opened) {
+    opened = Object.freeze(JSON.parse(open(connection.credentials, desk.credentialsKey, connection.id)) as Record<string, string>);
+    if (byBlob.size >= OPENED_CREDENTIALS_MAX) byBlob.delete(byBlob.keys().next().value!);
+    byBlob.set(key, opened);
+  }
+  return { ...opened };
 }
 
 export function connectionConfig(desk: Desk, connection: Connection): ConnectionConfig {
