@@ -118,8 +118,10 @@ function rawQueries(now: Date) {
   return {
     "summary: count by status (rollups)": [`SELECT status, sum(count)::int AS count FROM "PayoutRollup" GROUP BY status`, []],
     "summary: the period's rollups": [
-      `SELECT to_char(day, 'YYYY-MM-DD') AS day, "connectionId"::text, currency, status, count, "amountMinor", "feeMinor", "feeCount", "feeOtherCount"
-       FROM "PayoutRollup" WHERE day >= $1::date AND day <= $2::date AND count <> 0 ORDER BY day`,
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, "connectionId"::text, currency, status, sum(count)::int AS count, sum("amountMinor")::bigint AS "amountMinor",
+              sum("feeMinor")::bigint AS "feeMinor", sum("feeCount")::int AS "feeCount", sum("feeOtherCount")::int AS "feeOtherCount"
+       FROM "PayoutRollup" WHERE day >= $1::date AND day <= $2::date
+       GROUP BY day, "connectionId", currency, status HAVING sum(count) <> 0 ORDER BY day`,
       [day(from), day(today)],
     ],
     "summary: failures by reason": [

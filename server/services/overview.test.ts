@@ -63,15 +63,17 @@ describe.each(testDatabases())("overview on %s", (kind) => {
   });
 
   it("reads the rollups, not the payouts table", async () => {
-    // Knock one rollup row off by one: the overview follows the rollup (then put it back).
-    const moved = await t.desk.db.$executeRaw`UPDATE "PayoutRollup" SET count = count + 1 WHERE status = 'succeeded' AND day = ${today}::date`;
+    // Knock one rollup row (one shard of the key) off by one: the overview follows the rollup (then put it back).
+    const [row] = await t.desk.db.$queryRaw<Array<{ shard: number }>>`
+      SELECT shard FROM "PayoutRollup" WHERE status = 'succeeded' AND day = ${today}::date ORDER BY shard LIMIT 1`;
+    const moved = await t.desk.db.$executeRaw`UPDATE "PayoutRollup" SET count = count + 1 WHERE status = 'succeeded' AND day = ${today}::date AND shard = ${row!.shard}`;
     expect(moved).toBe(1);
     try {
       const summary = await t.caller("viewer").overview.summary();
       expect(summary.byStatus.succeeded).toBe(4);
       expect(summary.paidPerDay[0]!.count).toBe(4);
     } finally {
-      await t.desk.db.$executeRaw`UPDATE "PayoutRollup" SET count = count - 1 WHERE status = 'succeeded' AND day = ${today}::date`;
+      await t.desk.db.$executeRaw`UPDATE "PayoutRollup" SET count = count - 1 WHERE status = 'succeeded' AND day = ${today}::date AND shard = ${row!.shard}`;
     }
   });
 

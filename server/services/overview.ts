@@ -95,9 +95,12 @@ export async function overview(desk: Desk, input: { from?: string | null; to?: s
       SELECT status, sum(count)::int AS count FROM "PayoutRollup" GROUP BY status`,
     desk.db.$queryRaw<Array<{ day: string; connectionId: string; currency: string; status: PayoutStatus } & RollupSums>>`
       SELECT to_char(day, 'YYYY-MM-DD') AS day, "connectionId"::text AS "connectionId", currency, status,
-             count, "amountMinor", "feeMinor", "feeCount", "feeOtherCount"
+             sum(count)::int AS count, sum("amountMinor")::bigint AS "amountMinor", sum("feeMinor")::bigint AS "feeMinor",
+             sum("feeCount")::int AS "feeCount", sum("feeOtherCount")::int AS "feeOtherCount"
       FROM "PayoutRollup"
-      WHERE day >= ${period.from}::date AND day <= ${period.to}::date AND count <> 0
+      WHERE day >= ${period.from}::date AND day <= ${period.to}::date
+      GROUP BY day, "connectionId", currency, status
+      HAVING sum(count) <> 0
       ORDER BY day`,
     failuresByReason(desk, period),
     approvalToFinalTimes(desk, period),

@@ -11,7 +11,7 @@ import { startTestDesk, type TestDesk } from "@/server/testing/desk";
 import { approveAsRead } from "@/server/testing/approvals";
 import { createBatch, settled, uploadBatch } from "./batches";
 import { applyProviderResult, changeStatusInTx, changeStatusManyInTx } from "./payout-status";
-import { rollupsFromPayouts, storedRollups, storedTimings, timingBucket, timingBucketSeconds, timingPercentiles, timingsFromPayouts } from "./payout-rollups";
+import { ROLLUP_SHARDS, rollupsFromPayouts, storedRollups, storedTimings, timingBucket, timingBucketSeconds, timingPercentiles, timingsFromPayouts } from "./payout-rollups";
 
 /** A small seeded generator (mulberry32), so a failing sequence can be replayed from its seed. */
 function random(seed: number) {
@@ -195,6 +195,16 @@ describe.each(testDatabases())("payout rollups on %s", (kind) => {
       }),
     );
     await expectConsistent(t, "after racing sends, callbacks and status queries");
+    // Each key's sums are split by payout over shards: every shard row holds exactly its own payouts, and the race spread over several.
+    const [split] = await t.desk.db.$queryRaw<Array<{ shards: number; astray: number }>>`
+      SELECT (SELECT count(DISTINCT shard)::int FROM "PayoutRollup" WHERE count <> 0) AS shards,
+             (SELECT count(*)::int FROM (
+                SELECT day, "connectionId", currency, status, shard, count FROM "PayoutRollup" WHERE count <> 0
+                EXCEPT
+                SELECT (a."createdAt" AT TIME ZONE 'UTC')::date, a."connectionId", a.currency, a.status, (get_byte(uuid_send(a.id), 15) % ${ROLLUP_SHARDS})::smallint, count(*)::int
+                FROM "Payout" a GROUP BY 1, 2, 3, 4, 5) AS d) AS astray`;
+    expect(split!.shards).toBeGreaterThan(1);
+    expect(split!.astray).toBe(0);
     const byStatus = await t.desk.db.payoutRollup.groupBy({ by: ["status"], _sum: { count: true } });
     const fromTable = await t.desk.db.payout.groupBy({ by: ["status"], _count: { _all: true } });
     expect(Object.fromEntries(byStatus.filter((r) => r._sum.count).map((r) => [r.status, r._sum.count]))).toEqual(
