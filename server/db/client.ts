@@ -7,6 +7,7 @@ import type pg from "pg";
 import { PrismaClient } from "./generated/client";
 import { migrate } from "./migrate";
 import { pgExecutor, pgliteExecutor, type SqlExecutor } from "./sql-executor";
+import { registerDriver } from "./raw";
 
 export interface Db {
   kind: "pglite" | "postgres";
@@ -102,6 +103,7 @@ async function openPostgres(databaseUrl: string, options: OpenOptions & { max?: 
     const sql = pgExecutor(pool);
     await migrate(sql, { migrationsDir: options.migrationsDir, log: options.log });
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS });
+    registerDriver(prisma, sql);
     return {
       kind: "postgres",
       prisma,
@@ -140,6 +142,7 @@ async function wrapPglite(pglite: PGlite, closePglite: () => Promise<void>, opti
     throw error;
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions: TRANSACTION_OPTIONS });
+  registerDriver(prisma, sql);
   return {
     kind: "pglite",
     prisma,

@@ -12,9 +12,19 @@ export interface SqlResult<R = Row> {
   rows: R[];
 }
 
+export interface QueryOptions {
+  /**
+   * Prepare the statement under this name on each connection, and run it
+   * prepared from then on (PostgreSQL: no parse or plan per call once its
+   * generic plan is chosen). PGlite has no named statements and ignores it.
+   * One name, one text, for the life of the process.
+   */
+  name?: string;
+}
+
 export interface SqlQueryable {
   /** One statement, with $1… parameters. */
-  query<R = Row>(text: string, values?: unknown[]): Promise<SqlResult<R>>;
+  query<R = Row>(text: string, values?: unknown[], options?: QueryOptions): Promise<SqlResult<R>>;
   /** Several statements, no parameters; one result per statement. */
   exec(script: string): Promise<SqlResult[]>;
 }
@@ -66,8 +76,10 @@ export function pgExecutor(target: PgTarget): SqlExecutor {
 function pgOn(target: PgTarget, inSession: boolean): SqlExecutor {
   const executor: SqlExecutor = {
     kind: "postgres",
-    query: async <R>(text: string, values?: unknown[]) => {
-      const result = await target.query(text, values as unknown[] | undefined);
+    query: async <R>(text: string, values?: unknown[], options?: QueryOptions) => {
+      const result = options?.name
+        ? await target.query({ name: options.name, text, values: values as unknown[] | undefined })
+        : await target.query(text, values as unknown[] | undefined);
       return { rows: result.rows as R[] };
     },
     exec: async (script) => {

@@ -21,6 +21,8 @@ import type { Desk } from "./types";
 import { applyProviderResult } from "./payout-status";
 import { openConnector, recentConnection } from "./connections";
 import { askProviderSoon } from "./payout-work";
+import { Prisma } from "@/server/db/generated/client";
+import { rawRows } from "@/server/db/raw";
 
 export interface CallbackReplyOut {
   httpStatus: number;
@@ -239,27 +241,16 @@ async function claimReceipt(
   sentAt: Date | null,
 ): Promise<Claim> {
   const now = new Date();
-  try {
-    const created = await desk.db.callbackReceipt.create({
-      data: {
-        connectionId,
-        dedupeKey,
-        payoutId,
-        headers: Object.fromEntries(redactHeaders(input.headers)),
-        body: storableText(input.rawBody),
-        bodyBytes: Buffer.byteLength(input.rawBody, "utf8"),
-        bodySha256: sha256Hex(input.rawBody),
-        verified: true,
-        receivedAt: now,
-        // The callback lag connector health reports (services/overview.ts), kept here so reading it needs no payouts.
-        sinceSentMs: sentAt ? Math.min(Math.max(now.getTime() - sentAt.getTime(), 0), MAX_INT4) : null,
-      },
-      select: { id: true },
-    });
-    return { kind: "new", id: created.id };
-  } catch (error) {
-    if ((error as { code?: string })?.code !== "P2002") throw error;
-  }
+  // The callback lag connector health reports (services/overview.ts), kept here so reading it needs no payouts.
+  const sinceSentMs = sentAt ? Math.min(Math.max(now.getTime() - sentAt.getTime(), 0), MAX_INT4) : null;
+  // A copy already stored under the key inserts nothing (no error, so nothing for the pool to recover from).
+  const [created] = await rawRows<{ id: string }>(desk.db, Prisma.sql`
+    INSERT INTO "CallbackReceipt" (id, "connectionId", "dedupeKey", "payoutId", headers, body, "bodyBytes", "bodySha256", verified, "receivedAt", "sinceSentMs")
+    VALUES (${randomUUID()}::uuid, ${connectionId}::uuid, ${dedupeKey}, ${payoutId}::uuid, ${JSON.stringify(Object.fromEntries(redactHeaders(input.headers)))}::jsonb,
+            ${storableText(input.rawBody)}, ${Buffer.byteLength(input.rawBody, "utf8")}::int, ${sha256Hex(input.rawBody)}, true, ${now}, ${sinceSentMs}::int)
+    ON CONFLICT ("connectionId", "dedupeKey") DO NOTHING
+    RETURNING id::text AS id`);
+  if (created) return { kind: "new", id: created.id };
   const existing = await desk.db.callbackReceipt.findUnique({
     where: { connectionId_dedupeKey: { connectionId, dedupeKey } },
     select: { id: true, processedAt: true, receivedAt: true },
@@ -277,7 +268,8 @@ async function claimReceipt(
 }
 
 function finish(desk: Desk, receiptId: string, outcome: string) {
-  return desk.db.callbackReceipt.update({ where: { id: receiptId }, data: { outcome, processedAt: new Date() } });
+  return rawRows(desk.db, Prisma.sql`
+    UPDATE "CallbackReceipt" SET outcome = ${outcome}, "processedAt" = ${new Date()} WHERE id = ${receiptId}::uuid RETURNING 1 AS done`);
 }
 
 /** Keeps the receipt as evidence but frees its key, so the same callback is taken when it comes again. */
@@ -291,7 +283,11 @@ function release(desk: Desk, receiptId: string, dedupeKey: string, outcome: stri
 /** The payout a callback speaks of, on this connection only: by our id, or by the provider's reference. */
 async function findPayout(desk: Desk, connectionId: string, parsed: CallbackResult) {
   const payoutId = parsed.payoutId && UUID.test(parsed.payoutId) ? parsed.payoutId.toLowerCase() : undefined;
-  if (payoutId) return desk.db.payout.findFirst({ where: { id: payoutId, connectionId }, select: { id: true, submittedAt: true } });
+  const [found] = payoutId
+    ? await rawRows<{ id: string; submittedAt: Date | null }>(desk.db, Prisma.sql`
+        SELECT id::text AS id, "submittedAt" FROM "Payout" WHERE id = ${payoutId}::uuid AND "connectionId" = ${connectionId}::uuid`)
+    : [];
+  if (payoutId) return found ?? null;
   const reference = parsed.verified ? parsed.providerReference : undefined;
   if (reference) return desk.db.payout.findFirst({ where: { providerReference: reference, connectionId }, select: { id: true, submittedAt: true } });
   return null;

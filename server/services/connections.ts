@@ -2,7 +2,8 @@
 // connector for one use, and every provider call recorded for the timeline.
 import { publicPemOf } from "@/server/security/key-cache";
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Connection } from "@/server/db/generated/client";
+import { Prisma, type Connection } from "@/server/db/generated/client";
+import { rawRows } from "@/server/db/raw";
 import type { ConnectionConfig, PayoutConnector, ProviderCallRecord, ProviderKind } from "@/server/connectors/types";
 import { connectorFactory, PROVIDER_LABELS, sandboxBaseUrlFor, sandboxCredentialsFor } from "@/server/connectors/registry";
 import { generatePawapaySigningKey } from "@/server/connectors/pawapay";
@@ -122,36 +123,30 @@ async function holdProviderReference(desk: Desk, connectionId: string, payoutId:
 
 async function recordCall(desk: Desk, connectionId: string, payoutId: string | undefined, call: ProviderCallRecord): Promise<void> {
   try {
-    await desk.db.providerCall.create({
-      data: {
-        connectionId,
-        payoutId: call.payoutId ?? payoutId ?? null,
-        operation: call.operation,
-        method: call.method,
-        url: call.url,
-        request: jsonSafe(call.request),
-        httpStatus: call.httpStatus ?? null,
-        response: jsonSafe(call.response),
-        error: call.error ?? null,
-        latencyMs: Math.round(call.latencyMs),
-      },
-    });
+    // One per provider call, so on the hot path: through the driver (db/raw.ts).
+    await rawRows(desk.db, Prisma.sql`
+      INSERT INTO "ProviderCall" ("connectionId", "payoutId", operation, method, url, request, "httpStatus", response, error, "latencyMs")
+      VALUES (${connectionId}::uuid, ${call.payoutId ?? payoutId ?? null}::uuid, ${call.operation}, ${call.method}, ${call.url},
+              ${jsonText(call.request)}::jsonb, ${call.httpStatus ?? null}::int, ${jsonText(call.response)}::jsonb, ${call.error ?? null}, ${Math.round(call.latencyMs)}::int)
+      RETURNING 1 AS done`);
   } catch (error) {
     // The call log is evidence, not control flow: losing one row must not fail a payout.
     console.error("[connections] could not record a provider call", error);
   }
 }
 
-function jsonSafe(value: unknown) {
-  if (value === undefined || value === null) return undefined;
+/** A call's request or response as JSON text for a jsonb column: JSON as it came, other text wrapped (and cut), objects serialised with bigint as text; null when there is none. */
+function jsonText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
   if (typeof value === "string") {
     try {
-      return JSON.parse(value);
+      JSON.parse(value);
+      return value;
     } catch {
-      return { text: value.length > 4000 ? `${value.slice(0, 4000)}…` : value };
+      return JSON.stringify({ text: value.length > 4000 ? `${value.slice(0, 4000)}…` : value });
     }
   }
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
 
 export interface ConnectionInput {

@@ -12,6 +12,7 @@ import type { ProviderResult } from "@/server/connectors/types";
 import type { Db, Tx } from "./types";
 import { Conflict, NotFound } from "./errors";
 import { contributionSql, payoutTerms, upsertDeltasSql, upsertTimingsSql } from "./payout-rollups";
+import { rawRows } from "@/server/db/raw";
 
 /** Columns a status change may set along with the status. */
 export interface StatusPatch {
@@ -132,10 +133,12 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
     UNION ALL
     SELECT ${contributionSql(payoutTerms("ch"), 1)} FROM changed AS ch`);
   // A change that finalises (sets finalizedAt, which happens once) adds each approved payout's approval-to-final time to the histogram.
+  // One payout (every change but a batch's) is named by an equality: PostgreSQL then plans the prepared statement once (a generic plan), where an array kept it planning every call.
+  const which = ids.length === 1 ? Prisma.sql`id = ${ids[0]}::uuid` : Prisma.sql`id = ANY(${ids}::uuid[])`;
   const timing = patch.finalizedAt ? Prisma.sql`, timing AS (${upsertTimingsSql(Prisma.sql`changed`)})` : Prisma.empty;
-  return db.$queryRaw<Array<{ id: string; current: string; from: string | null; version: number | null }>>`
+  return rawRows<{ id: string; current: string; from: string | null; version: number | null }>(db, Prisma.sql`
     WITH current AS (
-      SELECT id, status, "feeMinor", "feeCurrency" FROM "Payout" WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE
+      SELECT id, status, "feeMinor", "feeCurrency" FROM "Payout" WHERE ${which} ORDER BY id FOR UPDATE
     ), changed AS (
       UPDATE "Payout" AS p SET
         status = ${change.to}::"PayoutStatus",
@@ -155,7 +158,7 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
       RETURNING id
     )
     SELECT c.id::text AS id, c.status::text AS current, ch.from_status::text AS "from", ch.version
-    FROM current c LEFT JOIN changed ch ON ch.id = c.id`;
+    FROM current c LEFT JOIN changed ch ON ch.id = c.id`);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -175,7 +178,7 @@ async function patchInStatus(db: Db | Tx, payoutId: string, status: PayoutStatus
     SELECT ${contributionSql(payoutTerms("ch", { feeMinor: Prisma.sql`ch.old_fee`, feeCurrency: Prisma.sql`ch.old_fee_currency` }), -1)} FROM changed AS ch
     UNION ALL
     SELECT ${contributionSql(payoutTerms("ch"), 1)} FROM changed AS ch`);
-  const [row] = await db.$queryRaw<Array<{ n: number }>>`
+  const [row] = await rawRows<{ n: number }>(db, Prisma.sql`
     WITH current AS (
       SELECT id, "feeMinor", "feeCurrency" FROM "Payout" WHERE id = ${payoutId}::uuid AND status = ${status}::"PayoutStatus" FOR UPDATE
     ), changed AS (
@@ -184,7 +187,7 @@ async function patchInStatus(db: Db | Tx, payoutId: string, status: PayoutStatus
       RETURNING p.id, p.status, p."createdAt", p."connectionId", p.currency, p."amountMinor", p."feeMinor", p."feeCurrency",
         c."feeMinor" AS old_fee, c."feeCurrency" AS old_fee_currency
     ), rollup AS (${rollup})
-    SELECT count(*)::int AS n FROM changed`;
+    SELECT count(*)::int AS n FROM changed`);
   return row?.n ?? 0;
 }
 
@@ -259,7 +262,9 @@ const MAX_RETRIES = 5;
 
 /** One try; null when the payout moved between reading and writing. */
 async function applyOnce(db: Db, payoutId: string, result: ProviderResult, source: Exclude<TransitionSource, "user">): Promise<ProviderApplyOutcome | null> {
-  const payout = await db.payout.findUnique({ where: { id: payoutId }, select: { status: true } });
+  const [payout] = UUID.test(payoutId)
+    ? await rawRows<{ status: string }>(db, Prisma.sql`SELECT status::text AS status FROM "Payout" WHERE id = ${payoutId}::uuid`)
+    : [];
   if (!payout) throw new NotFound(`Payout ${payoutId}`);
   const current = payout.status as PayoutStatus;
   const patch: StatusPatch = {

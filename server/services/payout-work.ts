@@ -15,6 +15,8 @@
 // What may be sent stays decided by the status and version (approved →
 // submitting is the claim), exactly as before: the lease only spreads work.
 import type { Db, Tx } from "./types";
+import { Prisma } from "@/server/db/generated/client";
+import { rawRows } from "@/server/db/raw";
 import { FINAL_STATUSES, IN_FLIGHT_STATUSES, type PayoutStatus } from "@/server/domain/payout-state";
 import { noteProviderEvent } from "./payout-status";
 import { expireOverdueApprovals } from "./approval-expiry";
@@ -38,12 +40,12 @@ export interface DueWork {
  * hundred thousand; a count of the due set would grow with it.
  */
 export async function connectionsWithDueWork(db: Db | Tx, now = new Date()): Promise<string[]> {
-  const rows = await db.$queryRaw<Array<{ id: string }>>`
+  const rows = await rawRows<{ id: string }>(db, Prisma.sql`
     SELECT c.id::text AS id FROM "Connection" c
     WHERE EXISTS (
       SELECT 1 FROM "Payout" p
       WHERE p."connectionId" = c.id AND p."dueAt" <= ${now} AND (p."leaseUntil" IS NULL OR p."leaseUntil" < ${now})
-    )`;
+    )`);
   return rows.map((r) => r.id);
 }
 
@@ -58,7 +60,7 @@ export async function takeDueWork(
   const now = opts.now ?? new Date();
   const leaseUntil = new Date(Date.now() + (opts.leaseSeconds ?? LEASE_SECONDS) * 1000);
   const rows = opts.payoutId
-    ? await db.$queryRaw<RawDue[]>`
+    ? await rawRows<RawDue>(db, Prisma.sql`
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
           SELECT id FROM "Payout"
@@ -66,9 +68,9 @@ export async function takeDueWork(
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
-        RETURNING p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt"`
+        RETURNING p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt"`)
     : opts.connectionId
-    ? await db.$queryRaw<RawDue[]>`
+    ? await rawRows<RawDue>(db, Prisma.sql`
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
           SELECT id FROM "Payout"
@@ -78,8 +80,8 @@ export async function takeDueWork(
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
-        RETURNING p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt"`
-    : await db.$queryRaw<RawDue[]>`
+        RETURNING p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt"`)
+    : await rawRows<RawDue>(db, Prisma.sql`
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
           SELECT id FROM "Payout"
@@ -88,7 +90,7 @@ export async function takeDueWork(
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
-        RETURNING p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt"`;
+        RETURNING p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt"`);
   return rows
     .map((r) => ({ ...r, status: r.status as PayoutStatus, checkAttempt: Number(r.checkAttempt), dueAt: new Date(r.dueAt) }))
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
@@ -124,7 +126,7 @@ export async function finishWork(
   db: Db | Tx,
   work: { id: string; owner: string; seenDueAt: Date | null; next: Date; checkAttempt: number; checked?: boolean },
 ): Promise<PayoutStatus> {
-  const rows = await db.$queryRaw<Array<{ status: string }>>`
+  const rows = await rawRows<{ status: string }>(db, Prisma.sql`
     UPDATE "Payout" SET
       "leaseOwner" = NULL,
       "leaseUntil" = NULL,
@@ -136,10 +138,10 @@ export async function finishWork(
       "attentionSince" = CASE WHEN ${work.checked ?? false} AND "attentionReason" = 'check_overdue' THEN NULL ELSE "attentionSince" END,
       "attentionReason" = CASE WHEN ${work.checked ?? false} AND "attentionReason" = 'check_overdue' THEN NULL ELSE "attentionReason" END
     WHERE id = ${work.id}::uuid AND ("leaseOwner" = ${work.owner} OR "leaseOwner" IS NULL)
-    RETURNING status::text AS status`;
+    RETURNING status::text AS status`);
   if (rows[0]) return rows[0].status as PayoutStatus;
   // Held by another worker now (our lease ran out): its status all the same.
-  const [row] = await db.$queryRaw<Array<{ status: string }>>`SELECT status::text AS status FROM "Payout" WHERE id = ${work.id}::uuid`;
+  const [row] = await rawRows<{ status: string }>(db, Prisma.sql`SELECT status::text AS status FROM "Payout" WHERE id = ${work.id}::uuid`);
   return (row?.status ?? "cancelled") as PayoutStatus;
 }
 
