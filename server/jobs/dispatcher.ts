@@ -44,6 +44,9 @@ export class Dispatcher implements JobScheduler {
   };
   /** Per connection: requests this process may still make now under the provider's rate limit. */
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Connections whose last take found due payouts: asked directly next time, before any scan. */
+  private readonly busyConnections = new Set<string>();
+  private scannedAt = 0;
   private stopped = false;
   private nudged = false;
   private nudge: (() => void) | null = null;
@@ -103,21 +106,37 @@ export class Dispatcher implements JobScheduler {
     }
   }
 
+  /**
+   * Takes due payouts into the free slots. A connection that had due work a
+   * moment ago is asked again directly (each finished payout frees a slot
+   * and wakes us, so under load that is once per payout); the scan for the
+   * other connections with due work runs when those had none, and at least
+   * every idle poll, so no connection waits longer than that to be seen.
+   */
   private async takeWork(): Promise<number> {
     const concurrency = await this.concurrency();
     const free = (connectionId: string) =>
       (concurrency.get(connectionId) ?? this.desk.config.sendConcurrency) - (this.perConnection.get(connectionId) ?? 0);
     // Only connections with a free slot are worth a look.
     if (![...concurrency.keys()].some((id) => free(id) > 0)) return 0;
-    const due = await connectionsWithDueWork(this.desk.db);
     let took = 0;
-    for (const connectionId of due) {
+    const asked = new Set<string>();
+    const take = async (connectionId: string) => {
+      asked.add(connectionId);
       const slots = Math.min(free(connectionId), this.allowance(connectionId));
-      if (slots <= 0 || this.stopped) continue;
+      if (slots <= 0 || this.stopped) return;
       const works = await takeDueWork(this.desk.db, { owner: this.owner, connectionId, limit: slots });
       for (const work of works) this.launch(work);
       this.spend(connectionId, works.length);
       took += works.length;
+      if (works.length > 0) this.busyConnections.add(connectionId);
+      else this.busyConnections.delete(connectionId);
+    };
+    for (const connectionId of [...this.busyConnections]) await take(connectionId);
+    const scanEveryMs = this.opts.idlePollMs ?? 250;
+    if (took === 0 || Date.now() - this.scannedAt >= scanEveryMs) {
+      this.scannedAt = Date.now();
+      for (const connectionId of await connectionsWithDueWork(this.desk.db)) if (!asked.has(connectionId)) await take(connectionId);
     }
     return took;
   }
