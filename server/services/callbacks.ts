@@ -21,6 +21,7 @@ import type { Desk } from "./types";
 import { applyProviderResult } from "./payout-status";
 import { openConnector, recentConnection } from "./connections";
 import { askProviderSoon } from "./payout-work";
+import type { PayoutStatus } from "@/server/domain/payout-state";
 import { Prisma } from "@/server/db/generated/client";
 import { rawRows } from "@/server/db/raw";
 
@@ -117,7 +118,7 @@ export async function receiveCallback(desk: Desk, connectionId: string, input: C
   }
   const payout = await findPayout(desk, connectionId, parsed);
   return parsed.verified
-    ? takeVerified(desk, connector, connectionId, input, parsed, payout?.id ?? null, payout?.submittedAt ?? null)
+    ? takeVerified(desk, connector, connectionId, input, parsed, payout)
     : takeRefused(desk, connector, connectionId, input, parsed, payout?.id ?? null);
 }
 
@@ -191,10 +192,10 @@ async function takeVerified(
   connectionId: string,
   input: CallbackInput,
   parsed: Extract<CallbackResult, { verified: true }>,
-  payoutId: string | null,
-  sentAt: Date | null,
+  payout: FoundPayout | null,
 ): Promise<CallbackReplyOut> {
-  const claim = await claimReceipt(desk, connectionId, input, parsed.dedupeKey, payoutId, sentAt);
+  const payoutId = payout?.id ?? null;
+  const claim = await claimReceipt(desk, connectionId, input, parsed.dedupeKey, payoutId, payout?.submittedAt ?? null);
   if (claim.kind === "duplicate") return reply(connector, input, "duplicate");
   if (claim.kind === "in_progress") return reply(connector, input, "in_progress");
   const receiptId = claim.id;
@@ -206,7 +207,8 @@ async function takeVerified(
 
   let outcome: Awaited<ReturnType<typeof applyProviderResult>>;
   try {
-    outcome = await applyProviderResult(desk.db, payoutId, parsed.result, "callback");
+    // The status read with the payout a moment ago saves reading it again (a miss reads afresh).
+    outcome = await applyProviderResult(desk.db, payoutId, parsed.result, "callback", payout?.status);
   } catch (error) {
     // Not applied: give the key back so the provider's resend is processed afresh.
     const message = (error as Error).message;
@@ -280,17 +282,21 @@ function release(desk: Desk, receiptId: string, dedupeKey: string, outcome: stri
   });
 }
 
+interface FoundPayout {
+  id: string;
+  submittedAt: Date | null;
+  status: PayoutStatus;
+}
+
 /** The payout a callback speaks of, on this connection only: by our id, or by the provider's reference. */
-async function findPayout(desk: Desk, connectionId: string, parsed: CallbackResult) {
+async function findPayout(desk: Desk, connectionId: string, parsed: CallbackResult): Promise<FoundPayout | null> {
   const payoutId = parsed.payoutId && UUID.test(parsed.payoutId) ? parsed.payoutId.toLowerCase() : undefined;
-  const [found] = payoutId
-    ? await rawRows<{ id: string; submittedAt: Date | null }>(desk.db, Prisma.sql`
-        SELECT id::text AS id, "submittedAt" FROM "Payout" WHERE id = ${payoutId}::uuid AND "connectionId" = ${connectionId}::uuid`)
-    : [];
-  if (payoutId) return found ?? null;
   const reference = parsed.verified ? parsed.providerReference : undefined;
-  if (reference) return desk.db.payout.findFirst({ where: { providerReference: reference, connectionId }, select: { id: true, submittedAt: true } });
-  return null;
+  if (!payoutId && !reference) return null;
+  const [found] = await rawRows<FoundPayout>(desk.db, payoutId
+    ? Prisma.sql`SELECT id::text AS id, "submittedAt", status::text AS status FROM "Payout" WHERE id = ${payoutId}::uuid AND "connectionId" = ${connectionId}::uuid`
+    : Prisma.sql`SELECT id::text AS id, "submittedAt", status::text AS status FROM "Payout" WHERE "providerReference" = ${reference} AND "connectionId" = ${connectionId}::uuid LIMIT 1`);
+  return found ?? null;
 }
 
 /**

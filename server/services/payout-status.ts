@@ -244,15 +244,22 @@ export type ProviderApplyOutcome =
  * a paid payout); a later different word from the provider is recorded as its
  * own event. Reads the status, then changes it only from that status: if it
  * moved meanwhile (a callback racing a status query), it reads again.
+ *
+ * `seen`: the status the caller read or wrote a moment ago (the sender's own
+ * claim, the callback's lookup of the payout), used for the first try
+ * instead of reading it again. It is no less safe than that read: every
+ * change is made only from the status it was decided on (the statement
+ * checks it under the row lock), and a miss reads afresh and tries again.
  */
 export async function applyProviderResult(
   db: Db,
   payoutId: string,
   result: ProviderResult,
   source: Exclude<TransitionSource, "user">,
+  seen?: PayoutStatus,
 ): Promise<ProviderApplyOutcome> {
   for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-    const outcome = await applyOnce(db, payoutId, result, source);
+    const outcome = await applyOnce(db, payoutId, result, source, attempt === 0 ? seen : undefined);
     if (outcome) return outcome;
   }
   throw new Conflict("The payout kept changing while we applied the provider's answer; it will be checked again");
@@ -261,10 +268,18 @@ export async function applyProviderResult(
 const MAX_RETRIES = 5;
 
 /** One try; null when the payout moved between reading and writing. */
-async function applyOnce(db: Db, payoutId: string, result: ProviderResult, source: Exclude<TransitionSource, "user">): Promise<ProviderApplyOutcome | null> {
-  const [payout] = UUID.test(payoutId)
-    ? await rawRows<{ status: string }>(db, Prisma.sql`SELECT status::text AS status FROM "Payout" WHERE id = ${payoutId}::uuid`)
-    : [];
+async function applyOnce(
+  db: Db,
+  payoutId: string,
+  result: ProviderResult,
+  source: Exclude<TransitionSource, "user">,
+  seen: PayoutStatus | undefined,
+): Promise<ProviderApplyOutcome | null> {
+  const [payout] = seen
+    ? [{ status: seen }]
+    : UUID.test(payoutId)
+      ? await rawRows<{ status: string }>(db, Prisma.sql`SELECT status::text AS status FROM "Payout" WHERE id = ${payoutId}::uuid`)
+      : [];
   if (!payout) throw new NotFound(`Payout ${payoutId}`);
   const current = payout.status as PayoutStatus;
   const patch: StatusPatch = {

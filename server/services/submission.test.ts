@@ -8,7 +8,7 @@ import { approveAsRead } from "@/server/testing/approvals";
 import type { PawapayEmulator, PawapayFault } from "@/server/sandbox/pawapay";
 import { sandboxEmulator } from "./sandbox-hosting";
 import { openConnector } from "./connections";
-import { changeStatus } from "./payout-status";
+import { applyProviderResult, changeStatus } from "./payout-status";
 import { checkPayoutStatus, payoutRequest, submitPayout } from "./submission";
 import { sweep, takeDueWork } from "./payout-work";
 
@@ -56,6 +56,24 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
     expect(history.slice(0, 4)).toEqual(["pending_approval", "approved", "submitting", "unknown"]);
     expect(history).not.toContain("failed");
     if (createdByFault === 0) expect(history).toContain("submitting"); // resent after "never saw it"
+  });
+
+  it("applies a provider's answer from a status seen a moment ago, and reads again when the payout has moved since", async () => {
+    const id = await approvedPayout();
+    await changeStatus(t.desk.db, { payoutId: id, to: "submitting", from: ["approved"], source: "system" });
+    await changeStatus(t.desk.db, { payoutId: id, to: "processing", from: ["submitting"], source: "provider_response" });
+    // The sender believes it still submitting (a callback got there first): the change misses, reads processing, and applies.
+    expect(await applyProviderResult(t.desk.db, id, { state: "succeeded", providerStatus: "COMPLETED", raw: {} }, "provider_response", "submitting")).toEqual({
+      kind: "changed",
+      from: "processing",
+      to: "succeeded",
+    });
+    // A late answer believing it processing finds it final: kept, nothing moves twice.
+    expect(await applyProviderResult(t.desk.db, id, { state: "succeeded", providerStatus: "COMPLETED", raw: {} }, "callback", "processing")).toEqual({
+      kind: "unchanged",
+      current: "succeeded",
+    });
+    expect(await events(id)).toEqual(["pending_approval", "approved", "submitting", "processing", "succeeded"]);
   });
 
   it("a slow answer within the timeout is simply processing", async () => {

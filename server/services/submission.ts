@@ -193,7 +193,8 @@ async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean 
     // bug on our side, and the request may still have left: treat as unknown.
     result = { state: "unknown" as const, failureMessage: `Connector error: ${(error as Error).message}` };
   }
-  await applyProviderResult(desk.db, payoutId, result, "provider_response");
+  // Sent under our claim, so it is `submitting` unless a callback has already moved it (then the change misses and reads again).
+  await applyProviderResult(desk.db, payoutId, result, "provider_response", "submitting");
   return followUp(desk, payoutId, connection.provider as ProviderKind, 0, work, false);
 }
 
