@@ -68,8 +68,17 @@ export async function* xlsxRows(bytes: Uint8Array, progress: ReadProgress, sheet
   }
 }
 
-/** How long exceljs may go without a row (or a sheet) before the file is given up on. */
-const STALL_MS = 60_000;
+/**
+ * How long exceljs may go without a row (or a sheet) before the file is given
+ * up on. Generous on purpose: exceljs turns the event loop once per small
+ * slice of XML, and reads all of a workbook's shared strings before its first
+ * row, so on a busy desk (thousands of payouts being sent on the embedded
+ * database, whose queries hold the event loop) a valid 50,000-row workbook
+ * went more than a minute without a row and was refused as unreadable (found
+ * by the 50,000-row acceptance walk; the same file reads in 1.3 s on an idle
+ * desk). A damaged file is refused by checkWorkbookZip before exceljs sees it.
+ */
+const STALL_MS = 300_000;
 
 /**
  * The last guard against a file exceljs waits on forever (checkWorkbookZip
