@@ -195,7 +195,10 @@ function searchTerms(typed: string | undefined): SearchTerms | null {
   // A number written the way phones are (spaces, +, brackets) is a phone, not text: its digit trigrams are in
   // every invoice number, so looking for it in names and descriptions would only cost. Plain digits stay text too.
   const phoneLayout = phone !== null && /[\s+()]/.test(term);
-  const text = term.length >= 3 && !phoneLayout ? `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  // A whole id (32 hex digits) names one payout, by its id or a provider's reference: not looked for in names and
+  // descriptions, where its trigrams made the planner's estimate (and so its choice of a scan of every payout) a coin toss.
+  const wholeId = hex.length === 32 && idRange !== null;
+  const text = term.length >= 3 && !phoneLayout && !wholeId ? `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   return { idRange, reference: term, phone, text };
 }
 
