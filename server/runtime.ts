@@ -63,7 +63,6 @@ async function boot(): Promise<Runtime> {
   };
   const desk: Desk = {
     db: db.prisma,
-    sql: db.sql,
     config,
     credentialsKey: parseKey(process.env.DESK_CREDENTIALS_KEY),
     jobs: waker,

@@ -7,7 +7,7 @@
 // then made again, as a bulk load would), ANALYZEs, then times for each case:
 //   app: listPayouts / listTotals, the service functions the tRPC router calls
 //        (one statement, through the driver the desk holds beside Prisma,
-//        Desk.sql; rows mapped for the page);
+//        db/raw.ts rawRows; rows mapped for the page);
 //   raw: the very same statement through the plain driver (pg / PGlite);
 // in turn, in the same run, and prints p50 / p95 of each beside the other,
 // with the EXPLAIN of every statement. It fails loudly (exit 1) when a plan

@@ -35,11 +35,14 @@ export function registerDriver(client: object, driver: SqlQueryable): void {
  * client, else through `db.$queryRaw` (a transaction, or a client opened
  * elsewhere). Results come as the driver gives them: text, int4 as number,
  * timestamps as Date; cast int8 and numeric to int or text in the SQL.
+ * `prepared: false` runs it unnamed (planned for its values every call), for
+ * statements whose shape varies with a person's filters.
  */
-export async function rawRows<T>(db: RawCapable, statement: Prisma.Sql): Promise<T[]> {
+export async function rawRows<T>(db: RawCapable, statement: Prisma.Sql, opts: { prepared?: boolean } = {}): Promise<T[]> {
   const driver = drivers.get(db);
   if (!driver) return db.$queryRaw<T[]>(statement);
-  return (await driver.query<T>(statement.text, statement.values, { name: statementName(statement.text) })).rows;
+  const name = opts.prepared === false ? undefined : statementName(statement.text);
+  return (await driver.query<T>(statement.text, statement.values, name ? { name } : undefined)).rows;
 }
 
 function statementName(text: string): string | undefined {

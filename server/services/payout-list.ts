@@ -4,6 +4,7 @@
 // by the list page, the export, and `npm run bench:list` (which EXPLAINs
 // exactly these statements: listPageSql / listTotalsSql).
 import { Prisma } from "@/server/db/generated/client";
+import { rawRows } from "@/server/db/raw";
 import { isKnownCurrency, MoneyError, parseAmount } from "@/server/domain/money";
 import { PAYOUT_STATUSES, type PayoutStatus } from "@/server/domain/payout-state";
 import { canonicalTimeZone, addDays, startOfDay } from "@/server/domain/statement";
@@ -382,14 +383,14 @@ function toListed(row: PageRow): ListedPayout {
 }
 
 /**
- * Rows of one of the list's read statements: through the driver when the
- * desk has it (Desk.sql: Prisma's fixed cost per statement was twice the
- * database's time on the cheapest pages and totals), else through Prisma.
- * The callers normalise what drivers give differently (int8 as text or bigint).
+ * Rows of one of the list's read statements, through the driver under Prisma
+ * (db/raw.ts: Prisma's fixed cost per statement was twice the database's time
+ * on the cheapest pages and totals). Unnamed: the statements vary with the
+ * filters, so each is planned for its values. The callers normalise what
+ * drivers give differently (int8 as text or bigint).
  */
 async function readRows<T>(desk: Desk, sql: Prisma.Sql): Promise<T[]> {
-  if (desk.sql) return (await desk.sql.query<T>(sql.text, sql.values)).rows;
-  return desk.db.$queryRaw<T[]>(sql);
+  return rawRows<T>(desk.db, sql, { prepared: false });
 }
 
 /** One page of the list: one round trip to the database. */

@@ -2,7 +2,6 @@ import type { PrismaClient, Prisma } from "@/server/db/generated/client";
 import type { ConnectorDeps } from "@/server/connectors/types";
 import type { DeskConfig } from "@/server/config";
 import type { Role } from "@/server/auth/roles";
-import type { SqlQueryable } from "@/server/db/sql-executor";
 
 export type Db = PrismaClient;
 export type Tx = Prisma.TransactionClient;
@@ -32,13 +31,6 @@ export interface Desk {
   /** Key for the AES-256-GCM envelopes of stored secrets. */
   credentialsKey: Buffer;
   jobs: JobScheduler;
-  /**
-   * The same database through its driver (pg or PGlite), for the few read
-   * statements written in SQL where Prisma's fixed cost per statement (about
-   * 1 ms) would be most of the time: the payouts list's page and totals.
-   * Absent: those go through Prisma's $queryRaw.
-   */
-  sql?: SqlQueryable;
   /** Passed to every connector (tests inject fetch or timeouts). */
   connectorDeps?: Pick<ConnectorDeps, "fetch" | "timeoutMs" | "now">;
 }

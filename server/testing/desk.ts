@@ -95,7 +95,6 @@ export async function startTestDesk(kind: TestDatabaseKind = "pglite", opts: { d
   const jobs = new ManualWork();
   const desk: Desk = {
     db: database.prisma,
-    sql: database.sql,
     config: { appUrl: "http://127.0.0.1:0", credentialsKey: undefined, databaseUrl: undefined, embedded: true, inProcessWorkers: false, stuckAfterMinutes: 30, sendWithinSeconds: 120, sendConcurrency: 4, providerTimeoutSeconds: 5 },
     credentialsKey: randomBytes(32),
     jobs,
