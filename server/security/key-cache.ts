@@ -9,7 +9,8 @@ const privateKeys = new Map<string, KeyObject>();
 const publicKeys = new Map<string, KeyObject>();
 const publicPems = new Map<string, string>();
 
-function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+/** `cache`'s value for `key`, made (and kept, the oldest let go past MAX_ENTRIES) on a miss. */
+export function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
   const found = cache.get(key);
   if (found !== undefined) return found;
   const made = make();

@@ -1,6 +1,6 @@
 // Provider connections: stored with sealed credentials, opened into a
 // connector for one use, and every provider call recorded for the timeline.
-import { publicPemOf } from "@/server/security/key-cache";
+import { publicPemOf, remember } from "@/server/security/key-cache";
 import { randomBytes, randomUUID } from "node:crypto";
 import { Prisma, type Connection } from "@/server/db/generated/client";
 import { rawRows } from "@/server/db/raw";
@@ -38,18 +38,13 @@ export function sealCredentials(desk: Pick<Desk, "credentialsKey">, connectionId
  * unauthorised is ever answered; each caller gets its own copy.
  */
 const openedCredentials = new WeakMap<Buffer, Map<string, Readonly<Record<string, string>>>>();
-const OPENED_CREDENTIALS_MAX = 256;
 
 export function openCredentials(desk: Pick<Desk, "credentialsKey">, connection: Pick<Connection, "id" | "credentials">): Record<string, string> {
   let byBlob = openedCredentials.get(desk.credentialsKey);
   if (!byBlob) openedCredentials.set(desk.credentialsKey, (byBlob = new Map()));
-  const key = `${connection.id}:${connection.credentials}`;
-  let opened = byBlob.get(key);
-  if (!opened) {
-    opened = Object.freeze(JSON.parse(open(connection.credentials, desk.credentialsKey, connection.id)) as Record<string, string>);
-    if (byBlob.size >= OPENED_CREDENTIALS_MAX) byBlob.delete(byBlob.keys().next().value!);
-    byBlob.set(key, opened);
-  }
+  const opened = remember(byBlob, `${connection.id}:${connection.credentials}`, () =>
+    Object.freeze(JSON.parse(open(connection.credentials, desk.credentialsKey, connection.id)) as Record<string, string>),
+  );
   return { ...opened };
 }
 
