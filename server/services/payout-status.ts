@@ -132,9 +132,9 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
     SELECT ${contributionSql(payoutTerms("ch", { status: Prisma.sql`ch.from_status`, feeMinor: Prisma.sql`ch.old_fee`, feeCurrency: Prisma.sql`ch.old_fee_currency` }), -1)} FROM changed AS ch
     UNION ALL
     SELECT ${contributionSql(payoutTerms("ch"), 1)} FROM changed AS ch`);
-  // A change that finalises (sets finalizedAt, which happens once) adds each approved payout's approval-to-final time to the histogram.
   // One payout (every change but a batch's) is named by an equality: PostgreSQL then plans the prepared statement once (a generic plan), where an array kept it planning every call.
   const which = ids.length === 1 ? Prisma.sql`id = ${ids[0]}::uuid` : Prisma.sql`id = ANY(${ids}::uuid[])`;
+  // A change that finalises (sets finalizedAt, which happens once) adds each approved payout's approval-to-final time to the histogram.
   const timing = patch.finalizedAt ? Prisma.sql`, timing AS (${upsertTimingsSql(Prisma.sql`changed`)})` : Prisma.empty;
   return rawRows<{ id: string; current: string; from: string | null; version: number | null }>(db, Prisma.sql`
     WITH current AS (
