@@ -3,11 +3,12 @@
 // returned, never thrown, so a connector can decide what they mean (usually:
 // the outcome is unknown, because the provider may have acted).
 import type { ConnectorDeps, ProviderCallRecord } from "./types";
+import { httpFetch, type FetchLike, type ResponseHeaders } from "./transport";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
 export type CallOutcome =
-  | { kind: "response"; status: number; text: string; json: unknown; jsonOk: boolean; headers: Headers }
+  | { kind: "response"; status: number; text: string; json: unknown; jsonOk: boolean; headers: ResponseHeaders }
   | { kind: "error"; error: string; timedOut: boolean };
 
 export interface CallInput {
@@ -32,7 +33,8 @@ export interface HttpCallerOptions {
 export type HttpCaller = (input: CallInput) => Promise<CallOutcome>;
 
 export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
-  const doFetch = options.deps.fetch ?? globalThis.fetch;
+  // A test's fetch (faults injected) when given; else node:http (transport.ts says why not the global fetch).
+  const doFetch: FetchLike = options.deps.fetch ?? httpFetch;
   const timeoutMs = options.deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const secret = new Set(["authorization", "cookie", ...(options.secretHeaders ?? []).map((h) => h.toLowerCase())]);
 

@@ -3,6 +3,7 @@
 // never keep the process alive, a count of work under way so tests can wait
 // until it is idle, one close() that stops it all, and the injected faults'
 // broken answers.
+import { httpFetch, type FetchLike, type TransportResponse } from "@/server/connectors/transport";
 
 export interface EmulatorTasks {
   /** Timers owned by code that sets its own (e.g. a fault that holds an answer). */
@@ -100,7 +101,7 @@ export interface CallbackDelivery<A extends CallbackAttempt> {
   /** The attempt's request, built afresh each time: signatures and timestamps belong to one attempt. */
   request(attempt: A): { headers: Record<string, string>; body: string } | Promise<{ headers: Record<string, string>; body: string }>;
   /** Whether the receiver took it; default: any 2xx (the answer's body is read and dropped). */
-  accepted?(response: Response): Promise<boolean>;
+  accepted?(response: TransportResponse): Promise<boolean>;
   /** Keeps the attempt, once its answer (or failure) is known. */
   keep(attempt: A, accepted: boolean): void;
 }
@@ -110,7 +111,15 @@ export interface CallbackDelivery<A extends CallbackAttempt> {
  * retry delay until the receiver takes it. Each attempt counts as work under
  * way, so idle() waits for its record.
  */
-export function createCallbackSender(env: { tasks: EmulatorTasks; post: typeof fetch; now: () => Date; log: (message: string) => void }) {
+/**
+ * How emulators not given a fetch post their callbacks: over node:http, as a
+ * provider would. Looked up at each post, so a test's tap on the line
+ * (server/testing/callback-tap.ts) sees every callback whenever it is put on.
+ */
+export const callbackLine: { post: FetchLike } = { post: httpFetch };
+
+export function createCallbackSender(env: { tasks: EmulatorTasks; post?: FetchLike; now: () => Date; log: (message: string) => void }) {
+  const post: FetchLike = env.post ?? ((url, init) => callbackLine.post(url, init));
   return function deliver<A extends CallbackAttempt>(delivery: CallbackDelivery<A>, attempt = 0): void {
     env.tasks.begin();
     void (async () => {
@@ -118,7 +127,7 @@ export function createCallbackSender(env: { tasks: EmulatorTasks; post: typeof f
       let accepted = false;
       try {
         const { headers, body } = await delivery.request(record);
-        const response = await env.post(delivery.url, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) });
+        const response = await post(delivery.url, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) });
         record.httpStatus = response.status;
         if (delivery.accepted) {
           accepted = await delivery.accepted(response);

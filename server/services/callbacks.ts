@@ -116,10 +116,9 @@ export async function receiveCallback(desk: Desk, connectionId: string, input: C
   } catch (error) {
     parsed = { verified: false, reason: `Could not read the callback: ${(error as Error).message}` };
   }
+  if (parsed.verified) return takeVerified(desk, connector, connectionId, input, parsed);
   const payout = await findPayout(desk, connectionId, parsed);
-  return parsed.verified
-    ? takeVerified(desk, connector, connectionId, input, parsed, payout)
-    : takeRefused(desk, connector, connectionId, input, parsed, payout?.id ?? null);
+  return takeRefused(desk, connector, connectionId, input, parsed, payout?.id ?? null);
 }
 
 /**
@@ -192,10 +191,10 @@ async function takeVerified(
   connectionId: string,
   input: CallbackInput,
   parsed: Extract<CallbackResult, { verified: true }>,
-  payout: FoundPayout | null,
 ): Promise<CallbackReplyOut> {
+  const claim = await claimReceipt(desk, connectionId, input, parsed);
+  const payout = claim.payout;
   const payoutId = payout?.id ?? null;
-  const claim = await claimReceipt(desk, connectionId, input, parsed.dedupeKey, payoutId, payout?.submittedAt ?? null);
   if (claim.kind === "duplicate") return reply(connector, input, "duplicate");
   if (claim.kind === "in_progress") return reply(connector, input, "in_progress");
   const receiptId = claim.id;
@@ -207,8 +206,9 @@ async function takeVerified(
 
   let outcome: Awaited<ReturnType<typeof applyProviderResult>>;
   try {
-    // The status read with the payout a moment ago saves reading it again (a miss reads afresh).
-    outcome = await applyProviderResult(desk.db, payoutId, parsed.result, "callback", payout?.status);
+    // The status read with the payout a moment ago saves reading it again (a miss reads afresh);
+    // a change marks the receipt processed in its own statement.
+    outcome = await applyProviderResult(desk.db, payoutId, parsed.result, "callback", payout?.status, { receipt: { id: receiptId, outcome: "changed" } });
   } catch (error) {
     // Not applied: give the key back so the provider's resend is processed afresh.
     const message = (error as Error).message;
@@ -226,33 +226,43 @@ async function takeVerified(
     return reply(connector, input, "premature", `The payout has not been sent yet (it is ${outcome.current.replace("_", " ")})`);
   }
 
-  await finish(desk, receiptId, outcome.kind);
+  if (!(outcome.kind === "changed" && outcome.alsoWritten)) await finish(desk, receiptId, outcome.kind);
   if ((outcome.kind === "not_found" || parsed.result.state === "unknown") && (await askProviderSoon(desk.db, payoutId))) desk.jobs.wake();
   return reply(connector, input, "applied");
 }
 
-type Claim = { kind: "new"; id: string } | { kind: "duplicate" } | { kind: "in_progress" };
+type Claim = ({ kind: "new"; id: string } | { kind: "duplicate" } | { kind: "in_progress" }) & { payout: FoundPayout | null };
 
-/** Stores a verified callback under its key, or says why it is not ours to apply. */
-async function claimReceipt(
-  desk: Desk,
-  connectionId: string,
-  input: CallbackInput,
-  dedupeKey: string,
-  payoutId: string | null,
-  sentAt: Date | null,
-): Promise<Claim> {
+/**
+ * Stores a verified callback under its key, or says why it is not ours to
+ * apply; and, in the same statement, finds the payout it speaks of.
+ */
+async function claimReceipt(desk: Desk, connectionId: string, input: CallbackInput, parsed: Extract<CallbackResult, { verified: true }>): Promise<Claim> {
   const now = new Date();
-  // The callback lag connector health reports (services/overview.ts), kept here so reading it needs no payouts.
-  const sinceSentMs = sentAt ? Math.min(Math.max(now.getTime() - sentAt.getTime(), 0), MAX_INT4) : null;
+  const dedupeKey = parsed.dedupeKey;
   // A copy already stored under the key inserts nothing (no error, so nothing for the pool to recover from).
-  const [created] = await rawRows<{ id: string }>(desk.db, Prisma.sql`
-    INSERT INTO "CallbackReceipt" (id, "connectionId", "dedupeKey", "payoutId", headers, body, "bodyBytes", "bodySha256", verified, "receivedAt", "sinceSentMs")
-    VALUES (${randomUUID()}::uuid, ${connectionId}::uuid, ${dedupeKey}, ${payoutId}::uuid, ${JSON.stringify(Object.fromEntries(redactHeaders(input.headers)))}::jsonb,
-            ${storableText(input.rawBody)}, ${Buffer.byteLength(input.rawBody, "utf8")}::int, ${sha256Hex(input.rawBody)}, true, ${now}, ${sinceSentMs}::int)
-    ON CONFLICT ("connectionId", "dedupeKey") DO NOTHING
-    RETURNING id::text AS id`);
-  if (created) return { kind: "new", id: created.id };
+  // sinceSentMs: the callback lag connector health reports (services/overview.ts), kept here so reading it needs no payouts.
+  const [row] = await rawRows<{ receipt: string | null; id: string | null; submittedAt: Date | null; status: string | null }>(desk.db, Prisma.sql`
+    WITH found AS (${payoutSql(connectionId, parsed)}
+    ), created AS (
+      INSERT INTO "CallbackReceipt" (id, "connectionId", "dedupeKey", "payoutId", headers, body, "bodyBytes", "bodySha256", verified, "receivedAt", "sinceSentMs")
+      SELECT ${randomUUID()}::uuid, ${connectionId}::uuid, ${dedupeKey}, f.id, ${JSON.stringify(Object.fromEntries(redactHeaders(input.headers)))}::jsonb,
+             ${storableText(input.rawBody)}, ${Buffer.byteLength(input.rawBody, "utf8")}::int, ${sha256Hex(input.rawBody)}, true, ${now}::timestamptz,
+             CASE WHEN f."submittedAt" IS NOT NULL
+               THEN LEAST(GREATEST(floor(extract(epoch FROM (${now}::timestamptz - f."submittedAt")) * 1000), 0), ${MAX_INT4})::int END
+      FROM (SELECT 1) AS one LEFT JOIN found f ON TRUE
+      ON CONFLICT ("connectionId", "dedupeKey") DO NOTHING
+      RETURNING id
+    )
+    SELECT (SELECT id::text FROM created) AS receipt, f.id::text AS id, f."submittedAt", f.status::text AS status
+    FROM (SELECT 1) AS one LEFT JOIN found f ON TRUE`);
+  const payout = row?.id ? { id: row.id, submittedAt: row.submittedAt, status: row.status as PayoutStatus } : null;
+  if (row?.receipt) return { kind: "new", id: row.receipt, payout };
+  return { ...(await existingReceipt(desk, connectionId, dedupeKey, now)), payout };
+}
+
+/** A verified callback whose key is stored already: a duplicate, one being applied, or one a dead receiver left (taken over). */
+async function existingReceipt(desk: Desk, connectionId: string, dedupeKey: string, now: Date): Promise<{ kind: "new"; id: string } | { kind: "duplicate" } | { kind: "in_progress" }> {
   const existing = await desk.db.callbackReceipt.findUnique({
     where: { connectionId_dedupeKey: { connectionId, dedupeKey } },
     select: { id: true, processedAt: true, receivedAt: true },
@@ -290,13 +300,17 @@ interface FoundPayout {
 
 /** The payout a callback speaks of, on this connection only: by our id, or by the provider's reference. */
 async function findPayout(desk: Desk, connectionId: string, parsed: CallbackResult): Promise<FoundPayout | null> {
+  const [found] = await rawRows<FoundPayout>(desk.db, Prisma.sql`SELECT id::text AS id, "submittedAt", status::text AS status FROM (${payoutSql(connectionId, parsed)}) AS f`);
+  return found ?? null;
+}
+
+/** The SELECT of that payout (id, submittedAt, status; no row when the callback names none). */
+function payoutSql(connectionId: string, parsed: CallbackResult): Prisma.Sql {
   const payoutId = parsed.payoutId && UUID.test(parsed.payoutId) ? parsed.payoutId.toLowerCase() : undefined;
   const reference = parsed.verified ? parsed.providerReference : undefined;
-  if (!payoutId && !reference) return null;
-  const [found] = await rawRows<FoundPayout>(desk.db, payoutId
-    ? Prisma.sql`SELECT id::text AS id, "submittedAt", status::text AS status FROM "Payout" WHERE id = ${payoutId}::uuid AND "connectionId" = ${connectionId}::uuid`
-    : Prisma.sql`SELECT id::text AS id, "submittedAt", status::text AS status FROM "Payout" WHERE "providerReference" = ${reference} AND "connectionId" = ${connectionId}::uuid LIMIT 1`);
-  return found ?? null;
+  if (payoutId) return Prisma.sql`SELECT id, "submittedAt", status FROM "Payout" WHERE id = ${payoutId}::uuid AND "connectionId" = ${connectionId}::uuid`;
+  if (reference) return Prisma.sql`SELECT id, "submittedAt", status FROM "Payout" WHERE "providerReference" = ${reference} AND "connectionId" = ${connectionId}::uuid LIMIT 1`;
+  return Prisma.sql`SELECT id, "submittedAt", status FROM "Payout" WHERE FALSE`;
 }
 
 /**

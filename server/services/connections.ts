@@ -2,13 +2,13 @@
 // connector for one use, and every provider call recorded for the timeline.
 import { publicPemOf, remember } from "@/server/security/key-cache";
 import { randomBytes, randomUUID } from "node:crypto";
-import { Prisma, type Connection } from "@/server/db/generated/client";
-import { rawRows } from "@/server/db/raw";
+import type { Connection } from "@/server/db/generated/client";
 import type { ConnectionConfig, PayoutConnector, ProviderCallRecord, ProviderKind } from "@/server/connectors/types";
 import { connectorFactory, PROVIDER_LABELS, sandboxBaseUrlFor, sandboxCredentialsFor } from "@/server/connectors/registry";
 import { generatePawapaySigningKey } from "@/server/connectors/pawapay";
 import { open, seal } from "@/server/security/secret-box";
 import type { Desk } from "./types";
+import { recordCalls } from "./provider-calls";
 import { NotFound, Conflict } from "./errors";
 
 /** Base URL stored for a connection that talks to the desk's own emulator. */
@@ -90,13 +90,15 @@ export async function getConnection(desk: Desk, connectionId: string): Promise<C
 /**
  * A connector for one connection. Every HTTP call it makes is written to
  * ProviderCall (request summary without secrets, response, latency) so the
- * payout timeline shows exactly what was said to the provider.
+ * payout timeline shows exactly what was said to the provider: at once, or,
+ * given `collect`, by the caller, which writes them with the status change
+ * their answer leads to (the send: one statement, not two, per payout).
  */
-export function openConnector(desk: Desk, connection: Connection, payoutId?: string): PayoutConnector {
+export function openConnector(desk: Desk, connection: Connection, payoutId?: string, collect?: ProviderCallRecord[]): PayoutConnector {
   const config = connectionConfig(desk, connection);
   return connectorFactory(config.provider)(config, {
     ...desk.connectorDeps,
-    onCall: (call) => recordCall(desk, connection.id, payoutId, call),
+    onCall: (call) => (collect ? void collect.push(call) : recordCalls(desk.db, { connectionId: connection.id, payoutId, records: [call] })),
     holdProviderReference: (id, reference) => holdProviderReference(desk, connection.id, id, reference),
   });
 }
@@ -114,34 +116,6 @@ async function holdProviderReference(desk: Desk, connectionId: string, payoutId:
     data: { providerReference: reference },
   });
   if (held.count !== 1) throw new Error("the payout already holds another provider id");
-}
-
-async function recordCall(desk: Desk, connectionId: string, payoutId: string | undefined, call: ProviderCallRecord): Promise<void> {
-  try {
-    // One per provider call, so on the hot path: through the driver (db/raw.ts).
-    await rawRows(desk.db, Prisma.sql`
-      INSERT INTO "ProviderCall" ("connectionId", "payoutId", operation, method, url, request, "httpStatus", response, error, "latencyMs")
-      VALUES (${connectionId}::uuid, ${call.payoutId ?? payoutId ?? null}::uuid, ${call.operation}, ${call.method}, ${call.url},
-              ${jsonText(call.request)}::jsonb, ${call.httpStatus ?? null}::int, ${jsonText(call.response)}::jsonb, ${call.error ?? null}, ${Math.round(call.latencyMs)}::int)
-      RETURNING 1 AS done`);
-  } catch (error) {
-    // The call log is evidence, not control flow: losing one row must not fail a payout.
-    console.error("[connections] could not record a provider call", error);
-  }
-}
-
-/** A call's request or response as JSON text for a jsonb column: JSON as it came, other text wrapped (and cut), objects serialised with bigint as text; null when there is none. */
-function jsonText(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === "string") {
-    try {
-      JSON.parse(value);
-      return value;
-    } catch {
-      return JSON.stringify({ text: value.length > 4000 ? `${value.slice(0, 4000)}…` : value });
-    }
-  }
-  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
 
 export interface ConnectionInput {

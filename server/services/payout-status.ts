@@ -13,6 +13,8 @@ import type { Db, Tx } from "./types";
 import { Conflict, NotFound } from "./errors";
 import { contributionSql, payoutTerms, upsertDeltasSql, upsertTimingsSql } from "./payout-rollups";
 import { rawRows } from "@/server/db/raw";
+import { insertCallsSql, type ProviderCalls } from "./provider-calls";
+import { releaseSets, type WorkRelease } from "./payout-work";
 
 /** Columns a status change may set along with the status. */
 export interface StatusPatch {
@@ -72,10 +74,28 @@ export interface StatusChange {
   payload?: unknown;
   /** Extra columns set with the change (provider reference, failure reason…). */
   patch?: StatusPatch;
+  /** Writes made in the same statement, and only if the change is made. */
+  also?: AlongsideChange;
+}
+
+/**
+ * What a worker or a callback would otherwise write in statements of their
+ * own right after a change (each a commit, and the lease release one more
+ * update of the payout row with all its indexes), made by the change's own
+ * statement instead. Each is written only when the change is made; on a miss
+ * the caller writes them as before.
+ */
+export interface AlongsideChange {
+  /** The provider calls whose answer led to the change (the send). */
+  calls?: ProviderCalls;
+  /** The worker lets go of the payout, as finishWork does. */
+  release?: WorkRelease;
+  /** The callback receipt the change applies: marked processed with this outcome. */
+  receipt?: { id: string; outcome: string };
 }
 
 export type ChangeOutcome =
-  | { changed: true; from: PayoutStatus; to: PayoutStatus; version: number }
+  | { changed: true; from: PayoutStatus; to: PayoutStatus; version: number; alsoWritten: boolean }
   | { changed: false; current: PayoutStatus; reason: string };
 
 /**
@@ -87,7 +107,7 @@ export type ChangeOutcome =
 export async function changeStatusInTx(db: Db | Tx, change: StatusChange): Promise<ChangeOutcome> {
   const [row] = await changeRows(db, [change.payoutId], change);
   if (!row) throw new NotFound(`Payout ${change.payoutId}`);
-  if (row.from) return { changed: true, from: row.from as PayoutStatus, to: change.to, version: Number(row.version) };
+  if (row.from) return { changed: true, from: row.from as PayoutStatus, to: change.to, version: Number(row.version), alsoWritten: change.also !== undefined };
   const current = row.current as PayoutStatus;
   if (change.from && !change.from.includes(current)) return { changed: false, current, reason: `payout is ${current}` };
   // Allowed by the caller but not by the state machine.
@@ -124,6 +144,8 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
   const sets = PATCH_COLUMNS.filter((column) => patch[column] !== undefined).map(
     (column) => Prisma.sql`${Prisma.raw(`"${column}"`)} = ${patch[column]}`,
   );
+  // A final status already lets go of the payout (workFor); any other lets go as finishWork does.
+  if (change.also?.release && !isFinal(change.to)) sets.push(...releaseSets(change.also.release));
   // Only well-formed ids can name a payout; comparing as uuid lets the primary key find the rows.
   const ids = payoutIds.filter((id) => UUID.test(id));
   // The rollups move with the status, in this same statement: out of the old
@@ -156,12 +178,25 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
              ${change.note ?? null}, ${toJsonText(change.payload)}::jsonb, ${now}
       FROM changed
       RETURNING id
-    )
+    )${alongside(change.also, now)}
     SELECT c.id::text AS id, c.status::text AS current, ch.from_status::text AS "from", ch.version
     FROM current c LEFT JOIN changed ch ON ch.id = c.id`);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The CTEs of a change's other writes, each made only when a row changed. */
+function alongside(also: AlongsideChange | undefined, now: Date): Prisma.Sql {
+  if (!also) return Prisma.empty;
+  const made = Prisma.sql`EXISTS (SELECT 1 FROM changed)`;
+  const parts: Prisma.Sql[] = [];
+  if (also.calls && also.calls.records.length > 0) parts.push(Prisma.sql`, calls AS (${insertCallsSql(also.calls, made)})`);
+  if (also.receipt) {
+    parts.push(Prisma.sql`, receipt AS (
+      UPDATE "CallbackReceipt" SET outcome = ${also.receipt.outcome}, "processedAt" = ${now} WHERE id = ${also.receipt.id}::uuid AND ${made})`);
+  }
+  return parts.length > 0 ? Prisma.join(parts, "") : Prisma.empty;
+}
 
 /**
  * Writes columns of a payout that stays in `status` (a fee reported after it
@@ -231,7 +266,8 @@ export async function noteProviderEvent(
 }
 
 export type ProviderApplyOutcome =
-  | { kind: "changed"; from: PayoutStatus; to: PayoutStatus }
+  /** alsoWritten: the caller's `also` writes were made with the change (only a plain change makes them; otherwise the caller writes them). */
+  | { kind: "changed"; from: PayoutStatus; to: PayoutStatus; alsoWritten?: boolean }
   | { kind: "unchanged"; current: PayoutStatus }
   | { kind: "not_found"; current: PayoutStatus }
   | { kind: "contradiction"; current: PayoutStatus }
@@ -257,9 +293,10 @@ export async function applyProviderResult(
   result: ProviderResult,
   source: Exclude<TransitionSource, "user">,
   seen?: PayoutStatus,
+  also?: AlongsideChange,
 ): Promise<ProviderApplyOutcome> {
   for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-    const outcome = await applyOnce(db, payoutId, result, source, attempt === 0 ? seen : undefined);
+    const outcome = await applyOnce(db, payoutId, result, source, attempt === 0 ? seen : undefined, also);
     if (outcome) return outcome;
   }
   throw new Conflict("The payout kept changing while we applied the provider's answer; it will be checked again");
@@ -274,6 +311,7 @@ async function applyOnce(
   result: ProviderResult,
   source: Exclude<TransitionSource, "user">,
   seen: PayoutStatus | undefined,
+  also: AlongsideChange | undefined,
 ): Promise<ProviderApplyOutcome | null> {
   const [payout] = seen
     ? [{ status: seen }]
@@ -372,8 +410,10 @@ async function applyOnce(
     payload: result.raw,
     note: describeResult(result),
     patch: { ...patch, ...failure },
+    also,
   });
-  return outcome.changed ? { kind: "changed", from: outcome.from, to: outcome.to } : null;
+  if (!outcome.changed) return null;
+  return { kind: "changed", from: outcome.from, to: outcome.to, ...(also ? { alsoWritten: outcome.alsoWritten } : {}) };
 }
 
 /**

@@ -15,7 +15,7 @@
 // What may be sent stays decided by the status and version (approved →
 // submitting is the claim), exactly as before: the lease only spreads work.
 import type { Db, Tx } from "./types";
-import { Prisma } from "@/server/db/generated/client";
+import { Prisma, type Payout } from "@/server/db/generated/client";
 import { rawRows } from "@/server/db/raw";
 import { FINAL_STATUSES, IN_FLIGHT_STATUSES, type PayoutStatus } from "@/server/domain/payout-state";
 import { noteProviderEvent } from "./payout-status";
@@ -31,7 +31,33 @@ export interface DueWork {
   checkAttempt: number;
   /** The due time as taken; letting go compares it to see whether someone asked for an earlier look meanwhile. */
   dueAt: Date;
+  /**
+   * An approved payout's row as taken, and its standing approvals: what the
+   * sender checks against the approvals and sends, so it need not read them
+   * again. It is sent only if its claim finds the row unchanged since (the
+   * version), exactly as with a row read just before the claim.
+   */
+  approved?: { payout: ApprovedRow; approvals: Array<{ round: number; payloadHash: string | null }> };
 }
+
+/** What a send needs of a payout row (payoutRequest), and what its approval check reads. */
+export type SendablePayout = Pick<
+  Payout,
+  | "id"
+  | "connectionId"
+  | "amountMinor"
+  | "currency"
+  | "recipientPhone"
+  | "recipientName"
+  | "recipientAccount"
+  | "recipientCountry"
+  | "recipientDetails"
+  | "channel"
+  | "description"
+  | "createdAt"
+  | "providerReference"
+>;
+export type ApprovedRow = SendablePayout & Pick<Payout, "status" | "version" | "approvalRound">;
 
 /**
  * Connections with at least one payout due at `now` that nobody holds. An
@@ -59,6 +85,14 @@ export async function takeDueWork(
 ): Promise<DueWork[]> {
   const now = opts.now ?? new Date();
   const leaseUntil = new Date(Date.now() + (opts.leaseSeconds ?? LEASE_SECONDS) * 1000);
+  // The row as taken, with an approved payout's standing approvals (DueWork.approved).
+  const taken = Prisma.sql`p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt",
+    p."amountMinor"::text AS "amountMinor", p.currency, p."recipientPhone", p."recipientName", p."recipientAccount", p."recipientCountry",
+    p."recipientDetails", p.channel, p.description, p."createdAt", p."providerReference", p.version, p."approvalRound",
+    CASE WHEN p.status = 'approved' THEN (
+      SELECT coalesce(json_agg(json_build_object('round', a.round, 'payloadHash', a."payloadHash")), '[]'::json)
+      FROM "Approval" a WHERE a."payoutId" = p.id AND a.decision = 'approved' AND a."voidedAt" IS NULL
+    ) END AS approvals`;
   const rows = opts.payoutId
     ? await rawRows<RawDue>(db, Prisma.sql`
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
@@ -68,7 +102,7 @@ export async function takeDueWork(
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
-        RETURNING p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt"`)
+        RETURNING ${taken}`)
     : opts.connectionId
     ? await rawRows<RawDue>(db, Prisma.sql`
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
@@ -80,7 +114,7 @@ export async function takeDueWork(
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
-        RETURNING p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt"`)
+        RETURNING ${taken}`)
     : await rawRows<RawDue>(db, Prisma.sql`
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
@@ -90,18 +124,28 @@ export async function takeDueWork(
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
-        RETURNING p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt"`);
-  return rows
-    .map((r) => ({ ...r, status: r.status as PayoutStatus, checkAttempt: Number(r.checkAttempt), dueAt: new Date(r.dueAt) }))
-    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+        RETURNING ${taken}`);
+  return rows.map(dueWork).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
 }
 
-interface RawDue {
-  id: string;
-  connectionId: string;
+function dueWork(r: RawDue): DueWork {
+  const { checkAttempt, dueAt, approvals, amountMinor, ...row } = r;
+  const work: DueWork = { id: r.id, connectionId: r.connectionId, status: r.status as PayoutStatus, checkAttempt: Number(checkAttempt), dueAt: new Date(dueAt) };
+  if (r.status === "approved" && Array.isArray(approvals)) {
+    work.approved = {
+      payout: { ...row, status: "approved", amountMinor: BigInt(amountMinor), version: Number(r.version), approvalRound: Number(r.approvalRound), createdAt: new Date(r.createdAt) },
+      approvals: approvals.map((a) => ({ round: Number(a.round), payloadHash: a.payloadHash ?? null })),
+    };
+  }
+  return work;
+}
+
+interface RawDue extends Omit<ApprovedRow, "amountMinor" | "status"> {
   status: string;
   checkAttempt: number;
   dueAt: Date;
+  amountMinor: string;
+  approvals: Array<{ round: number; payloadHash: string | null }> | null;
 }
 
 /** Extends the leases `owner` holds on payouts it is still working on. */
@@ -114,6 +158,39 @@ export async function renewLeases(db: Db, owner: string, payoutIds: string[], le
 }
 
 const FINAL_LIST = [...FINAL_STATUSES, "pending_approval"] as string[];
+
+/** A worker letting go of a payout it acted on (finishWork's arguments, without the id). */
+export interface WorkRelease {
+  owner: string;
+  /** The due time it saw when it took the payout. */
+  seenDueAt: Date | null;
+  /** When the payout is next due (its next status check). */
+  next: Date;
+  checkAttempt: number;
+  /** A status check was made (clears a "check overdue" flag). */
+  checked?: boolean;
+}
+
+/**
+ * finishWork's writes as SET clauses of a status change to a status that is
+ * not final (payout-status.ts, AlongsideChange.release), on the payout row
+ * aliased `p`: the same rules, with the lease holder's test inside each
+ * clause, since the change itself is made whoever holds the lease.
+ */
+export function releaseSets(release: WorkRelease): Prisma.Sql[] {
+  const held = Prisma.sql`(p."leaseOwner" = ${release.owner} OR p."leaseOwner" IS NULL)`;
+  const clearFlag = Prisma.sql`${held} AND ${release.checked ?? false} AND p."attentionReason" = 'check_overdue'`;
+  return [
+    Prisma.sql`"leaseOwner" = CASE WHEN ${held} THEN NULL ELSE p."leaseOwner" END`,
+    Prisma.sql`"leaseUntil" = CASE WHEN ${held} THEN NULL ELSE p."leaseUntil" END`,
+    Prisma.sql`"checkAttempt" = CASE WHEN ${held} THEN ${release.checkAttempt}::int ELSE p."checkAttempt" END`,
+    Prisma.sql`"dueAt" = CASE WHEN NOT ${held} THEN p."dueAt"
+      WHEN p."dueAt" IS DISTINCT FROM ${release.seenDueAt}::timestamptz THEN LEAST(p."dueAt", ${release.next}::timestamptz)
+      ELSE ${release.next}::timestamptz END`,
+    Prisma.sql`"attentionSince" = CASE WHEN ${clearFlag} THEN NULL ELSE p."attentionSince" END`,
+    Prisma.sql`"attentionReason" = CASE WHEN ${clearFlag} THEN NULL ELSE p."attentionReason" END`,
+  ];
+}
 
 /**
  * Lets go of a payout after acting on it, and answers its status: next due at `next` (ignored when the

@@ -9,7 +9,7 @@ import type { PawapayEmulator, PawapayFault } from "@/server/sandbox/pawapay";
 import { sandboxEmulator } from "./sandbox-hosting";
 import { openConnector } from "./connections";
 import { applyProviderResult, changeStatus } from "./payout-status";
-import { checkPayoutStatus, payoutRequest, submitPayout } from "./submission";
+import { checkPayoutStatus, payoutRequest, submitPayout, workOnPayout } from "./submission";
 import { sweep, takeDueWork } from "./payout-work";
 
 describe.each(testDatabases())("submission safety on %s", (kind) => {
@@ -74,6 +74,46 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
       current: "succeeded",
     });
     expect(await events(id)).toEqual(["pending_approval", "approved", "submitting", "processing", "succeeded"]);
+  });
+
+  it("a worker's send writes the provider call and lets go of the payout in the status change itself, or on their own when that change is not made", async () => {
+    const calls = async (id: string) => t.desk.db.providerCall.findMany({ where: { payoutId: id } });
+    const released = async (id: string) =>
+      t.desk.db.payout.findUniqueOrThrow({ where: { id }, select: { status: true, leaseOwner: true, leaseUntil: true, dueAt: true, checkAttempt: true } });
+
+    // Taken with its row and approvals, which the sender checks and sends without reading them again.
+    const id = await approvedPayout();
+    const [taken] = await takeDueWork(t.desk.db, { owner: "w1", limit: 1, payoutId: id });
+    expect(taken?.approved?.payout).toMatchObject({ id, status: "approved", amountMinor: expect.any(BigInt) });
+    expect(taken?.approved?.approvals.length).toBeGreaterThan(0);
+    const status = await workOnPayout(t.desk, taken!, "w1");
+    expect(["processing", "succeeded"]).toContain(status);
+    expect(await calls(id)).toHaveLength(1);
+    expect((await calls(id))[0]).toMatchObject({ operation: "submit", method: "POST", httpStatus: 200, response: expect.any(Object) });
+    const after = await released(id);
+    expect(after.leaseOwner).toBeNull();
+    if (after.status === "processing") expect(after).toMatchObject({ checkAttempt: 1, dueAt: expect.any(Date) });
+
+    // A callback moves the payout while the answer is on its way: the sender's change misses, and the call and the release are written on their own.
+    const raced = await approvedPayout();
+    const [second] = await takeDueWork(t.desk.db, { owner: "w2", limit: 1, payoutId: raced });
+    const realFetch = globalThis.fetch;
+    t.desk.connectorDeps = {
+      ...t.desk.connectorDeps,
+      fetch: async (...args: Parameters<typeof fetch>) => {
+        const response = await realFetch(...args);
+        await changeStatus(t.desk.db, { payoutId: raced, to: "processing", from: ["submitting"], source: "callback" });
+        return response;
+      },
+    };
+    try {
+      expect(["processing", "succeeded"]).toContain(await workOnPayout(t.desk, second!, "w2"));
+    } finally {
+      t.desk.connectorDeps = { timeoutMs: 700 };
+    }
+    expect(await calls(raced)).toHaveLength(1);
+    expect((await released(raced)).leaseOwner).toBeNull();
+    expect(copiesAtProvider(raced)).toBe(1);
   });
 
   it("a slow answer within the timeout is simply processing", async () => {

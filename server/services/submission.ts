@@ -4,8 +4,7 @@
 // did not learn (timeout, 5xx, crash between sending and recording) leaves
 // the payout `unknown`, never `failed`; a status query resolves it, and it is
 // resent — with the same id — only when the provider says it never saw it.
-import type { Payout } from "@/server/db/generated/client";
-import type { PayoutRequest } from "@/server/connectors/types";
+import type { PayoutRequest, ProviderCallRecord } from "@/server/connectors/types";
 import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import type { Desk } from "./types";
 import { applyProviderResult, changeStatus, changeStatusInTx, noteProviderEvent } from "./payout-status";
@@ -14,14 +13,15 @@ import { changedPayloadFields, PAYLOAD_FIELD_LABELS, payloadHash, payoutPayload,
 import { openConnector, recentConnection } from "./connections";
 import { DEFAULT_POLL_DELAYS_SECONDS, pollDelaysFor } from "@/server/connectors/registry";
 import type { ProviderKind } from "@/server/connectors/types";
-import { finishWork, LEASE_SECONDS, type DueWork } from "./payout-work";
+import { finishWork, LEASE_SECONDS, type ApprovedRow, type DueWork, type SendablePayout } from "./payout-work";
+import { recordCalls } from "./provider-calls";
 
 /** Delay before the n-th status check of a payout still in flight (seconds), on the provider's schedule. */
 export function statusCheckDelay(attempt: number, schedule: readonly number[] = DEFAULT_POLL_DELAYS_SECONDS): number {
   return schedule[Math.min(attempt, schedule.length - 1)]!;
 }
 
-export function payoutRequest(payout: Payout): PayoutRequest {
+export function payoutRequest(payout: SendablePayout): PayoutRequest {
   return {
     payoutId: payout.id,
     amountMinor: payout.amountMinor,
@@ -64,7 +64,7 @@ export async function workOnPayout(desk: Desk, work: DueWork, owner: string): Pr
   try {
     switch (work.status) {
       case "approved":
-        return await submitPayout(desk, work.id, ctx);
+        return await submitPayout(desk, work.id, ctx, work.approved);
       case "submitting":
       case "processing":
       case "provider_pending_approval":
@@ -94,9 +94,10 @@ export async function workOnPayout(desk: Desk, work: DueWork, owner: string): Pr
  * payout's version) so that only one worker ever sends it, sends it, records
  * what the provider said, and sets when to ask about it next.
  */
-export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkContext): Promise<PayoutStatus> {
+export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkContext, taken?: DueWork["approved"]): Promise<PayoutStatus> {
   const work = ctx ?? (await directContext(desk, payoutId));
-  const checked = await stillAsApproved(desk, payoutId);
+  // The row the worker took, when it passes the check as it stands; else (or with none) read and checked afresh, which voids what changed.
+  const checked = taken && approvalsStand(taken.payout, taken.approvals) ? { ok: true, payout: taken.payout } : await stillAsApproved(desk, payoutId);
   if (!checked.ok) {
     await finishWork(desk.db, { id: payoutId, owner: work.owner, seenDueAt: work.seenDueAt, next: new Date(), checkAttempt: 0 });
     return "pending_approval";
@@ -127,6 +128,19 @@ export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkConte
 }
 
 /**
+ * The check of stillAsApproved on a row in hand, without writing anything:
+ * approved, with an approval standing in its round, every one of them of the
+ * payload the row holds now.
+ */
+function approvalsStand(payout: ApprovedRow, approvals: ReadonlyArray<{ round: number; payloadHash: string | null }>): boolean {
+  if (payout.status !== "approved") return false;
+  const live = approvals.filter((a) => a.round === payout.approvalRound);
+  if (live.length === 0) return false;
+  const hash = payloadHash(payoutPayload(payout));
+  return live.every((a) => a.payloadHash === null || a.payloadHash === hash);
+}
+
+/**
  * Before the first send: is the payout still exactly what its approvers
  * approved? Each approval holds the hash of the payload it approved; if the
  * row now hashes differently, the round's approvals are void and the payout
@@ -134,7 +148,7 @@ export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkConte
  * Answers whether it may be sent, and the row it read (to send, when nothing
  * but the claim changed it since). (Approvals from before payloads were hashed carry none and are not checked.)
  */
-async function stillAsApproved(desk: Desk, payoutId: string): Promise<{ ok: boolean; payout: Payout | null }> {
+async function stillAsApproved(desk: Desk, payoutId: string): Promise<{ ok: boolean; payout: ApprovedRow | null }> {
   const read = await desk.db.payout.findUnique({
     where: { id: payoutId },
     include: { approvals: { where: { decision: "approved", voidedAt: null } } },
@@ -180,11 +194,14 @@ async function stillAsApproved(desk: Desk, payoutId: string): Promise<{ ok: bool
   return { ok: false, payout: null };
 }
 
-async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean }, work: WorkContext, read?: Payout): Promise<PayoutStatus> {
+async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean }, work: WorkContext, read?: SendablePayout): Promise<PayoutStatus> {
   const payout = read ?? (await desk.db.payout.findUniqueOrThrow({ where: { id: payoutId } }));
   const connection = await recentConnection(desk, payout.connectionId);
   if (!connection) throw new Error(`Connection ${payout.connectionId} of payout ${payoutId} is gone`);
-  const connector = openConnector(desk, connection, payout.id);
+  const provider = connection.provider as ProviderKind;
+  // The calls are written with the status their answer leads to (or on their own, below, if that change is not made).
+  const calls: ProviderCallRecord[] = [];
+  const connector = openConnector(desk, connection, payout.id, calls);
   let result;
   try {
     result = await connector.submit({ ...payoutRequest(payout), firstAttempt: opts.firstAttempt });
@@ -193,19 +210,34 @@ async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean 
     // bug on our side, and the request may still have left: treat as unknown.
     result = { state: "unknown" as const, failureMessage: `Connector error: ${(error as Error).message}` };
   }
-  // Sent under our claim, so it is `submitting` unless a callback has already moved it (then the change misses and reads again).
-  await applyProviderResult(desk.db, payoutId, result, "provider_response", "submitting");
-  return followUp(desk, payoutId, connection.provider as ProviderKind, 0, work, false);
+  let written = false;
+  try {
+    // Sent under our claim, so it is `submitting` unless a callback has already moved it (then the change misses and reads again).
+    // The change also lets go of the payout, due for its first status check: what followUp would write next, in the same statement.
+    const outcome = await applyProviderResult(desk.db, payoutId, result, "provider_response", "submitting", {
+      calls: { connectionId: connection.id, payoutId, records: calls },
+      release: { owner: work.owner, seenDueAt: work.seenDueAt, next: nextCheckAt(provider, 0), checkAttempt: 1, checked: false },
+    });
+    written = outcome.kind === "changed" && outcome.alsoWritten === true;
+    if (written && outcome.kind === "changed") return outcome.to;
+  } finally {
+    if (!written) await recordCalls(desk.db, { connectionId: connection.id, payoutId, records: calls });
+  }
+  return followUp(desk, payoutId, provider, 0, work, false);
+}
+
+/** When the status check after `attempt` checks is due, on the provider's backoff schedule. */
+function nextCheckAt(provider: ProviderKind, attempt: number): Date {
+  return new Date(Date.now() + statusCheckDelay(attempt, pollDelaysFor(provider)) * 1000);
 }
 
 /** Sets when to ask the provider next (on its backoff schedule) and lets go of the payout; answers its status now. */
 async function followUp(desk: Desk, payoutId: string, provider: ProviderKind, attempt: number, work: WorkContext, checked: boolean): Promise<PayoutStatus> {
-  const delaySeconds = statusCheckDelay(attempt, pollDelaysFor(provider));
   return finishWork(desk.db, {
     id: payoutId,
     owner: work.owner,
     seenDueAt: work.seenDueAt,
-    next: new Date(Date.now() + delaySeconds * 1000),
+    next: nextCheckAt(provider, attempt),
     checkAttempt: attempt + 1,
     checked,
   });

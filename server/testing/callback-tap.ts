@@ -5,9 +5,10 @@
 // the test owns a genuinely signed callback the desk never applied, to
 // tamper with, replay, and deliver itself.
 //
-// The emulators post with the global fetch they find when the desk first
-// mounts them, so install the tap before startTestDesk.
-import { vi } from "vitest";
+// The emulators post on emulator-kit's callbackLine (node:http), which the
+// tap replaces while installed.
+import { callbackLine } from "@/server/sandbox/emulator-kit";
+import type { FetchLike } from "@/server/connectors/transport";
 
 export interface TappedCallback {
   connectionId: string;
@@ -18,7 +19,7 @@ export interface TappedCallback {
 }
 
 export interface CallbackTap {
-  /** The fetch the tap passes through to: the test's own posts go here, unseen and never held. */
+  /** A fetch for the test's own posts: unseen and never held. */
   realFetch: typeof fetch;
   /** Every callback an emulator posted, oldest first. */
   seen: TappedCallback[];
@@ -30,10 +31,10 @@ export interface CallbackTap {
 
 export function installCallbackTap(): CallbackTap {
   const realFetch = globalThis.fetch;
+  const line = callbackLine.post;
   const seen: TappedCallback[] = [];
   const held = new Set<string>();
-  const tap: typeof fetch = async (input, init) => {
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  const tap: FetchLike = async (url, init) => {
     const webhook = /\/api\/webhooks\/([^/?#]+)$/.exec(new URL(url).pathname);
     if (webhook && (init?.method ?? "GET").toUpperCase() === "POST") {
       if (typeof init?.body !== "string") throw new Error("The callback tap reads the emulators' text bodies only");
@@ -41,14 +42,14 @@ export function installCallbackTap(): CallbackTap {
       seen.push(callback);
       if (held.has(callback.connectionId)) return new Response("held by the test", { status: 503 });
     }
-    return realFetch(input, init);
+    return line(url, init);
   };
-  vi.stubGlobal("fetch", tap);
+  callbackLine.post = tap;
   return {
     realFetch,
     seen,
     hold: (connectionId) => void held.add(connectionId),
     release: (connectionId) => void held.delete(connectionId),
-    uninstall: () => vi.unstubAllGlobals(),
+    uninstall: () => void (callbackLine.post = line),
   };
 }

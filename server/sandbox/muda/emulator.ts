@@ -72,7 +72,7 @@ export interface MudaEmulatorOptions {
    * answers 409 Conflict. Never a second transaction.
    */
   duplicates?: "existing" | "409";
-  /** Used to post webhooks (default global fetch). */
+  /** Used to post webhooks (default node:http, as the connectors post). */
   fetch?: typeof fetch;
   now?: () => Date;
   faults?: MudaFault[];
@@ -182,7 +182,7 @@ export function createMudaEmulator(options: MudaEmulatorOptions): MudaEmulator {
   const callbackDelayMs = options.callbackDelayMs ?? 1500;
   const offlineDelayMs = options.offlineDelayMs ?? callbackDelayMs * 3;
   const retryDelays = options.callbackRetryDelaysMs ?? [2000, 10_000, 30_000];
-  const postCallback = options.fetch ?? globalThis.fetch;
+  const postCallback = options.fetch;
   const duplicates = options.duplicates ?? "existing";
   const log = options.log ?? (() => {});
   const jwtKey = randomBytes(32);

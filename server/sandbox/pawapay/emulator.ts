@@ -75,7 +75,7 @@ export interface PawapayEmulatorOptions {
   callbackDelayMs?: number;
   /** Waits before each redelivery of a callback that was not answered 2xx (default 2 s, 10 s, 30 s). */
   callbackRetryDelaysMs?: number[];
-  /** Used to post callbacks (default global fetch). */
+  /** Used to post callbacks (default node:http, as the connectors post). */
   fetch?: typeof fetch;
   now?: () => Date;
   /** Opening wallet balances per merchant (default ZMW 1,000,000.00 and a few others). */
@@ -163,7 +163,7 @@ export function createPawapayEmulator(options: PawapayEmulatorOptions): PawapayE
   const now = options.now ?? (() => new Date());
   const callbackDelayMs = options.callbackDelayMs ?? 1500;
   const retryDelays = options.callbackRetryDelaysMs ?? [2000, 10_000, 30_000];
-  const postCallback = options.fetch ?? globalThis.fetch;
+  const postCallback = options.fetch;
   const log = options.log ?? (() => {});
   const ecdsaFormat = options.ecdsaSignatureFormat ?? "der";
 

@@ -96,7 +96,7 @@ export interface PaytotaEmulatorOptions {
   callbackRetryDelaysMs?: number[];
   /** Time for a statement to be generated (default 500 ms). */
   statementDelayMs?: number;
-  /** Used to post callbacks (default global fetch). */
+  /** Used to post callbacks (default node:http, as the connectors post). */
   fetch?: typeof fetch;
   now?: () => Date;
   /** Opening balances per company, major units per currency (default UGX 50,000,000, KES 1,000,000.00, …). */
@@ -247,7 +247,7 @@ export function createPaytotaEmulator(options: PaytotaEmulatorOptions): PaytotaE
   const callbackDelayMs = options.callbackDelayMs ?? 1500;
   const retryDelays = options.callbackRetryDelaysMs ?? [2000, 10_000, 30_000];
   const statementDelayMs = options.statementDelayMs ?? 500;
-  const postCallback = options.fetch ?? globalThis.fetch;
+  const postCallback = options.fetch;
   const log = options.log ?? (() => {});
   const units: AmountUnits = options.amountUnits ?? "minor";
   const lookupMode = options.lookupByReference ?? true;

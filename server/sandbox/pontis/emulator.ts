@@ -218,7 +218,7 @@ export function createPontisEmulator(options: PontisEmulatorOptions): PontisEmul
   const jwtLifetime = options.jwtExpiresInSeconds ?? 900;
   const tolerance = options.timestampToleranceSeconds ?? 300;
   const rates = options.rates ?? SANDBOX_RATES;
-  const postCallback = options.fetch ?? globalThis.fetch;
+  const postCallback = options.fetch;
   const log = options.log ?? (() => {});
   const jwtSecret = randomBytes(32);
 

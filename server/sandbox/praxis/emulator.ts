@@ -89,7 +89,7 @@ export interface PraxisEmulatorOptions {
   callbackRetryDelaysMs?: number[];
   /** How long a request's timestamp is valid, and the tolerated clock skew ahead (default 60 s). */
   timestampWindowSeconds?: number;
-  /** Used to post notifications (default global fetch). */
+  /** Used to post notifications (default node:http, as the connectors post). */
   fetch?: typeof fetch;
   now?: () => Date;
   faults?: PraxisFault[];
@@ -205,7 +205,7 @@ export function createPraxisEmulator(options: PraxisEmulatorOptions): PraxisEmul
   const callbackDelayMs = options.callbackDelayMs ?? 1500;
   const retryDelays = options.callbackRetryDelaysMs ?? [5000, 30_000, 300_000];
   const window = options.timestampWindowSeconds ?? 60;
-  const postNotification = options.fetch ?? globalThis.fetch;
+  const postNotification = options.fetch;
   const log = options.log ?? (() => {});
 
   const merchants = new Map<string, MerchantState>();
