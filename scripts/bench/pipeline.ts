@@ -65,7 +65,9 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
     console.log("done");
     let t0: number;
     if (approveFirst) {
+      const approving = Date.now();
       await approveAll(desk, ids);
+      console.log(`[${kind}] approved ${payouts} in ${((Date.now() - approving) / 1000).toFixed(1)} s (no sending meanwhile)`);
       t0 = Date.now();
       await startSenders(desk, workerCount, senders);
     } else {
