@@ -6,6 +6,7 @@
 // applies that through the state machine. Transport trouble (timeout, reset,
 // 5xx, garbage) is reported as `unknown`, never thrown as a failure, because
 // the provider may have acted on the request.
+import type { FetchLike } from "./transport";
 
 export type ProviderKind = "pawapay" | "muda" | "paytota" | "praxis" | "pontis";
 
@@ -110,8 +111,8 @@ export interface ProviderCallRecord {
 }
 
 export interface ConnectorDeps {
-  /** Injected for tests; defaults to global fetch. */
-  fetch?: typeof fetch;
+  /** Injected for tests (a fetch, or any FetchLike); defaults to node:http (transport.ts). */
+  fetch?: FetchLike;
   now?: () => Date;
   /** Called once per provider HTTP call, success or not. */
   onCall?: (call: ProviderCallRecord) => void | Promise<void>;

@@ -13,6 +13,7 @@ import { sweep } from "@/server/services/payout-work";
 import { healthReport } from "@/server/services/health";
 import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import type { Desk } from "@/server/services/types";
+import { httpFetch } from "@/server/connectors/transport";
 import { Dispatcher } from "./dispatcher";
 
 const FAST = { idlePollMs: 50, sweepEverySeconds: 1, heartbeatEverySeconds: 1 };
@@ -57,12 +58,27 @@ describe.each(testDatabases())("the payout dispatcher on %s", (kind) => {
 
   it("sends several payouts of a connection at once, each exactly once, and settles them all", async () => {
     const ids = await approved(12);
-    const dispatcher = start();
+    // Requests to the provider under way at once, counted on the line itself.
+    let open = 0;
     let most = 0;
-    await eventually(async () => {
-      most = Math.max(most, dispatcher.inProgress);
-      return allFinal(ids);
-    }, 90_000);
+    const deps = t.desk.connectorDeps;
+    t.desk.connectorDeps = {
+      ...deps,
+      fetch: async (url, init) => {
+        most = Math.max(most, ++open);
+        try {
+          return await httpFetch(url, init);
+        } finally {
+          open--;
+        }
+      },
+    };
+    const dispatcher = start();
+    try {
+      await eventually(() => allFinal(ids), 90_000);
+    } finally {
+      t.desk.connectorDeps = deps;
+    }
     expect(most).toBeGreaterThan(1); // concurrent, not one job at a time
     for (const id of ids) {
       expect(await statusOf(id)).toBe("succeeded");

@@ -11,7 +11,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Desk, JobScheduler } from "@/server/services/types";
 import { connectionsWithDueWork, LEASE_SECONDS, renewLeases, sweep, takeDueWork, type DueWork } from "@/server/services/payout-work";
-import { workOnPayout } from "@/server/services/submission";
+import { claimTaken, workOnPayout } from "@/server/services/submission";
 import { connectionRequestsPerMinute, connectionSendConcurrency } from "@/server/services/connection-settings";
 import { publishedRequestsPerMinute } from "@/server/connectors/registry";
 import type { ProviderKind } from "@/server/connectors/types";
@@ -30,6 +30,14 @@ export interface DispatcherOptions {
 /** A piece of work longer than this stops renewing its lease, so a hung call cannot hold a payout for ever. */
 const MAX_WORK_SECONDS = 300;
 const CONNECTIONS_CACHE_MS = 10_000;
+/**
+ * Woken by a payout it finished while others are still under way, the loop
+ * waits this long before taking: the payouts finishing meanwhile free their
+ * slots too, and one take fills them all (one statement, not one each).
+ */
+const GATHER_MS = 3;
+/** The scan for other connections' due work, when the busy ones had none, runs at most this often. */
+const MIN_SCAN_GAP_MS = 50;
 
 export class Dispatcher implements JobScheduler {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
@@ -102,7 +110,10 @@ export class Dispatcher implements JobScheduler {
       }
       // Nothing taken: either nothing is due, or every connection with work is at its limit
       // (a finishing payout wakes us). Something taken: look again at once.
-      if (took === 0) await this.nap(this.opts.idlePollMs ?? 250);
+      if (took === 0) {
+        await this.nap(this.opts.idlePollMs ?? 250);
+        if (this.active.size > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
+      }
     }
   }
 
@@ -126,7 +137,12 @@ export class Dispatcher implements JobScheduler {
       const slots = Math.min(free(connectionId), this.allowance(connectionId));
       if (slots <= 0 || this.stopped) return;
       const works = await takeDueWork(this.desk.db, { owner: this.owner, connectionId, limit: slots });
-      for (const work of works) this.launch(work);
+      // The approved ones are claimed together; should that fail, each is claimed (or found claimed) on its own way.
+      const claimed = await claimTaken(this.desk, works, this.owner).catch((error) => {
+        this.recordError("claiming taken payouts", error);
+        return new Map<string, number>();
+      });
+      for (const work of works) this.launch(work, claimed.get(work.id));
       this.spend(connectionId, works.length);
       took += works.length;
       if (works.length > 0) this.busyConnections.add(connectionId);
@@ -134,7 +150,8 @@ export class Dispatcher implements JobScheduler {
     };
     for (const connectionId of [...this.busyConnections]) await take(connectionId);
     const scanEveryMs = this.opts.idlePollMs ?? 250;
-    if (took === 0 || Date.now() - this.scannedAt >= scanEveryMs) {
+    const sinceScan = Date.now() - this.scannedAt;
+    if ((took === 0 && sinceScan >= Math.min(MIN_SCAN_GAP_MS, scanEveryMs)) || sinceScan >= scanEveryMs) {
       this.scannedAt = Date.now();
       for (const connectionId of await connectionsWithDueWork(this.desk.db)) if (!asked.has(connectionId)) await take(connectionId);
     }
@@ -165,9 +182,9 @@ export class Dispatcher implements JobScheduler {
     if (bucket) bucket.tokens -= requests;
   }
 
-  private launch(work: DueWork): void {
+  private launch(work: DueWork, claimedVersion?: number): void {
     this.perConnection.set(work.connectionId, (this.perConnection.get(work.connectionId) ?? 0) + 1);
-    const done = workOnPayout(this.desk, work, this.owner)
+    const done = workOnPayout(this.desk, work, this.owner, claimedVersion)
       .then(() => {
         this.stats.processed++;
       })

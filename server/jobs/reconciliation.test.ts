@@ -73,7 +73,7 @@ describe.each(testDatabases())("the reconciliation runner on %s", (kind) => {
     t.desk.connectorDeps = {
       timeoutMs: 120_000,
       fetch: async (input, init) => {
-        const url = input instanceof Request ? input.url : String(input);
+        const url = input;
         if (url.includes("/api/v1/company_statements/") && (init?.method ?? "GET").toUpperCase() === "POST") await gate;
         return base(input, init);
       },

@@ -459,7 +459,7 @@ export async function recordApprovalsInTx(
   const moved =
     complete.length > 0
       ? await changeStatusManyInTx(tx, complete, { to: "approved", from: ["pending_approval"], source: "user", actorId: actor.id, note: opts.note })
-      : { changed: [], unchanged: [] };
+      : { changed: [], unchanged: [], versions: new Map<string, number>() };
   return moved;
 }
 

@@ -123,10 +123,12 @@ export async function changeStatusManyInTx(
   db: Db | Tx,
   payoutIds: readonly string[],
   change: Omit<StatusChange, "payoutId">,
-): Promise<{ changed: string[]; unchanged: Array<{ payoutId: string; current: PayoutStatus }> }> {
+): Promise<{ changed: string[]; unchanged: Array<{ payoutId: string; current: PayoutStatus }>; versions: Map<string, number> }> {
   const rows = await changeRows(db, payoutIds, change);
   return {
     changed: rows.filter((r) => r.from).map((r) => r.id),
+    /** Each changed payout's version after the change. */
+    versions: new Map(rows.filter((r) => r.from).map((r) => [r.id, Number(r.version)])),
     unchanged: rows.filter((r) => !r.from).map((r) => ({ payoutId: r.id, current: r.current as PayoutStatus })),
   };
 }

@@ -116,7 +116,7 @@ describe.each(testDatabases())("every provider end to end on %s", (kind) => {
     t.desk.connectorDeps = {
       ...saved,
       fetch: async (input, init) => {
-        const url = String(input instanceof Request ? input.url : input);
+        const url = input;
         if (/\/api\/v1\/payouts\/\?reference=/.test(url)) {
           lookups.push(url);
           return new Response('{"detail":"Not found."}', { status: 404, headers: { "content-type": "application/json" } });

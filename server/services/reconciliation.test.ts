@@ -275,8 +275,8 @@ describe.each(testDatabases())("reconciliation on %s", (kind) => {
       t.desk.connectorDeps = {
         ...t.desk.connectorDeps,
         fetch: (input, init) => {
-          const url = input instanceof Request ? input.url : String(input);
-          const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+          const url = input;
+          const method = (init?.method ?? "GET").toUpperCase();
           if (method === "GET" && /\/api\/sandbox\/pawapay\/payouts\/[0-9a-f-]{36}$/.test(url)) calls.push(Date.now());
           return base(input, init);
         },

@@ -9,7 +9,7 @@ import type { PawapayEmulator, PawapayFault } from "@/server/sandbox/pawapay";
 import { sandboxEmulator } from "./sandbox-hosting";
 import { openConnector } from "./connections";
 import { applyProviderResult, changeStatus } from "./payout-status";
-import { checkPayoutStatus, payoutRequest, submitPayout, workOnPayout } from "./submission";
+import { checkPayoutStatus, claimTaken, payoutRequest, submitPayout, workOnPayout } from "./submission";
 import { sweep, takeDueWork } from "./payout-work";
 
 describe.each(testDatabases())("submission safety on %s", (kind) => {
@@ -114,6 +114,25 @@ describe.each(testDatabases())("submission safety on %s", (kind) => {
     expect(await calls(raced)).toHaveLength(1);
     expect((await released(raced)).leaseOwner).toBeNull();
     expect(copiesAtProvider(raced)).toBe(1);
+  });
+
+  it("claims the approved payouts a worker takes together, and leaves one changed behind the desk's back to the full check", async () => {
+    const [a, b, tampered] = [await approvedPayout(), await approvedPayout(), await approvedPayout()];
+    // Changed after it was approved, by a hand that went round the desk (no version bump, status kept).
+    await t.desk.db.$executeRaw`UPDATE "Payout" SET "amountMinor" = "amountMinor" + 100 WHERE id = ${tampered}::uuid`;
+    const taken = await Promise.all([a, b, tampered].map(async (id) => (await takeDueWork(t.desk.db, { owner: "w3", limit: 1, payoutId: id }))[0]!));
+    const tamperedWork = taken[2]!;
+    const claimed = await claimTaken(t.desk, taken, "w3");
+    expect([...claimed.keys()].sort()).toEqual([a, b].sort());
+    expect(await statusOf(a)).toBe("submitting");
+    expect(await statusOf(tampered)).toBe("approved");
+    for (const [i, id] of [a, b].entries()) {
+      expect(["processing", "succeeded"]).toContain(await workOnPayout(t.desk, taken[i]!, "w3", claimed.get(id)));
+      expect(copiesAtProvider(id)).toBe(1);
+    }
+    // Not claimed: the whole way, which reads it afresh, finds it changed, and sends nothing.
+    expect(await workOnPayout(t.desk, tamperedWork, "w3", claimed.get(tampered))).toBe("pending_approval");
+    expect(copiesAtProvider(tampered)).toBe(0);
   });
 
   it("a slow answer within the timeout is simply processing", async () => {

@@ -7,7 +7,7 @@
 import type { PayoutRequest, ProviderCallRecord } from "@/server/connectors/types";
 import { isFinal, type PayoutStatus } from "@/server/domain/payout-state";
 import type { Desk } from "./types";
-import { applyProviderResult, changeStatus, changeStatusInTx, noteProviderEvent } from "./payout-status";
+import { applyProviderResult, changeStatus, changeStatusInTx, changeStatusManyInTx, noteProviderEvent, type StatusChange } from "./payout-status";
 import { audit } from "./audit";
 import { changedPayloadFields, PAYLOAD_FIELD_LABELS, payloadHash, payoutPayload, type PayoutPayload } from "@/server/domain/payout-payload";
 import { openConnector, recentConnection } from "./connections";
@@ -59,11 +59,16 @@ const RETRY_AFTER_ERROR_SECONDS = 10;
  * The dispatcher's one entry: acts on a payout it took from the queue,
  * according to the status it had when taken.
  */
-export async function workOnPayout(desk: Desk, work: DueWork, owner: string): Promise<PayoutStatus> {
+export async function workOnPayout(desk: Desk, work: DueWork, owner: string, claimedVersion?: number): Promise<PayoutStatus> {
   const ctx: WorkContext = { owner, seenDueAt: work.dueAt };
   try {
     switch (work.status) {
       case "approved":
+        if (claimedVersion !== undefined && work.approved) {
+          // Claimed with the others taken with it (claimTaken): sent as taken when the claim was the only change since.
+          const read = claimedVersion === work.approved.payout.version + 1 ? work.approved.payout : undefined;
+          return await send(desk, work.id, { firstAttempt: true }, ctx, read);
+        }
         return await submitPayout(desk, work.id, ctx, work.approved);
       case "submitting":
       case "processing":
@@ -102,21 +107,7 @@ export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkConte
     await finishWork(desk.db, { id: payoutId, owner: work.owner, seenDueAt: work.seenDueAt, next: new Date(), checkAttempt: 0 });
     return "pending_approval";
   }
-  const claim = await changeStatus(desk.db, {
-    payoutId,
-    to: "submitting",
-    from: ["approved"],
-    source: "system",
-    note: "Sending to the provider",
-    patch: {
-      submittedAt: new Date(),
-      leaseOwner: work.owner,
-      leaseUntil: new Date(Date.now() + LEASE_SECONDS * 1000),
-      // The only flag an approved payout can carry is "not sent"; it is being sent now.
-      attentionSince: null,
-      attentionReason: null,
-    },
-  });
+  const claim = await changeStatus(desk.db, { payoutId, ...claimChange(work.owner) });
   if (!claim.changed) {
     // Already claimed, sent, or withdrawn: nothing to send. Let go of it if it is ours.
     await finishWork(desk.db, { id: payoutId, owner: work.owner, seenDueAt: work.seenDueAt, next: new Date(Date.now() + 5_000), checkAttempt: 0 });
@@ -138,6 +129,37 @@ function approvalsStand(payout: ApprovedRow, approvals: ReadonlyArray<{ round: n
   if (live.length === 0) return false;
   const hash = payloadHash(payoutPayload(payout));
   return live.every((a) => a.payloadHash === null || a.payloadHash === hash);
+}
+
+/** The claim: approved → submitting, held by `owner` while it sends. */
+function claimChange(owner: string): Omit<StatusChange, "payoutId"> {
+  return {
+    to: "submitting",
+    from: ["approved"],
+    source: "system",
+    note: "Sending to the provider",
+    patch: {
+      submittedAt: new Date(),
+      leaseOwner: owner,
+      leaseUntil: new Date(Date.now() + LEASE_SECONDS * 1000),
+      // The only flag an approved payout can carry is "not sent"; it is being sent now.
+      attentionSince: null,
+      attentionReason: null,
+    },
+  };
+}
+
+/**
+ * Claims in one statement the approved payouts a worker has just taken
+ * (rather than one statement each as it sends them): those whose rows, as
+ * taken, pass the approval check; the others go the whole way through
+ * submitPayout, which reads and checks them afresh. Answers each claimed
+ * payout's version after its claim, for workOnPayout.
+ */
+export async function claimTaken(desk: Desk, works: readonly DueWork[], owner: string): Promise<Map<string, number>> {
+  const ready = works.filter((w) => w.status === "approved" && w.approved && approvalsStand(w.approved.payout, w.approved.approvals));
+  if (ready.length === 0) return new Map();
+  return (await changeStatusManyInTx(desk.db, ready.map((w) => w.id), claimChange(owner))).versions;
 }
 
 /**
