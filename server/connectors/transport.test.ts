@@ -65,7 +65,12 @@ describe("httpFetch", () => {
     expect(response.headers.get("x-absent")).toBeNull();
     const sent = seen.at(-1)!;
     expect(sent).toMatchObject({ method: "POST", body: '{"amount":"1.00 ₦"}' });
-    expect(sent.headers).toMatchObject({ "x-api-key": "k", "content-type": "application/json", "content-length": String(Buffer.byteLength('{"amount":"1.00 ₦"}')) });
+    expect(sent.headers).toMatchObject({
+      "x-api-key": "k",
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength('{"amount":"1.00 ₦"}')),
+      "user-agent": "payout-desk",
+    });
   });
 
   it("sends a body without a content type as text/plain, as fetch does; a Headers object is taken as well", async () => {

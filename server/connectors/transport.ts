@@ -10,7 +10,9 @@
 // - no redirect is followed (a payout POST is never replayed elsewhere);
 // - the body is decoded as fetch's text() decodes it (UTF-8, a BOM dropped,
 //   malformed bytes replaced), a compressed body is inflated;
-// - a string body without a content type is sent as text/plain, as fetch does;
+// - a string body without a content type is sent as text/plain, as fetch does,
+//   and a request names its client (User-Agent), as fetch's does: some
+//   gateways refuse a request without one;
 // - an abort (our timeout) destroys the request, and a connection broken
 //   mid-answer is an error, never a short body taken for the whole.
 import http from "node:http";
@@ -51,6 +53,8 @@ const agents = {
   "https:": new https.Agent({ keepAlive: true, timeout: 4_000 }),
 };
 
+const USER_AGENT = "payout-desk";
+
 /** One request over node:http(s); resolves when the whole body has arrived. */
 export function httpFetch(url: string, init: TransportInit = {}): Promise<TransportResponse> {
   return new Promise((resolve, reject) => {
@@ -67,6 +71,7 @@ export function httpFetch(url: string, init: TransportInit = {}): Promise<Transp
     const headers: Record<string, string> = {};
     if (init.headers instanceof Headers) init.headers.forEach((value, name) => (headers[name] = value));
     else for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value;
+    headers["user-agent"] ??= USER_AGENT;
     const body = init.body === undefined ? undefined : Buffer.from(init.body, "utf8");
     if (body) {
       headers["content-length"] = String(body.length);
