@@ -95,7 +95,7 @@ export interface AlongsideChange {
 }
 
 export type ChangeOutcome =
-  | { changed: true; from: PayoutStatus; to: PayoutStatus; version: number; alsoWritten: boolean }
+  | { changed: true; from: PayoutStatus; to: PayoutStatus; version: number }
   | { changed: false; current: PayoutStatus; reason: string };
 
 /**
@@ -107,7 +107,7 @@ export type ChangeOutcome =
 export async function changeStatusInTx(db: Db | Tx, change: StatusChange): Promise<ChangeOutcome> {
   const [row] = await changeRows(db, [change.payoutId], change);
   if (!row) throw new NotFound(`Payout ${change.payoutId}`);
-  if (row.from) return { changed: true, from: row.from as PayoutStatus, to: change.to, version: Number(row.version), alsoWritten: change.also !== undefined };
+  if (row.from) return { changed: true, from: row.from as PayoutStatus, to: change.to, version: Number(row.version) };
   const current = row.current as PayoutStatus;
   if (change.from && !change.from.includes(current)) return { changed: false, current, reason: `payout is ${current}` };
   // Allowed by the caller but not by the state machine.
@@ -415,7 +415,8 @@ async function applyOnce(
     also,
   });
   if (!outcome.changed) return null;
-  return { kind: "changed", from: outcome.from, to: outcome.to, ...(also ? { alsoWritten: outcome.alsoWritten } : {}) };
+  // A change made writes its `also` with it (changeRows), so the caller need not.
+  return { kind: "changed", from: outcome.from, to: outcome.to, ...(also ? { alsoWritten: true } : {}) };
 }
 
 /**

@@ -65,9 +65,8 @@ export async function workOnPayout(desk: Desk, work: DueWork, owner: string, cla
     switch (work.status) {
       case "approved":
         if (claimedVersion !== undefined && work.approved) {
-          // Claimed with the others taken with it (claimTaken): sent as taken when the claim was the only change since.
-          const read = claimedVersion === work.approved.payout.version + 1 ? work.approved.payout : undefined;
-          return await send(desk, work.id, { firstAttempt: true }, ctx, read);
+          // Claimed with the others taken with it (claimTaken).
+          return await send(desk, work.id, { firstAttempt: true }, ctx, unchangedSince(work.approved.payout, claimedVersion));
         }
         return await submitPayout(desk, work.id, ctx, work.approved);
       case "submitting":
@@ -113,9 +112,12 @@ export async function submitPayout(desk: Desk, payoutId: string, ctx?: WorkConte
     await finishWork(desk.db, { id: payoutId, owner: work.owner, seenDueAt: work.seenDueAt, next: new Date(Date.now() + 5_000), checkAttempt: 0 });
     return claim.current;
   }
-  // The row read for the check is the row sent when the claim was the only change since (its version says so).
-  const read = checked.payout && claim.version === checked.payout.version + 1 ? checked.payout : undefined;
-  return send(desk, payoutId, { firstAttempt: true }, work, read);
+  return send(desk, payoutId, { firstAttempt: true }, work, checked.payout ? unchangedSince(checked.payout, claim.version) : undefined);
+}
+
+/** The row read for the approval check, to send, when the claim was the only change since (its version says so); else none (send reads it afresh). */
+function unchangedSince(read: ApprovedRow, versionAfterClaim: number): ApprovedRow | undefined {
+  return versionAfterClaim === read.version + 1 ? read : undefined;
 }
 
 /**
@@ -177,13 +179,14 @@ async function stillAsApproved(desk: Desk, payoutId: string): Promise<{ ok: bool
   });
   if (!read || read.status !== "approved") return { ok: true, payout: null }; // the claim decides
   const { approvals, ...payout } = read;
+  if (approvalsStand(payout, approvals)) return { ok: true, payout };
+  // Not sent: say why, and void what no longer stands.
   const current = payoutPayload(payout);
   const hash = payloadHash(current);
   const live = approvals.filter((a) => a.round === payout.approvalRound);
   const differing = live.filter((a) => a.payloadHash !== null && a.payloadHash !== hash);
   // Approved with no approval standing in its round (a status set behind the desk's back): never sent on that.
   const unapproved = live.length === 0;
-  if (differing.length === 0 && !unapproved) return { ok: true, payout };
   const changed = [
     ...new Set(differing.flatMap((a) => (a.payload ? changedPayloadFields(a.payload as unknown as PayoutPayload, current) : ["amountMinor" as const]))),
   ];
@@ -240,8 +243,10 @@ async function send(desk: Desk, payoutId: string, opts: { firstAttempt: boolean 
       calls: { connectionId: connection.id, payoutId, records: calls },
       release: { owner: work.owner, seenDueAt: work.seenDueAt, next: nextCheckAt(provider, 0), checkAttempt: 1, checked: false },
     });
-    written = outcome.kind === "changed" && outcome.alsoWritten === true;
-    if (written && outcome.kind === "changed") return outcome.to;
+    if (outcome.kind === "changed" && outcome.alsoWritten) {
+      written = true;
+      return outcome.to;
+    }
   } finally {
     if (!written) await recordCalls(desk.db, { connectionId: connection.id, payoutId, records: calls });
   }
