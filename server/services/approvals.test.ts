@@ -12,6 +12,8 @@ import { createUser } from "./users";
 import { approvePolicy, createGroup, proposePolicy, setUserGroups } from "./approval-policy";
 import { decide, expireOverdueApprovals } from "./approvals";
 import { sweep } from "./payout-work";
+import { verifyChain } from "./audit-chain";
+import { payloadHash, payoutPayload } from "@/server/domain/payout-payload";
 
 describe.each(testDatabases())("approvals under a policy on %s", (kind) => {
   let t: TestDesk;
@@ -265,6 +267,20 @@ describe.each(testDatabases())("approvals under a policy on %s", (kind) => {
     expect(result.awaitingMore).toEqual([medium]);
     expect(result.refused).toEqual([{ payoutId: large, reason: "Level 1 of 1 needs treasury; you are not a member of treasury" }]);
     expect(await t.desk.db.approval.findFirstOrThrow({ where: { payoutId: medium } })).toMatchObject({ level: 1 });
+    // The rows as written together: who, what exactly (the payload and its hash), and what was acknowledged, only where asked.
+    const stored = await t.desk.db.approval.findMany({ where: { payoutId: { in: [small, twin, medium] } }, include: { payout: true } });
+    const approverId = t.users.approver.id;
+    for (const row of stored) {
+      expect(row).toMatchObject({ approverId, decision: "approved", reason: null, round: row.payout.approvalRound, voidedAt: null });
+      expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
+      expect(row.payload).toEqual(payoutPayload(row.payout));
+      expect(row.payloadHash).toBe(payloadHash(payoutPayload(row.payout)));
+    }
+    const byId = new Map(stored.map((r) => [r.payoutId, r]));
+    expect(byId.get(small)!.acknowledged).toMatchObject({ duplicates: [{ payoutId: twin }] });
+    expect(byId.get(medium)!.acknowledged).toBeNull();
+    expect(await t.desk.db.auditLog.count({ where: { action: "payout.approve", entityId: { in: [small, twin, medium] } } })).toBe(3);
+    expect(await verifyChain(t.desk.db)).toMatchObject({ intact: true, broken: null });
 
     // The admin finishes the medium one at level 2 in a batch of their own.
     const second = await t.caller("admin").approvals.approveMany({ payoutIds: [medium, large] });

@@ -318,6 +318,23 @@ export async function decide(desk: Desk, actor: Actor, input: DecisionInput, ip?
   return result;
 }
 
+/**
+ * Writes approval rows decided together (a batch approval, a bulk file's
+ * approval or rejection) in one statement, the rows as one JSON array. Prisma's
+ * createMany cost about 0.6 ms of CPU per row here (its query compiler and its
+ * JSON handling), a third of what approving a batch cost. The callers hold
+ * the payouts' row locks and have read their standing approvals, so the
+ * unique key (payout, approver, round) cannot be hit by a race.
+ */
+export async function insertApprovals(tx: Tx, rows: ReadonlyArray<ReturnType<typeof approvalRow>>): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO "Approval" (id, "payoutId", "approverId", decision, reason, level, round, "payloadHash", payload, acknowledged)
+    SELECT gen_random_uuid(), x."payoutId", x."approverId", x.decision::"ApprovalDecision", x.reason, x.level, x.round, x."payloadHash", x.payload, x.acknowledged
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS x("payoutId" uuid, "approverId" uuid, decision text, reason text, level int, round int, "payloadHash" text, payload jsonb, acknowledged jsonb)`;
+}
+
 async function createApproval(tx: Tx, data: ReturnType<typeof approvalRow>) {
   await tx.approval.create({ data }).catch((error: { code?: string }) => {
     // The same person's second click raced the first: one decision counts, the other is told so.
@@ -433,9 +450,10 @@ export async function recordApprovalsInTx(
   opts: { note: string; ip: string | undefined; details: Record<string, unknown> },
 ): ReturnType<typeof changeStatusManyInTx> {
   const acknowledged = new Map(going.map((d) => [d.payout.id, acknowledgedRecord(d.a)]));
-  await tx.approval.createMany({
-    data: going.map((d) => approvalRow(d.payout, actor, "approved", d.level, { acknowledged: acknowledged.get(d.payout.id) })),
-  });
+  await insertApprovals(
+    tx,
+    going.map((d) => approvalRow(d.payout, actor, "approved", d.level, { acknowledged: acknowledged.get(d.payout.id) })),
+  );
   await auditMany(
     tx,
     going.map((d) => ({

@@ -25,7 +25,6 @@
 // Throughput: the lock is held from the audit call to commit, i.e. one read,
 // one insert and the commit (a few milliseconds on PostgreSQL), so audited
 // transactions queue only for their last step, not for their whole work.
-import { Prisma } from "@/server/db/generated/client";
 import type { Db, Tx } from "./types";
 import { AUDIT_LOCK_CLASS, canonicalValue, entryHash, storableText } from "./audit-chain";
 
@@ -38,9 +37,6 @@ export interface AuditEntry {
   details?: unknown;
   ip?: string | null;
 }
-
-/** Rows per INSERT: well under PostgreSQL's 65,535 bind parameters (10 columns each). */
-const INSERT_CHUNK = 1_000;
 
 /** Every mutation writes one of these inside its own transaction, as its last write. */
 export async function audit(db: Tx | Db, entry: AuditEntry): Promise<void> {
@@ -88,11 +84,18 @@ async function appendChained(tx: Tx, entries: readonly AuditEntry[]): Promise<vo
     };
     const hash = entryHash(content);
     prevHash = hash;
-    return { ...content, details: content.details === null ? Prisma.DbNull : (content.details as Prisma.InputJsonValue), hash };
+    return { actorId: content.actorId, action: content.action, entityType: content.entityType, entityId: content.entityId, details: content.details, ip: content.ip, prevHash: content.prevHash, hash };
   });
-  // One multi-row INSERT per chunk: PostgreSQL takes ids from the sequence in
-  // the order of the VALUES list, which is the order they were chained in.
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await tx.auditLog.createMany({ data: rows.slice(i, i + INSERT_CHUNK) });
-  }
+  // One INSERT for them all, the entries as one JSON array: Prisma's createMany
+  // cost about 0.45 ms of CPU per entry here (its query compiler and JSON
+  // handling), a quarter of what approving a batch cost. PostgreSQL takes the ids from
+  // the sequence in the order the rows reach the insert, which ORDER BY makes
+  // the order they were chained in (a JSON null details is SQL NULL, as before).
+  await tx.$executeRaw`
+    INSERT INTO "AuditLog" ("actorId", action, "entityType", "entityId", details, ip, at, "prevHash", hash)
+    SELECT x."actorId", x.action, x."entityType", x."entityId", x.details, x.ip, ${at}::timestamptz, x."prevHash", x.hash
+    FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS ("actorId" uuid, action text, "entityType" text, "entityId" text, details jsonb, ip text, "prevHash" text, hash text)) WITH ORDINALITY
+      AS x("actorId", action, "entityType", "entityId", details, ip, "prevHash", hash, n)
+    ORDER BY x.n`;
 }

@@ -29,6 +29,7 @@ import {
   cardOf,
   checkIds,
   DECISION_INCLUDE,
+  insertApprovals,
   recordApprovalsInTx,
   type ApprovingNow,
   type Assessment,
@@ -444,7 +445,7 @@ async function rejectChunk(
     going.push({ payout, a });
   }
   if (going.length === 0) return;
-  await tx.approval.createMany({ data: going.map(({ payout, a }) => approvalRow(payout, actor, "rejected", a.standing.currentLevel ?? 1, { reason })) });
+  await insertApprovals(tx, going.map(({ payout, a }) => approvalRow(payout, actor, "rejected", a.standing.currentLevel ?? 1, { reason })));
   const moved = await changeStatusManyInTx(
     tx,
     going.map((g) => g.payout.id),
