@@ -6,12 +6,18 @@
 // (`npm run workers`, as deployed at scale). Also counted at the emulators:
 // payouts held twice (must be 0), and status checks made of payouts already final.
 //
+// Also printed: the CPU a payout cost in each process over the timed window
+// (from /proc: this process, the workers, the PostgreSQL server), steadier
+// from run to run than payouts per second on a shared machine.
+//
 // --approve-first: all payouts are approved before the workers start, and the
 // time runs from the first send: sending and settling alone, without approvals
 // competing for the same cores.
 import { PROVIDER_CASES } from "@/server/testing/provider-cases";
 import {
   approveAll,
+  cpuPerPayout,
+  cpuSnapshot,
   createPayouts,
   type Desk,
   describeNotFinal,
@@ -52,6 +58,7 @@ interface Figures {
   duplicates: number;
   statusChecksOfFinal: number;
   statusChecks: number;
+  cpu: string;
 }
 
 async function run(kind: "pglite" | "postgres"): Promise<Figures> {
@@ -64,14 +71,17 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
     const ids = await createPayouts(desk, planned);
     console.log("done");
     let t0: number;
+    let cpuFrom;
     if (approveFirst) {
       const approving = Date.now();
       await approveAll(desk, ids);
       console.log(`[${kind}] approved ${payouts} in ${((Date.now() - approving) / 1000).toFixed(1)} s (no sending meanwhile)`);
       t0 = Date.now();
       await startSenders(desk, workerCount, senders);
+      cpuFrom = cpuSnapshot();
     } else {
       await startSenders(desk, workerCount, senders);
+      cpuFrom = cpuSnapshot();
       t0 = Date.now();
       await approveAll(desk, ids);
     }
@@ -84,6 +94,7 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
       }
     });
     const done = Date.now();
+    const cpu = cpuPerPayout(cpuFrom, cpuSnapshot(), payouts);
     if (notFinal > 0) await describeNotFinal(desk, ids, senders.workers);
     if (approveFirst) {
       // From the first send, not from the workers' start (loading a process takes seconds).
@@ -105,6 +116,7 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
       duplicates: await duplicatesAtProviders(desk, ids),
       statusChecksOfFinal: Number(checks?.late ?? 0),
       statusChecks: Number(checks?.total ?? 0),
+      cpu,
     };
   } finally {
     await stopSenders(senders);
@@ -122,7 +134,8 @@ console.log(
 for (const r of results) {
   console.log(
     `  ${r.db.padEnd(32)} ${r.perSecond.toFixed(1).padStart(7)} payouts/s   all final in ${r.finalSeconds.toFixed(1)} s${approveFirst ? "" : ` (approvals took ${r.approveSeconds.toFixed(1)} s)`}` +
-      `   not final: ${r.notFinal}   duplicates at the emulators: ${r.duplicates}   status checks: ${r.statusChecks} (of payouts already final: ${r.statusChecksOfFinal})`,
+      `   not final: ${r.notFinal}   duplicates at the emulators: ${r.duplicates}   status checks: ${r.statusChecks} (of payouts already final: ${r.statusChecksOfFinal})` +
+      `\n  ${"".padEnd(32)} ${r.cpu}`,
   );
 }
 process.exit(results.some((r) => r.duplicates > 0 || r.notFinal > 0) ? 1 : 0);

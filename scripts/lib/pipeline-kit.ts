@@ -5,7 +5,7 @@
 // that database; payouts made and approved through the tRPC procedures; and
 // counts taken from the emulators themselves.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -297,4 +297,57 @@ export async function stopSenders(senders: Senders): Promise<void> {
   await senders.dispatcher?.stop();
   for (const w of senders.workers) w.child.kill("SIGTERM");
   await Promise.all(senders.workers.map((w) => w.exited));
+}
+
+/** CPU time (ms) used so far by this process, its descendants (the worker processes) and the PostgreSQL server's processes on this machine. */
+export interface CpuSnapshot {
+  self: number;
+  workers: number;
+  postgres: number;
+}
+
+/**
+ * Reads /proc (Linux; zeros elsewhere). Throughput on a shared 2-core machine
+ * varies run to run by ±12 %, the CPU a payout costs much less: the figure to
+ * compare changes by. A process that ends between two snapshots loses its
+ * time, so take both while the workers run.
+ */
+export function cpuSnapshot(): CpuSnapshot {
+  const out: CpuSnapshot = { self: 0, workers: 0, postgres: 0 };
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+  } catch {
+    return out;
+  }
+  const ticksMs = 1000 / 100; // USER_HZ is 100 on Linux
+  const procs = new Map<number, { ppid: number; comm: string; ms: number }>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const comm = stat.slice(stat.indexOf("(") + 1, close);
+      const fields = stat.slice(close + 2).split(" ");
+      procs.set(Number(pid), { ppid: Number(fields[1]), comm, ms: (Number(fields[11]) + Number(fields[12])) * ticksMs });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const descendsFromSelf = (pid: number): boolean => {
+    for (let p = procs.get(pid)?.ppid, hops = 0; p && hops < 20; p = procs.get(p)?.ppid, hops++) if (p === process.pid) return true;
+    return false;
+  };
+  for (const [pid, p] of procs) {
+    if (pid === process.pid) out.self += p.ms;
+    else if (descendsFromSelf(pid)) out.workers += p.ms;
+    else if (p.comm === "postgres" || p.comm.startsWith("postgres:")) out.postgres += p.ms;
+  }
+  return out;
+}
+
+/** The CPU per payout between two snapshots, in words. */
+export function cpuPerPayout(from: CpuSnapshot, to: CpuSnapshot, payouts: number): string {
+  const per = (k: keyof CpuSnapshot) => (to[k] - from[k]) / payouts;
+  const total = per("self") + per("workers") + per("postgres");
+  return `CPU per payout ${total.toFixed(1)} ms (this process: web, emulators, approvals ${per("self").toFixed(1)}; workers ${per("workers").toFixed(1)}; PostgreSQL ${per("postgres").toFixed(1)})`;
 }
