@@ -83,7 +83,14 @@ export async function takeDueWork(
   db: Db | Tx,
   opts: { owner: string; connectionId?: string; limit: number; now?: Date; leaseSeconds?: number; payoutId?: string },
 ): Promise<DueWork[]> {
-  const now = opts.now ?? new Date();
+  // The time and the limit are written so PostgreSQL plans the statement once
+  // (a generic plan): as plain parameters, the planner estimated from each
+  // call's values and planned every take anew. The time goes in a subquery,
+  // whose value no plan depends on; the limit (a small integer, one statement
+  // per value) as a literal, so the plan knows it takes a few rows, not a share
+  // of the table.
+  const at = Prisma.sql`(SELECT ${opts.now ?? new Date()}::timestamptz)`;
+  const limit = Prisma.raw(String(Math.max(1, Math.trunc(opts.limit))));
   const leaseUntil = new Date(Date.now() + (opts.leaseSeconds ?? LEASE_SECONDS) * 1000);
   // The row as taken, with an approved payout's standing approvals (DueWork.approved).
   const taken = Prisma.sql`p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt",
@@ -98,7 +105,7 @@ export async function takeDueWork(
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
           SELECT id FROM "Payout"
-          WHERE id = ${opts.payoutId}::uuid AND "dueAt" <= ${now} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${now})
+          WHERE id = ${opts.payoutId}::uuid AND "dueAt" <= ${at} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${at})
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
@@ -108,9 +115,9 @@ export async function takeDueWork(
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
           SELECT id FROM "Payout"
-          WHERE "connectionId" = ${opts.connectionId}::uuid AND "dueAt" <= ${now}
-            AND ("leaseUntil" IS NULL OR "leaseUntil" < ${now})
-          ORDER BY "dueAt" LIMIT ${opts.limit}
+          WHERE "connectionId" = ${opts.connectionId}::uuid AND "dueAt" <= ${at}
+            AND ("leaseUntil" IS NULL OR "leaseUntil" < ${at})
+          ORDER BY "dueAt" LIMIT ${limit}
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
@@ -119,8 +126,8 @@ export async function takeDueWork(
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
           SELECT id FROM "Payout"
-          WHERE "dueAt" <= ${now} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${now})
-          ORDER BY "dueAt" LIMIT ${opts.limit}
+          WHERE "dueAt" <= ${at} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${at})
+          ORDER BY "dueAt" LIMIT ${limit}
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
