@@ -11,9 +11,6 @@ import { listQueryFromUrl, listQueryToUrl } from "@/server/domain/payout-list-pa
 import { refusal, startTestDesk, type TestDesk } from "@/server/testing/desk";
 import { createSeedBatch, rebuildRollups, seedPayouts, seededId, seededRow, type ListSeed } from "@/server/testing/payout-list-seed";
 import { listPageSql, listTotalsQuery, listTotalsSql, resolveListFilters } from "./payout-list";
-import { takeDueWork } from "./payout-work";
-import { changeStatusManyInTx } from "./payout-status";
-import type { Tx } from "./types";
 
 const md5 = (text: string) => createHash("md5").update(text).digest("hex");
 
@@ -267,28 +264,6 @@ describe.each(testDatabases())("payouts list on %s", (kind) => {
         if (/"Payout"/.test(plan)) expect(plan, `${name} (${what}):\n${plan}`).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
         else expect(plan).toMatch(/"PayoutRollup"/);
       }
-    }
-
-    // The work queue's statements are planned once per connection and then
-    // run on that generic plan (payout-work.ts, payout-status.ts): it must use
-    // the indexes too, knowing none of the values.
-    const captured: Prisma.Sql[] = [];
-    const capture = { $queryRaw: async (sql: Prisma.Sql) => (captured.push(sql), []) } as unknown as Tx;
-    await takeDueWork(capture, { owner: "w", connectionId: seed.connectionIds[0]!, limit: 4 });
-    await takeDueWork(capture, { owner: "w", limit: 4 });
-    await changeStatusManyInTx(capture, [mid, seededId(30_001, md5), seededId(30_002, md5)], { to: "submitting", from: ["approved"], source: "system", note: "claimed" });
-    expect(captured).toHaveLength(3);
-    const literal = (v: unknown) => (v === null || v === undefined ? "NULL" : v instanceof Date ? `'${v.toISOString()}'` : typeof v === "number" ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
-    for (const [i, sql] of captured.entries()) {
-      const plan = await t.desk.db.$transaction(async (tx) => {
-        await tx.$executeRawUnsafe(`SET LOCAL plan_cache_mode = force_generic_plan`);
-        await tx.$executeRawUnsafe(`PREPARE generic_check AS ${sql.text}`);
-        const rows = await tx.$queryRawUnsafe<Array<{ "QUERY PLAN": string }>>(`EXPLAIN EXECUTE generic_check(${sql.values.map(literal).join(", ")})`);
-        await tx.$executeRawUnsafe(`DEALLOCATE generic_check`);
-        return rows.map((r) => r["QUERY PLAN"]).join("\n");
-      });
-      expect(plan, `work statement ${i}:\n${plan}`).not.toMatch(/Seq Scan on "Payout"/);
-      expect(plan, `work statement ${i}:\n${plan}`).toMatch(/Index Scan using "Payout_/);
     }
   }, 300_000);
 });

@@ -156,16 +156,8 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
     SELECT ${contributionSql(payoutTerms("ch", { status: Prisma.sql`ch.from_status`, feeMinor: Prisma.sql`ch.old_fee`, feeCurrency: Prisma.sql`ch.old_fee_currency` }), -1)} FROM changed AS ch
     UNION ALL
     SELECT ${contributionSql(payoutTerms("ch"), 1)} FROM changed AS ch`);
-  // PostgreSQL plans a prepared statement once (a generic plan) only when its
-  // parameters' values cannot make another plan look cheaper. One payout (every
-  // change but a batch's) is named by an equality. Several travel as a JSON
-  // array: as uuid[] (= ANY, or unnest) the planner sized each call's array and
-  // planned every call anew (about 1 ms each, for a worker's claim of the few
-  // payouts it took); a JSON array's size it does not look at.
-  const which =
-    ids.length === 1
-      ? Prisma.sql`id = ${ids[0]}::uuid`
-      : Prisma.sql`id IN (SELECT value::uuid FROM json_array_elements_text(${JSON.stringify(ids)}::json))`;
+  // One payout (every change but a batch's) is named by an equality: PostgreSQL then plans the prepared statement once (a generic plan), where an array kept it planning every call.
+  const which = ids.length === 1 ? Prisma.sql`id = ${ids[0]}::uuid` : Prisma.sql`id = ANY(${ids}::uuid[])`;
   // A change that finalises (sets finalizedAt, which happens once) adds each approved payout's approval-to-final time to the histogram.
   const timing = patch.finalizedAt ? Prisma.sql`, timing AS (${upsertTimingsSql(Prisma.sql`changed`)})` : Prisma.empty;
   return rawRows<{ id: string; current: string; from: string | null; version: number | null }>(db, Prisma.sql`
@@ -178,7 +170,7 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
         "updatedAt" = ${now}
         ${sets.length > 0 ? Prisma.sql`, ${Prisma.join(sets)}` : Prisma.empty}
       FROM current AS c
-      WHERE p.id = c.id AND c.status::text IN (${statusList(sources)})
+      WHERE p.id = c.id AND c.status::text = ANY(${sources}::text[])
       RETURNING p.id, c.status AS from_status, p.version, p.status, p."createdAt", p."connectionId", p.currency, p."amountMinor",
         p."feeMinor", p."feeCurrency", c."feeMinor" AS old_fee, c."feeCurrency" AS old_fee_currency, p."approvedAt", p."finalizedAt"
     ), rollup AS (${rollup}
@@ -194,16 +186,6 @@ async function changeRows(db: Db | Tx, payoutIds: readonly string[], change: Omi
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * Statuses as SQL literals (the state machine's own names, never input): as
- * an array parameter they made the planner plan each call anew (see changeRows).
- * None matches no row.
- */
-function statusList(statuses: readonly PayoutStatus[]): Prisma.Sql {
-  const known = statuses.filter((s) => (PAYOUT_STATUSES as readonly string[]).includes(s) && /^[a-z_]+$/.test(s));
-  return Prisma.raw(known.length > 0 ? known.map((s) => `'${s}'`).join(", ") : "NULL");
-}
 
 /** The CTEs of a change's other writes, each made only when a row changed. */
 function alongside(also: AlongsideChange | undefined, now: Date): Prisma.Sql {

@@ -83,14 +83,7 @@ export async function takeDueWork(
   db: Db | Tx,
   opts: { owner: string; connectionId?: string; limit: number; now?: Date; leaseSeconds?: number; payoutId?: string },
 ): Promise<DueWork[]> {
-  // The time and the limit are written so PostgreSQL plans the statement once
-  // (a generic plan): as plain parameters, the planner estimated from each
-  // call's values and planned every take anew. The time goes in a subquery,
-  // whose value no plan depends on; the limit (a small integer, one statement
-  // per value) as a literal, so the plan knows it takes a few rows, not a share
-  // of the table.
-  const at = Prisma.sql`(SELECT ${opts.now ?? new Date()}::timestamptz)`;
-  const limit = Prisma.raw(String(Math.max(1, Math.trunc(opts.limit))));
+  const now = opts.now ?? new Date();
   const leaseUntil = new Date(Date.now() + (opts.leaseSeconds ?? LEASE_SECONDS) * 1000);
   // The row as taken, with an approved payout's standing approvals (DueWork.approved).
   const taken = Prisma.sql`p.id::text AS id, p."connectionId"::text AS "connectionId", p.status::text AS status, p."checkAttempt", p."dueAt",
@@ -105,7 +98,7 @@ export async function takeDueWork(
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
           SELECT id FROM "Payout"
-          WHERE id = ${opts.payoutId}::uuid AND "dueAt" <= ${at} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${at})
+          WHERE id = ${opts.payoutId}::uuid AND "dueAt" <= ${now} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${now})
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
@@ -115,9 +108,9 @@ export async function takeDueWork(
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
           SELECT id FROM "Payout"
-          WHERE "connectionId" = ${opts.connectionId}::uuid AND "dueAt" <= ${at}
-            AND ("leaseUntil" IS NULL OR "leaseUntil" < ${at})
-          ORDER BY "dueAt" LIMIT ${limit}
+          WHERE "connectionId" = ${opts.connectionId}::uuid AND "dueAt" <= ${now}
+            AND ("leaseUntil" IS NULL OR "leaseUntil" < ${now})
+          ORDER BY "dueAt" LIMIT ${opts.limit}
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
@@ -126,8 +119,8 @@ export async function takeDueWork(
         UPDATE "Payout" AS p SET "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}
         FROM (
           SELECT id FROM "Payout"
-          WHERE "dueAt" <= ${at} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${at})
-          ORDER BY "dueAt" LIMIT ${limit}
+          WHERE "dueAt" <= ${now} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${now})
+          ORDER BY "dueAt" LIMIT ${opts.limit}
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE p.id = due.id
