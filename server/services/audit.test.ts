@@ -46,19 +46,20 @@ describe.each(testDatabases())("audit hash chain on %s", (kind) => {
     expect(result.head).toEqual({ id: all[3]!.id, hash: all[3]!.hash, at: all[3]!.at });
   });
 
-  it("chains a batch of 500 in one transaction in id order", async () => {
+  it("chains a batch of 2,500 in one transaction in id order, across its inserts of a thousand", async () => {
     await appendSome(db.prisma, 1);
     await db.prisma.$transaction(async (tx) => {
       await auditMany(
         tx,
-        Array.from({ length: 500 }, (_, i) => ({ action: "payout.approve", entityType: "payout", entityId: `p-${i}`, details: { batch: 500, i } })),
+        Array.from({ length: 2500 }, (_, i) => ({ action: "payout.approve", entityType: "payout", entityId: `p-${i}`, details: i % 7 === 0 ? undefined : { batch: 2500, i } })),
       );
     });
     const all = await rows(db.prisma);
-    expect(all).toHaveLength(501);
-    // The VALUES order is the id order: entry i of the batch has id first + i.
-    expect(all.slice(1).map((r) => (r.details as { i: number }).i)).toEqual(Array.from({ length: 500 }, (_, i) => i));
-    expect(await verifyChain(db.prisma, { pageSize: 37 })).toMatchObject({ intact: true, checked: 501 });
+    expect(all).toHaveLength(2501);
+    // The insert's order is the id order: entry i of the batch has id first + i, and absent details are NULL.
+    expect(all.slice(1).map((r) => r.entityId)).toEqual(Array.from({ length: 2500 }, (_, i) => `p-${i}`));
+    expect(all.slice(1).filter((r) => r.details === null)).toHaveLength(Math.ceil(2500 / 7));
+    expect(await verifyChain(db.prisma, { pageSize: 377 })).toMatchObject({ intact: true, checked: 2501 });
   });
 
   it("stores details in canonical form (sorted keys, bigint as text, dates as ISO, unstorable characters replaced) that hash the same read back", async () => {
