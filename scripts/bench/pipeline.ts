@@ -7,8 +7,8 @@
 // payouts held twice (must be 0), and status checks made of payouts already final.
 //
 // Also printed: the CPU a payout cost in each process over the timed window
-// (from /proc: this process, the workers, the PostgreSQL server), steadier
-// from run to run than payouts per second on a shared machine.
+// (from /proc: this process, the workers, the PostgreSQL server), to see where
+// it goes; on a shared machine it varies from run to run as throughput does.
 //
 // --approve-first: all payouts are approved before the workers start, and the
 // time runs from the first send: sending and settling alone, without approvals

@@ -307,10 +307,12 @@ export interface CpuSnapshot {
 }
 
 /**
- * Reads /proc (Linux; zeros elsewhere). Throughput on a shared 2-core machine
- * varies run to run by ±12 %, the CPU a payout costs much less: the figure to
- * compare changes by. A process that ends between two snapshots loses its
- * time, so take both while the workers run.
+ * Reads /proc (Linux; zeros elsewhere). Says where a payout's cost went
+ * (this process, the workers, PostgreSQL). On a shared machine both this and
+ * throughput vary from run to run (the machine's own speed changes: the same
+ * work measured 16.6 and 21.9 ms a payout in two runs), so compare changes
+ * over several runs. A process that ends between two snapshots loses its time,
+ * so take both while the workers run.
  */
 export function cpuSnapshot(): CpuSnapshot {
   const out: CpuSnapshot = { self: 0, workers: 0, postgres: 0 };
