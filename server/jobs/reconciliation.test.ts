@@ -72,10 +72,9 @@ describe.each(testDatabases())("the reconciliation runner on %s", (kind) => {
     const saved = t.desk.connectorDeps;
     t.desk.connectorDeps = {
       timeoutMs: 120_000,
-      fetch: async (input, init) => {
-        const url = input;
+      fetch: async (url, init) => {
         if (url.includes("/api/v1/company_statements/") && (init?.method ?? "GET").toUpperCase() === "POST") await gate;
-        return base(input, init);
+        return base(url, init);
       },
     };
     try {

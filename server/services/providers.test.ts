@@ -115,13 +115,12 @@ describe.each(testDatabases())("every provider end to end on %s", (kind) => {
     const lookups: string[] = [];
     t.desk.connectorDeps = {
       ...saved,
-      fetch: async (input, init) => {
-        const url = input;
+      fetch: async (url, init) => {
         if (/\/api\/v1\/payouts\/\?reference=/.test(url)) {
           lookups.push(url);
           return new Response('{"detail":"Not found."}', { status: 404, headers: { "content-type": "application/json" } });
         }
-        return fetch(input, init);
+        return fetch(url, init);
       },
     };
     try {

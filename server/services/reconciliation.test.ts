@@ -274,11 +274,10 @@ describe.each(testDatabases())("reconciliation on %s", (kind) => {
       const base = t.desk.connectorDeps?.fetch ?? globalThis.fetch;
       t.desk.connectorDeps = {
         ...t.desk.connectorDeps,
-        fetch: (input, init) => {
-          const url = input;
+        fetch: (url, init) => {
           const method = (init?.method ?? "GET").toUpperCase();
           if (method === "GET" && /\/api\/sandbox\/pawapay\/payouts\/[0-9a-f-]{36}$/.test(url)) calls.push(Date.now());
-          return base(input, init);
+          return base(url, init);
         },
       };
       const { run } = await t.caller("admin").reconciliation.start({ connectionId: pawapayId, periodFrom: started, periodTo: new Date(Date.now() + 60_000) });
