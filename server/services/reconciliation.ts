@@ -269,13 +269,18 @@ export interface TakenRun {
  * start a different run of one connection.
  */
 export async function takeRun(db: Db, opts: { owner: string; now?: Date; leaseSeconds?: number }): Promise<TakenRun | null> {
-  const now = opts.now ?? new Date();
-  const leaseUntil = new Date(now.getTime() + (opts.leaseSeconds ?? RUN_LEASE_SECONDS) * 1000);
   const rows = await db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${RECONCILIATION_LOCK_CLASS}::int4, 0)`;
+    // The time is read once the lock is held (a take that waited for it must not judge leases by
+    // the time it asked), and the run starts at the statement's own time: a run it finds finished
+    // was finished before this statement began, so the next run of the connection never appears
+    // to start before the previous one ended.
+    const now = opts.now ?? new Date();
+    const leaseUntil = new Date(now.getTime() + (opts.leaseSeconds ?? RUN_LEASE_SECONDS) * 1000);
     return tx.$queryRaw<Array<{ id: string; connectionId: string; attempts: number }>>`
       UPDATE "ReconciliationRun" AS r SET
-        status = 'running', "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil}, "startedAt" = ${now},
+        status = 'running', "leaseOwner" = ${opts.owner}, "leaseUntil" = ${leaseUntil},
+        "startedAt" = COALESCE(${opts.now ?? null}::timestamptz, statement_timestamp()),
         "finishedAt" = NULL, done = 0, error = NULL,
         summary = jsonb_build_object('attempts', COALESCE((r.summary->>'attempts')::int, 0) + 1, 'phase', 'starting')
       FROM (
