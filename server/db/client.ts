@@ -3,6 +3,7 @@
 // this module and must never touch the data folder) and applies pending
 // migrations first, so a started desk always has the schema its code expects.
 import type { PGlite } from "@electric-sql/pglite";
+import type { PGliteLike } from "./pglite-thread";
 import type pg from "pg";
 import { PrismaClient } from "./generated/client";
 import { migrate } from "./migrate";
@@ -16,7 +17,8 @@ export interface Db {
   sql: SqlExecutor;
   /** Disconnects Prisma, then closes the pool or the PGlite folder (releasing its lock). */
   close(): Promise<void>;
-  pglite?: PGlite;
+  /** The embedded database: on its own thread for a data folder (pglite-thread.ts), PGlite itself in memory. */
+  pglite?: PGliteLike;
   pool?: pg.Pool;
 }
 
@@ -132,7 +134,7 @@ async function openMemoryPglite(options: OpenOptions): Promise<Db> {
   return wrapPglite(pglite, () => pglite.close(), options);
 }
 
-async function wrapPglite(pglite: PGlite, closePglite: () => Promise<void>, options: OpenOptions): Promise<Db> {
+async function wrapPglite(pglite: PGliteLike, closePglite: () => Promise<void>, options: OpenOptions): Promise<Db> {
   const { PrismaPGlite } = await import("pglite-prisma-adapter");
   const sql = pgliteExecutor(pglite);
   try {
@@ -141,7 +143,8 @@ async function wrapPglite(pglite: PGlite, closePglite: () => Promise<void>, opti
     await closePglite();
     throw error;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions: TRANSACTION_OPTIONS });
+  // The adapter uses only query, exec and transaction, which the thread's stand-in answers as PGlite does.
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite as PGlite), transactionOptions: TRANSACTION_OPTIONS });
   registerDriver(prisma, sql);
   return {
     kind: "pglite",

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { acquireLockFile } from "./lock-file";
+import { openPgliteThread, type PGliteLike } from "./pglite-thread";
 import { PGLITE_EXTENSIONS } from "./pglite-extensions";
 import { migrate } from "./migrate";
 import { defaultMigrationsDir, migrationsFingerprint, readMigrations } from "./migration-files";
@@ -16,7 +17,7 @@ export function defaultPgliteDataDir(): string {
 }
 
 export interface PersistentPglite {
-  pglite: PGlite;
+  pglite: PGliteLike;
   dataDir: string;
   /** Closes the database, then releases the folder for other processes. */
   close(): Promise<void>;
@@ -36,7 +37,8 @@ export async function openPersistentPglite(dataDir: string = defaultPgliteDataDi
   });
   try {
     mkdirSync(dir, { recursive: true });
-    const pglite = await PGlite.create(dir, { extensions: PGLITE_EXTENSIONS });
+    // On a thread of its own, so the database and the rest of the desk use two cores (pglite-thread.ts).
+    const pglite = await openPgliteThread(dir);
     return {
       pglite,
       dataDir: dir,

@@ -3,7 +3,8 @@
 // through the SAME PGlite instance Prisma uses: PGlite serialises queries and
 // makes outsiders wait while a transaction is open, so sharing is safe, while
 // a second instance on the same folder would silently lose writes.
-import type { PGlite, Transaction as PGliteTransaction } from "@electric-sql/pglite";
+import type { Transaction as PGliteTransaction } from "@electric-sql/pglite";
+import { ThreadPGlite, type PGliteLike } from "./pglite-thread";
 import type pg from "pg";
 
 export type Row = Record<string, unknown>;
@@ -15,9 +16,10 @@ export interface SqlResult<R = Row> {
 export interface QueryOptions {
   /**
    * Prepare the statement under this name on each connection, and run it
-   * prepared from then on (PostgreSQL: no parse or plan per call once its
-   * generic plan is chosen). PGlite has no named statements and ignores it.
-   * One name, one text, for the life of the process.
+   * prepared from then on (no parse, and no plan per call once its generic
+   * plan is chosen). On PGlite, the embedded folder's thread does the same
+   * (pglite-thread.ts); an in-memory PGlite ignores it. One name, one text,
+   * for the life of the process.
    */
   name?: string;
 }
@@ -37,11 +39,11 @@ export interface SqlExecutor extends SqlQueryable {
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
 }
 
-export function pgliteExecutor(db: PGlite): SqlExecutor {
+export function pgliteExecutor(db: PGliteLike): SqlExecutor {
   return pgliteOn(db, false);
 }
 
-function pgliteOn(db: PGlite, inSession: boolean): SqlExecutor {
+function pgliteOn(db: PGliteLike, inSession: boolean): SqlExecutor {
   const executor: SqlExecutor = {
     kind: "pglite",
     ...pgliteQueryable(db),
@@ -52,10 +54,13 @@ function pgliteOn(db: PGlite, inSession: boolean): SqlExecutor {
   return executor;
 }
 
-function pgliteQueryable(db: PGlite | PGliteTransaction): SqlQueryable {
+function pgliteQueryable(db: PGliteLike | PGliteTransaction): SqlQueryable {
   return {
-    query: async <R>(text: string, values?: unknown[]) => {
-      const result = await db.query<R>(text, values as unknown[] | undefined);
+    query: async <R>(text: string, values?: unknown[], options?: QueryOptions) => {
+      const result =
+        options?.name && db instanceof ThreadPGlite
+          ? await db.queryNamed<R>(options.name, text, values)
+          : await db.query<R>(text, values as unknown[] | undefined);
       return { rows: result.rows };
     },
     exec: async (script) => (await db.exec(script)).map((result) => ({ rows: result.rows as Row[] })),
