@@ -18,6 +18,7 @@ import { isFinal, PAYOUT_STATUSES, type PayoutStatus } from "@/server/domain/pay
 import type { PayoutFields } from "@/server/testing/provider-cases";
 import { approveManyAsRead } from "@/server/testing/approvals";
 import { Dispatcher } from "@/server/jobs/dispatcher";
+import { DEFAULT_SEND_CONCURRENCY } from "@/server/config";
 
 export interface Desk {
   t: TestDesk;
@@ -281,6 +282,8 @@ export function noSenders(): Senders {
  */
 export async function startSenders(desk: Desk, workerCount: number, senders: Senders): Promise<void> {
   if (desk.kind === "pglite") {
+    // As `npm start` runs them: the product's default concurrency, not the test desk's smaller one.
+    desk.t.desk.config = { ...desk.t.desk.config, sendConcurrency: DEFAULT_SEND_CONCURRENCY };
     senders.dispatcher = new Dispatcher(desk.t.desk);
     desk.t.desk.jobs = senders.dispatcher;
     senders.dispatcher.start();
