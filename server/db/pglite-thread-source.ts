@@ -181,7 +181,8 @@ function rememberFileSizes(mod) {
         const fields = error && typeof error === "object" && error.name === "error" ? { ...error } : undefined;
         parentPort.postMessage({ id: m.id, error: { message: String((error && error.message) || error), fields } });
       }
-      if (!inTransaction && Date.now() - analyzedAt >= ANALYZE_EVERY_MS) {
+      // PostgreSQL's own word on whether a transaction is open, whoever opened it.
+      if (Date.now() - analyzedAt >= ANALYZE_EVERY_MS && !db.isInTransaction()) {
         await analyzeGrown().catch((error) => console.error("[db] analysing grown tables failed:", error && error.message));
       }
     });
