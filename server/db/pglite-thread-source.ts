@@ -74,9 +74,10 @@ function rememberFileSizes(mod) {
   let S;
   try {
     const pglite = require(workerData.pglitePath);
-    const { pg_trgm } = require(workerData.trgmPath);
+    const extensions = {};
+    for (const { name, path } of workerData.extensions) extensions[name] = require(path)[name];
     S = pglite.protocol.serialize;
-    db = await pglite.PGlite.create(workerData.dataDir, { extensions: { pg_trgm } });
+    db = await pglite.PGlite.create(workerData.dataDir, { extensions });
     rememberFileSizes(db.mod);
   } catch (error) {
     parentPort.postMessage({ type: "failed", error: { message: String((error && error.message) || error) } });

@@ -21,6 +21,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { messages, parse, protocol, types, type PGlite, type QueryOptions, type Results, type Transaction } from "@electric-sql/pglite";
+import { PGLITE_EXTENSION_MODULES } from "./pglite-extensions";
 import { PGLITE_THREAD_SOURCE } from "./pglite-thread-source";
 
 /** The part of PGlite's interface the desk uses: Prisma's adapter, the raw executor, the folder's opener. */
@@ -47,7 +48,7 @@ export async function openPgliteThread(dataDir: string, options: ThreadOptions =
     workerData: {
       dataDir,
       pglitePath: resolvePackage("@electric-sql/pglite"),
-      trgmPath: resolvePackage("@electric-sql/pglite/contrib/pg_trgm"),
+      extensions: Object.entries(PGLITE_EXTENSION_MODULES).map(([name, specifier]) => ({ name, path: resolvePackage(specifier) })),
       analyzeEveryMs: options.analyzeEveryMs,
     },
   });

@@ -4,7 +4,7 @@
 // makes outsiders wait while a transaction is open, so sharing is safe, while
 // a second instance on the same folder would silently lose writes.
 import type { Transaction as PGliteTransaction } from "@electric-sql/pglite";
-import { ThreadPGlite, type PGliteLike } from "./pglite-thread";
+import type { PGliteLike, ThreadPGlite } from "./pglite-thread";
 import type pg from "pg";
 
 export type Row = Record<string, unknown>;
@@ -58,13 +58,18 @@ function pgliteQueryable(db: PGliteLike | PGliteTransaction): SqlQueryable {
   return {
     query: async <R>(text: string, values?: unknown[], options?: QueryOptions) => {
       const result =
-        options?.name && db instanceof ThreadPGlite
+        options?.name && preparesNamed(db)
           ? await db.queryNamed<R>(options.name, text, values)
           : await db.query<R>(text, values as unknown[] | undefined);
       return { rows: result.rows };
     },
     exec: async (script) => (await db.exec(script)).map((result) => ({ rows: result.rows as Row[] })),
   };
+}
+
+/** The embedded folder's thread prepares named statements (by its shape: this module loads no PGlite code of its own). */
+function preparesNamed(db: PGliteLike | PGliteTransaction): db is ThreadPGlite {
+  return typeof (db as Partial<ThreadPGlite>).queryNamed === "function";
 }
 
 type PgTarget = pg.Pool | pg.Client | pg.PoolClient;
