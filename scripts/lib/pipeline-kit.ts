@@ -305,6 +305,8 @@ export async function stopSenders(senders: Senders): Promise<void> {
 /** CPU time (ms) used so far by this process, its descendants (the worker processes) and the PostgreSQL server's processes on this machine. */
 export interface CpuSnapshot {
   self: number;
+  /** This process's main thread alone (the rest of `self`: the embedded database's thread, garbage collection, I/O). */
+  selfMain: number;
   workers: number;
   postgres: number;
 }
@@ -318,7 +320,7 @@ export interface CpuSnapshot {
  * so take both while the workers run.
  */
 export function cpuSnapshot(): CpuSnapshot {
-  const out: CpuSnapshot = { self: 0, workers: 0, postgres: 0 };
+  const out: CpuSnapshot = { self: 0, selfMain: 0, workers: 0, postgres: 0 };
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
@@ -326,17 +328,24 @@ export function cpuSnapshot(): CpuSnapshot {
     return out;
   }
   const ticksMs = 1000 / 100; // USER_HZ is 100 on Linux
+  const read = (file: string) => {
+    const stat = readFileSync(file, "utf8");
+    const close = stat.lastIndexOf(")");
+    const fields = stat.slice(close + 2).split(" ");
+    return { ppid: Number(fields[1]), comm: stat.slice(stat.indexOf("(") + 1, close), ms: (Number(fields[11]) + Number(fields[12])) * ticksMs };
+  };
   const procs = new Map<number, { ppid: number; comm: string; ms: number }>();
   for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const fields = stat.slice(close + 2).split(" ");
-      procs.set(Number(pid), { ppid: Number(fields[1]), comm, ms: (Number(fields[11]) + Number(fields[12])) * ticksMs });
+      procs.set(Number(pid), read(`/proc/${pid}/stat`));
     } catch {
       // gone meanwhile
     }
+  }
+  try {
+    out.selfMain = read(`/proc/${process.pid}/task/${process.pid}/stat`).ms;
+  } catch {
+    // not Linux
   }
   const descendsFromSelf = (pid: number): boolean => {
     for (let p = procs.get(pid)?.ppid, hops = 0; p && hops < 20; p = procs.get(p)?.ppid, hops++) if (p === process.pid) return true;
@@ -354,5 +363,10 @@ export function cpuSnapshot(): CpuSnapshot {
 export function cpuPerPayout(from: CpuSnapshot, to: CpuSnapshot, payouts: number): string {
   const per = (k: keyof CpuSnapshot) => (to[k] - from[k]) / payouts;
   const total = per("self") + per("workers") + per("postgres");
-  return `CPU per payout ${total.toFixed(1)} ms (this process: web, emulators, approvals ${per("self").toFixed(1)}; workers ${per("workers").toFixed(1)}; PostgreSQL ${per("postgres").toFixed(1)})`;
+  const threads = `main thread ${per("selfMain").toFixed(1)}, other threads ${(per("self") - per("selfMain")).toFixed(1)}`;
+  if (to.workers === from.workers && to.postgres === from.postgres) {
+    // The embedded desk: everything in this process, the database on a thread of its own.
+    return `CPU per payout ${total.toFixed(1)} ms, all in this process (${threads}: the embedded database's thread, garbage collection, I/O)`;
+  }
+  return `CPU per payout ${total.toFixed(1)} ms (this process: web, emulators, approvals ${per("self").toFixed(1)} [${threads}]; workers ${per("workers").toFixed(1)}; PostgreSQL ${per("postgres").toFixed(1)})`;
 }
