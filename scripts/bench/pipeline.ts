@@ -94,7 +94,7 @@ async function run(kind: "pglite" | "postgres"): Promise<Figures> {
       }
     });
     const done = Date.now();
-    const cpu = cpuPerPayout(cpuFrom, cpuSnapshot(), payouts);
+    const cpu = cpuPerPayout(cpuFrom, cpuSnapshot(), payouts, kind === "pglite");
     if (notFinal > 0) await describeNotFinal(desk, ids, senders.workers);
     if (approveFirst) {
       // From the first send, not from the workers' start (loading a process takes seconds).
