@@ -366,7 +366,7 @@ export function cpuPerPayout(from: CpuSnapshot, to: CpuSnapshot, payouts: number
   const threads = `main thread ${per("selfMain").toFixed(1)}, other threads ${(per("self") - per("selfMain")).toFixed(1)}`;
   if (embedded) {
     // The embedded desk: everything in this process, the database on a thread of its own.
-    return `CPU per payout ${total.toFixed(1)} ms, all in this process (${threads}: the embedded database's thread, garbage collection, I/O)`;
+    return `CPU per payout ${per("self").toFixed(1)} ms, all in this process (${threads}: the embedded database's thread, garbage collection, I/O)`;
   }
   return `CPU per payout ${total.toFixed(1)} ms (this process: web, emulators, approvals ${per("self").toFixed(1)} [${threads}]; workers ${per("workers").toFixed(1)}; PostgreSQL ${per("postgres").toFixed(1)})`;
 }
