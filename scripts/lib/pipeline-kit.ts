@@ -362,11 +362,11 @@ export function cpuSnapshot(): CpuSnapshot {
 /** The CPU per payout between two snapshots, in words. */
 export function cpuPerPayout(from: CpuSnapshot, to: CpuSnapshot, payouts: number, embedded = false): string {
   const per = (k: keyof CpuSnapshot) => (to[k] - from[k]) / payouts;
-  const total = per("self") + per("workers") + per("postgres");
   const threads = `main thread ${per("selfMain").toFixed(1)}, other threads ${(per("self") - per("selfMain")).toFixed(1)}`;
   if (embedded) {
     // The embedded desk: everything in this process, the database on a thread of its own.
     return `CPU per payout ${per("self").toFixed(1)} ms, all in this process (${threads}: the embedded database's thread, garbage collection, I/O)`;
   }
+  const total = per("self") + per("workers") + per("postgres");
   return `CPU per payout ${total.toFixed(1)} ms (this process: web, emulators, approvals ${per("self").toFixed(1)} [${threads}]; workers ${per("workers").toFixed(1)}; PostgreSQL ${per("postgres").toFixed(1)})`;
 }

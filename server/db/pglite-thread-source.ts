@@ -5,7 +5,7 @@
 // resolved, as the desk's own import does (PGlite is never bundled).
 //
 // Messages in: { id, op: "query", text, params, paramTypes?, name? },
-// { id, op: "exec", text, transaction?: "begin" | "end" }, { id, op: "close" }.
+// { id, op: "exec", text }, { id, op: "close" }.
 // Messages out: { type: "ready", arrays } once open, { type: "failed", error }
 // if it cannot open; then { id, ok: Uint8Array } (PGlite's answer, protocol
 // messages, errors included) or { id, error } (a statement that could not even
@@ -84,7 +84,6 @@ function rememberFileSizes(mod) {
     return;
   }
 
-  let inTransaction = false;
   const step = (message) => db.execProtocolStream(message, { syncToFs: false });
   const raw = (parts) => {
     const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -131,13 +130,13 @@ function rememberFileSizes(mod) {
     });
     // Bind, describe, execute and sync in one call into the database; the answer goes back as PGlite wrote it.
     const answer = await raw([S.bind({ statement: statement.name, values }), S.describe({ type: "P" }), S.execute({}), S.sync()]);
-    if (!inTransaction) await db.syncToFs();
+    if (!db.isInTransaction()) await db.syncToFs();
     return answer;
   }
 
   async function runExec(text) {
     const answer = await raw([S.query(text), S.sync()]);
-    if (!inTransaction) await db.syncToFs();
+    if (!db.isInTransaction()) await db.syncToFs();
     return answer;
   }
 
@@ -174,11 +173,8 @@ function rememberFileSizes(mod) {
       }
       try {
         const answer = m.op === "query" ? await runQuery(m.text, m.params, m.paramTypes, m.name) : await runExec(m.text);
-        if (m.transaction === "begin") inTransaction = true;
-        if (m.transaction === "end") inTransaction = false;
         parentPort.postMessage({ id: m.id, ok: answer }, [answer.buffer]);
       } catch (error) {
-        if (m.transaction === "end") inTransaction = false;
         const fields = error && typeof error === "object" && error.name === "error" ? { ...error } : undefined;
         parentPort.postMessage({ id: m.id, error: { message: String((error && error.message) || error), fields } });
       }

@@ -113,9 +113,8 @@ export class ThreadPGlite implements PGliteLike {
     return this.isClosed;
   }
 
-  async query<T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
-    for (let wait = this.free(); wait; wait = this.free()) await wait;
-    return this.runQuery<T>(text, params, options);
+  query<T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
+    return this.afterTransaction(() => this.runQuery<T>(text, params, options));
   }
 
   /**
@@ -123,21 +122,22 @@ export class ThreadPGlite implements PGliteLike {
    * cached as PostgreSQL caches a prepared statement's (server/db/raw.ts
    * names the hot paths' statements). One name, one text.
    */
-  async queryNamed<T>(name: string, text: string, params?: unknown[]): Promise<Results<T>> {
-    for (let wait = this.free(); wait; wait = this.free()) await wait;
-    return this.runQuery<T>(text, params, undefined, name);
+  queryNamed<T>(name: string, text: string, params?: unknown[]): Promise<Results<T>> {
+    return this.afterTransaction(() => this.runQuery<T>(text, params, undefined, name));
   }
 
-  async exec(text: string, options?: QueryOptions): Promise<Results[]> {
-    for (let wait = this.free(); wait; wait = this.free()) await wait;
-    return this.runExec(text, options);
+  exec(text: string, options?: QueryOptions): Promise<Results[]> {
+    return this.afterTransaction(() => this.runExec(text, options));
   }
 
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    for (let wait = this.free(); wait; wait = this.free()) await wait;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.afterTransaction(() => this.runTransaction(fn));
+  }
+
+  private async runTransaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     this.transactionOpen = true;
     try {
-      await this.runExec("BEGIN", undefined, "begin");
+      await this.runExec("BEGIN");
       let ended = false;
       const open = () => {
         if (ended) throw new Error("Transaction is closed");
@@ -148,7 +148,7 @@ export class ThreadPGlite implements PGliteLike {
         rollback: async () => {
           open();
           ended = true;
-          await this.runExec("ROLLBACK", undefined, "end");
+          await this.runExec("ROLLBACK");
         },
         get closed() {
           return ended;
@@ -158,7 +158,7 @@ export class ThreadPGlite implements PGliteLike {
         const result = await fn(tx);
         if (!ended) {
           ended = true;
-          const [committed] = await this.runExec("COMMIT", undefined, "end");
+          const [committed] = await this.runExec("COMMIT");
           // A failed statement inside leaves the transaction aborted: COMMIT then rolls back.
           if (committed?.command === "ROLLBACK") throw new Error("The transaction was aborted by an earlier error and rolled back");
         }
@@ -166,7 +166,7 @@ export class ThreadPGlite implements PGliteLike {
       } catch (error) {
         if (!ended) {
           ended = true;
-          await this.runExec("ROLLBACK", undefined, "end").catch(() => {});
+          await this.runExec("ROLLBACK").catch(() => {});
         }
         throw error;
       }
@@ -179,19 +179,21 @@ export class ThreadPGlite implements PGliteLike {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    for (let wait = this.free(); wait; wait = this.free()) await wait;
-    if (!this.stopped) await this.send({ op: "close" }).catch(() => {});
+    await this.afterTransaction(async () => {
+      if (!this.stopped) await this.send({ op: "close" }).catch(() => {});
+    });
     this.stopped ??= new Error("The embedded database is closed");
     await this.worker.terminate().catch(() => {});
   }
 
   /**
-   * Null when no transaction holds the database, else a promise of its end.
-   * Callers send their statement in the same turn as they see null (no await
-   * in between), so a transaction cannot open before it is sent.
+   * Runs `start` once no transaction holds the database, in the same turn
+   * as it finds none (no await in between), so a transaction cannot open
+   * between that look and the statement `start` sends.
    */
-  private free(): Promise<void> | null {
-    return this.transactionOpen ? new Promise<void>((resolve) => this.waiting.push(resolve)) : null;
+  private async afterTransaction<T>(start: () => Promise<T>): Promise<T> {
+    while (this.transactionOpen) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return start();
   }
 
   private send(message: Record<string, unknown>): Promise<Uint8Array> {
@@ -210,8 +212,8 @@ export class ThreadPGlite implements PGliteLike {
     return this.read(answer, options, text, params)[0] as Results<T>;
   }
 
-  private async runExec(text: string, options?: QueryOptions, transaction?: "begin" | "end"): Promise<Results[]> {
-    const answer = await this.send({ op: "exec", text, transaction }).catch((error: unknown) => {
+  private async runExec(text: string, options?: QueryOptions): Promise<Results[]> {
+    const answer = await this.send({ op: "exec", text }).catch((error: unknown) => {
       throw withStatement(error, text, undefined);
     });
     return this.read(answer, options, text, undefined);
